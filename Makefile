@@ -1,0 +1,152 @@
+# rpa-operator Makefile. `make help` lists the targets.
+
+# Image of the manager, for deploy and docker-build.
+IMG ?= rpa-operator:dev
+# Tool for docker-build/docker-push; any Docker CLI-compatible tool works.
+CONTAINER_TOOL ?= docker
+
+# Tools are installed here at pinned versions, never taken from PATH, so every
+# machine generates the same code and manifests.
+LOCALBIN ?= $(shell pwd)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+KUSTOMIZE ?= $(LOCALBIN)/kustomize
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+KUBECTL ?= kubectl
+
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+KUSTOMIZE_VERSION ?= v5.8.1
+GOLANGCI_LINT_VERSION ?= v2.15.0
+
+# Go test flags; e.g. make test GOTESTFLAGS='-run TestRobot -v'.
+GOTESTFLAGS ?=
+
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate CRDs and RBAC under config/ from the API types and kubebuilder markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods for the API types.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+
+.PHONY: fmt
+fmt: ## Run gofmt -w on the module's Go files.
+	gofmt -s -w $$(git ls-files --cached --others --exclude-standard '*.go')
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint (configuration in .golangci.yml).
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: lint-fix
+lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
+	$(GOLANGCI_LINT) run --fix ./...
+
+.PHONY: verify
+verify: generate manifests ## Fail if generated files or go.mod are stale, a file is not gofmt-clean, or vet/lint complain.
+	@if [ -n "$$(git status --porcelain -- api config)" ]; then git status --short -- api config >&2; git diff -- api config >&2; \
+	  echo "generated files are stale: run 'make generate manifests' and commit the result" >&2; exit 1; fi
+	@for mod in . hack/tools/kubernetes hack/tools/etcd; do (cd $$mod && go mod tidy -diff) || { echo "$$mod: go.mod/go.sum not tidy: run 'go mod tidy' there" >&2; exit 1; }; done
+	@unformatted=$$(gofmt -s -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "not gofmt -s clean (run 'make fmt'):" >&2; echo "$$unformatted" >&2; exit 1; fi
+	$(MAKE) vet lint
+
+.PHONY: test
+test: manifests generate envtest ## Run unit tests and the envtest suite against a real kube-apiserver and etcd.
+	KUBEBUILDER_ASSETS="$$(hack/k8s-binaries.sh etcd kube-apiserver)" \
+	  go test $(GOTESTFLAGS) ./... -coverprofile cover.out
+
+##@ Build
+
+.PHONY: build
+build: generate ## Build the manager binary into bin/manager.
+	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/manager ./cmd/manager
+
+.PHONY: run
+run: manifests generate ## Run the manager on this machine against the cluster in KUBECONFIG.
+	go run ./cmd/manager --leader-elect=false --health-probe-bind-address=:8081 --metrics-bind-address=0
+
+.PHONY: docker-build
+docker-build: ## Build the manager image with a Docker engine ($(CONTAINER_TOOL)).
+	$(CONTAINER_TOOL) build -t $(IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the manager image.
+	$(CONTAINER_TOOL) push $(IMG)
+
+##@ Deployment
+
+ifndef ignore-not-found
+  ignore-not-found = false
+endif
+
+# CRDs embed pod-level core types and are too large for client-side apply's
+# last-applied annotation, so everything is applied server-side.
+.PHONY: install
+install: manifests kustomize ## Install the CRDs into the cluster in KUBECONFIG.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side --force-conflicts -f -
+
+.PHONY: uninstall
+uninstall: manifests kustomize ## Remove the CRDs (and with them every Robot and RobotRun). ignore-not-found=true to ignore missing ones.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: deploy
+deploy: manifests kustomize ## Deploy the operator (config/default) with image IMG.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side --force-conflicts -f -
+	cd config/manager && $(KUSTOMIZE) edit set image controller=rpa-operator:dev
+
+.PHONY: undeploy
+undeploy: kustomize ## Remove the operator. ignore-not-found=true to ignore missing objects.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+##@ Tools
+
+.PHONY: envtest
+envtest: ## Build (once) and cache etcd and kube-apiserver under bin/k8s/<version>/; prints the directory.
+	@hack/k8s-binaries.sh etcd kube-apiserver
+
+.PHONY: controller-gen
+controller-gen: $(LOCALBIN) ## Install controller-gen into bin/.
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: kustomize
+kustomize: $(LOCALBIN) ## Install kustomize into bin/.
+	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+.PHONY: golangci-lint
+golangci-lint: $(LOCALBIN) ## Install golangci-lint into bin/.
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+# go-install-tool installs package $(2) at version $(3) as $(1)-$(3) and links
+# $(1) to it, so that changing a pinned version reinstalls the tool.
+define go-install-tool
+@[ -f "$(1)-$(3)" ] && [ "$$(readlink -- "$(1)" 2>/dev/null)" = "$(notdir $(1))-$(3)" ] || { \
+set -e; \
+package=$(2)@$(3) ;\
+echo "Installing $${package}" ;\
+rm -f "$(1)" ;\
+GOBIN="$(LOCALBIN)" go install $${package} ;\
+mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)" ;\
+ln -sf "$(notdir $(1))-$(3)" "$(1)" ;\
+}
+endef

@@ -1,0 +1,285 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// RobotSpec declares an RPA process: the container that does the work, the
+// parameters a run accepts, the credentials it needs and how failures are
+// handled.
+type RobotSpec struct {
+	// Description says what the robot does, in words for the process owner.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Description string `json:"description,omitempty"`
+
+	// Suspend stops new runs from starting. Runs already started continue.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// Template is the robot container and the pod settings it runs with.
+	Template RobotTemplate `json:"template"`
+
+	// Parameters are the arguments a run of this robot accepts. A run that
+	// passes an unknown name, or leaves out a required one, fails before
+	// anything starts.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.name.upperAscii() == p.name.upperAscii()))",message="parameter names must be unique ignoring case, since each becomes the environment variable RPA_ARG_<NAME>"
+	Parameters []Parameter `json:"parameters,omitempty"`
+
+	// Credentials are Secrets the robot logs in with. Each Secret is mounted
+	// read-only at /var/run/rpa/credentials/<name>/<key>.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Credentials []Credential `json:"credentials,omitempty"`
+
+	// Timeout bounds one run, retries included; a run still going after it is
+	// stopped and ends TimedOut. A Go duration such as "30m" or "2h".
+	// +optional
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('168h')",message="timeout must be between 1s and 168h"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// Retries says how system exceptions are retried and which exit code
+	// means a business exception, which is never retried.
+	// +optional
+	// +kubebuilder:default={}
+	Retries RetryPolicy `json:"retries,omitempty"`
+}
+
+// RobotTemplate is the robot container and the pod-level settings of its runs.
+type RobotTemplate struct {
+	// Image is the robot's container image. Pin it by digest or an immutable
+	// tag: the digest that ran is recorded on every RobotRun.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Image string `json:"image"`
+
+	// ImagePullPolicy is the container's pull policy (Always, IfNotPresent, Never).
+	// +optional
+	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
+	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy,omitempty"`
+
+	// Command overrides the image's entrypoint.
+	// +optional
+	// +listType=atomic
+	Command []string `json:"command,omitempty"`
+
+	// Args are the arguments to the command.
+	// +optional
+	// +listType=atomic
+	Args []string `json:"args,omitempty"`
+
+	// Env sets environment variables in the robot container. Names starting
+	// with RPA_ are reserved for the operator.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:XValidation:rule="self.all(e, !e.name.startsWith('RPA_'))",message="environment variable names starting with RPA_ are reserved for the operator"
+	Env []corev1.EnvVar `json:"env,omitempty"`
+
+	// EnvFrom sets environment variables from ConfigMaps or Secrets.
+	// +optional
+	// +listType=atomic
+	EnvFrom []corev1.EnvFromSource `json:"envFrom,omitempty"`
+
+	// Resources are the container's compute requests and limits.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// WorkingDir is the container's working directory.
+	// +optional
+	WorkingDir string `json:"workingDir,omitempty"`
+
+	// ServiceAccountName runs the pod as this ServiceAccount. Without it the
+	// pod gets no API token at all.
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// NodeSelector restricts the nodes the pod may run on.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// Tolerations let the pod run on tainted nodes.
+	// +optional
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// Affinity constrains where the pod is scheduled.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// ImagePullSecrets authenticate pulls of Image.
+	// +optional
+	// +listType=atomic
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+
+	// PriorityClassName is the pod's priority class.
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+
+	// Volumes are extra pod volumes, mounted with VolumeMounts. Names starting
+	// with rpa- are reserved for the operator.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:XValidation:rule="self.all(v, !v.name.startsWith('rpa-'))",message="volume names starting with rpa- are reserved for the operator"
+	Volumes []corev1.Volume `json:"volumes,omitempty"`
+
+	// VolumeMounts mount Volumes into the robot container. Paths under
+	// /var/run/rpa are reserved for the operator.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:XValidation:rule="self.all(m, !m.mountPath.startsWith('/var/run/rpa'))",message="mount paths under /var/run/rpa are reserved for the operator"
+	VolumeMounts []corev1.VolumeMount `json:"volumeMounts,omitempty"`
+}
+
+// Parameter is one argument a run of the robot accepts.
+// +kubebuilder:validation:XValidation:rule="!(has(self.required) && self.required && has(self.default))",message="a required parameter cannot have a default"
+type Parameter struct {
+	// Name identifies the parameter. It is an identifier (letters, digits,
+	// underscores; not starting with a digit) because the robot receives it
+	// as the environment variable RPA_ARG_<NAME>, upper-cased.
+	// +kubebuilder:validation:Pattern=`^[A-Za-z_][A-Za-z0-9_]*$`
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+
+	// Description says what the parameter means and which values it takes.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Description string `json:"description,omitempty"`
+
+	// Required makes a run without this argument fail before it starts.
+	// +optional
+	Required bool `json:"required,omitempty"`
+
+	// Default is used when a run does not pass the argument.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Default *string `json:"default,omitempty"`
+}
+
+// Credential is a Secret holding an account the robot uses, for example its
+// own login to a case system.
+type Credential struct {
+	// Name identifies the credential to the robot: its files are under
+	// /var/run/rpa/credentials/<name>/.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+
+	// SecretName is the Secret in the robot's namespace that holds the
+	// credential, one key per value (for example username and password).
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:MaxLength=253
+	SecretName string `json:"secretName"`
+
+	// Env also exposes the Secret's keys as environment variables named
+	// RPA_CREDENTIAL_<NAME>_<KEY>. Files are safer: environment variables
+	// are inherited by every child process.
+	// +optional
+	// +kubebuilder:default=false
+	Env bool `json:"env,omitempty"`
+}
+
+// RetryPolicy tells system exceptions, which are retried, from business
+// exceptions, which are handed to people and never retried.
+type RetryPolicy struct {
+	// Limit is how many times a run is retried after a system exception
+	// (any non-zero exit other than the business exception code, a crash,
+	// an eviction does not count).
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	Limit int32 `json:"limit,omitempty"`
+
+	// BusinessExceptionExitCode is the exit code with which the robot says
+	// "this failed for a business reason" (a protected address, a non-clean
+	// certificate). Such a run fails at once, without retries. Not 2, which
+	// Go's flag package and Python's argparse use for usage errors.
+	// +optional
+	// +kubebuilder:default=3
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=255
+	// +kubebuilder:validation:XValidation:rule="self != 2",message="exit code 2 means a usage error to Go's flag package and Python's argparse; choose another code"
+	BusinessExceptionExitCode int32 `json:"businessExceptionExitCode,omitempty"`
+}
+
+// RobotStatus is what the operator observed about a robot and its runs.
+type RobotStatus struct {
+	// ObservedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready says whether runs of the robot can start (the
+	// template is valid and every credential Secret exists); its reason and
+	// message name what is missing.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ActiveRuns is the number of runs of this robot that have not finished.
+	// +optional
+	ActiveRuns int32 `json:"activeRuns,omitempty"`
+
+	// LastRun is the most recently created run of this robot.
+	// +optional
+	LastRun *RunReference `json:"lastRun,omitempty"`
+
+	// LastSuccessfulTime is when a run of this robot last succeeded.
+	// +optional
+	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
+}
+
+// RunReference points at a RobotRun and says how it stands.
+type RunReference struct {
+	// Name of the RobotRun.
+	Name string `json:"name"`
+
+	// Phase of the RobotRun.
+	// +optional
+	Phase RunPhase `json:"phase,omitempty"`
+
+	// CompletionTime of the RobotRun, if it has finished.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+}
+
+// Robot is an RPA process: a container image and the way it is run. Runs are
+// RobotRun objects, created by hand, by a schedule or by other triggers.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=rpa
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Suspended",type=boolean,JSONPath=`.spec.suspend`
+// +kubebuilder:printcolumn:name="Last Run",type=string,JSONPath=`.status.lastRun.phase`
+// +kubebuilder:printcolumn:name="Last Success",type=date,JSONPath=`.status.lastSuccessfulTime`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Robot struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   RobotSpec   `json:"spec"`
+	Status RobotStatus `json:"status,omitempty"`
+}
+
+// RobotList is a list of Robots.
+//
+// +kubebuilder:object:root=true
+type RobotList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Robot `json:"items"`
+}

@@ -1,0 +1,46 @@
+package controllers
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+)
+
+func TestStripForCache(t *testing.T) {
+	managed := []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+	lastApplied := map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"password":"c2VjcmV0"}}`}
+
+	t.Run("secret metadata loses annotations and managed fields", func(t *testing.T) {
+		obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
+			Name: "esdh", Annotations: lastApplied, ManagedFields: managed, Labels: map[string]string{"team": "hr"},
+		}}
+		got, err := stripForCache(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := got.(*metav1.PartialObjectMetadata)
+		if m.Annotations != nil || m.ManagedFields != nil {
+			t.Errorf("annotations %v, managed fields %v; want both dropped", m.Annotations, m.ManagedFields)
+		}
+		if m.Labels["team"] != "hr" {
+			t.Errorf("labels must be kept, got %v", m.Labels)
+		}
+	})
+	t.Run("typed objects keep annotations", func(t *testing.T) {
+		obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"a": "b"}, ManagedFields: managed}}
+		got, _ := stripForCache(obj)
+		p := got.(*corev1.Pod)
+		if p.Annotations["a"] != "b" || p.ManagedFields != nil {
+			t.Errorf("annotations %v, managed fields %v; want annotations kept and managed fields dropped", p.Annotations, p.ManagedFields)
+		}
+	})
+	t.Run("tombstones pass through", func(t *testing.T) {
+		tomb := toolscache.DeletedFinalStateUnknown{Key: "ns/x"}
+		got, err := stripForCache(tomb)
+		if err != nil || got.(toolscache.DeletedFinalStateUnknown).Key != "ns/x" {
+			t.Errorf("got %v, %v", got, err)
+		}
+	})
+}
