@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -147,27 +148,32 @@ func TestRobotRunSpecIsImmutableButCancellable(t *testing.T) {
 	}
 	g.Expect(k8sClient.Create(ctx, run)).To(Succeed())
 
-	renamed := run.DeepCopy()
-	renamed.Spec.RobotName = "other-robot"
-	err := k8sClient.Update(ctx, renamed)
+	err := updateRun(run, func(r *rpav1alpha1.RobotRun) { r.Spec.RobotName = "other-robot" })
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.Error()).To(ContainSubstring("robotName is immutable"))
 
-	withArgs := run.DeepCopy()
-	withArgs.Spec.Arguments = map[string]string{"date": "2026-11-22"}
-	err = k8sClient.Update(ctx, withArgs)
+	err = updateRun(run, func(r *rpav1alpha1.RobotRun) { r.Spec.Arguments = map[string]string{"date": "2026-11-22"} })
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.Error()).To(ContainSubstring("arguments are immutable"))
 
-	cancelled := run.DeepCopy()
-	cancelled.Spec.Cancel = true
-	g.Expect(k8sClient.Update(ctx, cancelled)).To(Succeed())
+	g.Expect(updateRun(run, func(r *rpav1alpha1.RobotRun) { r.Spec.Cancel = true })).To(Succeed())
 
-	uncancelled := cancelled.DeepCopy()
-	uncancelled.Spec.Cancel = false
-	err = k8sClient.Update(ctx, uncancelled)
+	err = updateRun(run, func(r *rpav1alpha1.RobotRun) { r.Spec.Cancel = false })
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.Error()).To(ContainSubstring("a cancelled run cannot be un-cancelled"))
+}
+
+// updateRun applies mutate to the run's latest version, retrying only on
+// conflicts with the controller's own writes; validation errors are returned.
+func updateRun(run *rpav1alpha1.RobotRun, mutate func(*rpav1alpha1.RobotRun)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		current := &rpav1alpha1.RobotRun{}
+		if err := k8sClient.Get(context.Background(), objectKey(run), current); err != nil {
+			return err
+		}
+		mutate(current)
+		return k8sClient.Update(context.Background(), current)
+	})
 }
 
 // A duration the typed client cannot express ("1d") is written as YAML would.

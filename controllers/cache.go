@@ -1,21 +1,38 @@
 package controllers
 
 import (
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 )
 
 // CacheOptions configures the manager's informer cache.
+//
+// Jobs and Pods are cached only when this operator created them (by label):
+// a cluster's other workloads cost the operator no memory.
 //
 // Managed fields are dropped from every cached object: the controllers never
 // read them and they are often the larger part of an object. Objects watched
 // as metadata only (the credential Secrets) also lose their annotations,
 // because `kubectl apply` stores a Secret's whole content, values included,
 // in the last-applied-configuration annotation; without this the operator
-// would hold secret values in memory after all.
+// would hold secret values in memory after all. The run file annotation on
+// Jobs and Pods is dropped too: it can be large and only the robot reads it.
 func CacheOptions() cache.Options {
-	return cache.Options{DefaultTransform: stripForCache}
+	ours := labels.SelectorFromSet(labels.Set{jobs.LabelManagedBy: jobs.ManagedBy})
+	return cache.Options{
+		DefaultTransform: stripForCache,
+		ByObject: map[client.Object]cache.ByObject{
+			&batchv1.Job{}: {Label: ours},
+			&corev1.Pod{}:  {Label: ours},
+		},
+	}
 }
 
 // stripForCache is the cache transform described on CacheOptions.
@@ -28,8 +45,15 @@ func stripForCache(obj any) (any, error) {
 		return obj, nil
 	}
 	accessor.SetManagedFields(nil)
-	if _, metadataOnly := obj.(*metav1.PartialObjectMetadata); metadataOnly {
+	switch o := obj.(type) {
+	case *metav1.PartialObjectMetadata:
 		accessor.SetAnnotations(nil)
+	case *corev1.Pod:
+		// The run file (up to 128 KiB of arguments) is for the robot, not
+		// for the controllers, which map pods to runs by the run-name annotation.
+		delete(o.Annotations, jobs.AnnotationRunJSON)
+	case *batchv1.Job:
+		delete(o.Spec.Template.Annotations, jobs.AnnotationRunJSON)
 	}
 	return obj, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,7 +24,7 @@ import (
 )
 
 // RobotReconciler keeps a Robot's status true to the world: whether its runs
-// can start, and if not, what is missing.
+// can start (and if not, what is missing), and how its runs went.
 type RobotReconciler struct {
 	client.Client
 	Recorder events.EventRecorder
@@ -38,28 +39,42 @@ type RobotReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile computes the Robot's Ready condition from the credential Secrets
-// that exist and writes it to status.
+// that exist, and its run summary from its RobotRuns, and writes both.
 func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	robot := &rpav1alpha1.Robot{}
 	if err := r.Get(ctx, req.NamespacedName, robot); err != nil {
+		if apierrors.IsNotFound(err) {
+			activeRuns.DeleteLabelValues(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	missing, err := r.missingSecrets(ctx, robot)
+	missing, err := missingSecrets(ctx, r.Client, robot)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	runs, err := r.runsOf(ctx, robot)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	next := robot.Status.DeepCopy()
+	next.ObservedGeneration = robot.Generation
 	ready := readyCondition(robot.Generation, missing)
+	meta.SetStatusCondition(&next.Conditions, ready)
+	summarizeRuns(next, runs)
+	activeRuns.WithLabelValues(robot.Namespace, robot.Name).Set(float64(next.ActiveRuns))
+
 	r.recordReadyTransition(robot, ready)
-	return ctrl.Result{}, r.patchStatus(ctx, robot, ready)
+	return ctrl.Result{}, r.patchStatus(ctx, robot, next)
 }
 
-// missingSecrets returns the names of credential Secrets that do not exist.
-func (r *RobotReconciler) missingSecrets(ctx context.Context, robot *rpav1alpha1.Robot) ([]string, error) {
+// missingSecrets returns the names of a robot's credential Secrets that do
+// not exist, looked up as metadata in the cache.
+func missingSecrets(ctx context.Context, c client.Reader, robot *rpav1alpha1.Robot) ([]string, error) {
 	var missing []string
 	for _, cred := range robot.Spec.Credentials {
 		secret := &metav1.PartialObjectMetadata{}
 		secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-		err := r.Get(ctx, types.NamespacedName{Namespace: robot.Namespace, Name: cred.SecretName}, secret)
+		err := c.Get(ctx, types.NamespacedName{Namespace: robot.Namespace, Name: cred.SecretName}, secret)
 		switch {
 		case apierrors.IsNotFound(err):
 			missing = append(missing, cred.SecretName)
@@ -68,6 +83,51 @@ func (r *RobotReconciler) missingSecrets(ctx context.Context, robot *rpav1alpha1
 		}
 	}
 	return missing, nil
+}
+
+// runsOf lists the robot's runs from the cache, through the robot-name index.
+func (r *RobotReconciler) runsOf(ctx context.Context, robot *rpav1alpha1.Robot) ([]rpav1alpha1.RobotRun, error) {
+	var runs rpav1alpha1.RobotRunList
+	err := r.List(ctx, &runs, client.InNamespace(robot.Namespace), client.MatchingFields{indexRunRobotName: robot.Name})
+	if err != nil {
+		return nil, fmt.Errorf("list runs of robot %s: %w", robot.Name, err)
+	}
+	return runs.Items, nil
+}
+
+// summarizeRuns sets activeRuns, lastRun and lastSuccessfulTime from the
+// robot's runs. lastSuccessfulTime never goes back: the run that set it may
+// since have been pruned from history.
+func summarizeRuns(status *rpav1alpha1.RobotStatus, runs []rpav1alpha1.RobotRun) {
+	status.ActiveRuns = 0
+	var last *rpav1alpha1.RobotRun
+	for i := range runs {
+		run := &runs[i]
+		if !run.Status.Phase.Finished() {
+			status.ActiveRuns++
+		}
+		if last == nil || createdAfter(run, last) {
+			last = run
+		}
+		if run.Status.Phase == rpav1alpha1.PhaseSucceeded && run.Status.CompletionTime != nil &&
+			(status.LastSuccessfulTime == nil || status.LastSuccessfulTime.Before(run.Status.CompletionTime)) {
+			status.LastSuccessfulTime = run.Status.CompletionTime.DeepCopy()
+		}
+	}
+	if last != nil {
+		status.LastRun = &rpav1alpha1.RunReference{
+			Name: last.Name, Phase: last.Status.Phase, CompletionTime: last.Status.CompletionTime.DeepCopy(),
+		}
+	}
+}
+
+// createdAfter orders runs by creation; the name breaks ties of runs created
+// in the same second.
+func createdAfter(a, b *rpav1alpha1.RobotRun) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return b.CreationTimestamp.Before(&a.CreationTimestamp)
+	}
+	return a.Name > b.Name
 }
 
 // readyCondition says whether runs can start given the missing Secrets.
@@ -107,40 +167,58 @@ func (r *RobotReconciler) recordReadyTransition(robot *rpav1alpha1.Robot, ready 
 }
 
 // patchStatus writes the Robot's status with a merge patch computed from the
-// object as read, so that a concurrent writer's fields are not overwritten.
-func (r *RobotReconciler) patchStatus(ctx context.Context, robot *rpav1alpha1.Robot, ready metav1.Condition) error {
-	base := robot.DeepCopy()
-	meta.SetStatusCondition(&robot.Status.Conditions, ready)
-	robot.Status.ObservedGeneration = robot.Generation
-	if err := r.Status().Patch(ctx, robot, client.MergeFrom(base)); err != nil {
+// object as read, if it changed. Every field is derived from the world, and
+// every change of a run or Secret reconciles the robot again, so a value
+// computed from a cache that lags is corrected by the next event.
+func (r *RobotReconciler) patchStatus(ctx context.Context, robot *rpav1alpha1.Robot, next *rpav1alpha1.RobotStatus) error {
+	if equality.Semantic.DeepEqual(&robot.Status, next) {
+		return nil
+	}
+	updated := robot.DeepCopy()
+	updated.Status = *next
+	err := r.Status().Patch(ctx, updated, client.MergeFrom(robot))
+	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("patch status of robot %s: %w", robot.Name, err)
 	}
-	log.FromContext(ctx).V(1).Info("robot status written", "ready", ready.Status, "reason", ready.Reason)
+	log.FromContext(ctx).V(1).Info("robot status written", "activeRuns", next.ActiveRuns)
 	return nil
 }
 
-// SetupWithManager watches Robots and, as metadata only, the Secrets their
-// credentials name.
+// SetupWithManager watches Robots, their RobotRuns, and, as metadata only,
+// the Secrets their credentials name.
 func (r *RobotReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.Robot{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&rpav1alpha1.RobotRun{}, handler.EnqueueRequestsFromMapFunc(robotOfRun)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.robotsForSecret)).
 		Named("robot").
 		Complete(r)
 }
 
+// robotOfRun maps a run to its Robot.
+func robotOfRun(_ context.Context, obj client.Object) []reconcile.Request {
+	run := obj.(*rpav1alpha1.RobotRun)
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.RobotName}}}
+}
+
 // robotsForSecret maps a Secret to the Robots whose credentials name it.
 func (r *RobotReconciler) robotsForSecret(ctx context.Context, secret client.Object) []reconcile.Request {
-	var robots rpav1alpha1.RobotList
-	err := r.List(ctx, &robots, client.InNamespace(secret.GetNamespace()),
-		client.MatchingFields{indexRobotSecretName: secret.GetName()})
+	robots, err := robotsUsingSecret(ctx, r.Client, secret)
 	if err != nil {
 		log.FromContext(ctx).Error(err, "list robots for secret", "secret", secret.GetName())
 		return nil
 	}
-	requests := make([]reconcile.Request, 0, len(robots.Items))
-	for _, robot := range robots.Items {
+	requests := make([]reconcile.Request, 0, len(robots))
+	for _, robot := range robots {
 		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&robot)})
 	}
 	return requests
+}
+
+// robotsUsingSecret lists the Robots whose credentials name the Secret.
+func robotsUsingSecret(ctx context.Context, c client.Reader, secret client.Object) ([]rpav1alpha1.Robot, error) {
+	var robots rpav1alpha1.RobotList
+	err := c.List(ctx, &robots, client.InNamespace(secret.GetNamespace()),
+		client.MatchingFields{indexRobotSecretName: secret.GetName()})
+	return robots.Items, err
 }

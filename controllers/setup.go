@@ -5,25 +5,62 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
 
-// Options tune the controllers; the zero value is what production uses.
-type Options struct{}
+// Options tune the controllers; zero values take the defaults below.
+type Options struct {
+	// Clock is the controllers' time source; tests inject a fake one.
+	Clock clock.PassiveClock
+	// RunStartDeadline is how long a run waits for a missing credential
+	// Secret before it fails with CredentialsNotFound.
+	RunStartDeadline time.Duration
+	// PodStartDeadline is how long a run's pod may fail to start its
+	// container (image pull, container configuration) before the run fails.
+	PodStartDeadline time.Duration
+}
+
+// Defaults for Options.
+const (
+	DefaultRunStartDeadline = 10 * time.Minute
+	DefaultPodStartDeadline = 5 * time.Minute
+)
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.RunStartDeadline == 0 {
+		o.RunStartDeadline = DefaultRunStartDeadline
+	}
+	if o.PodStartDeadline == 0 {
+		o.PodStartDeadline = DefaultPodStartDeadline
+	}
+	return o
+}
 
 // Field indexes on the manager's cache, so that reconcilers look up related
 // objects directly instead of scanning a namespace.
 const (
 	// indexRobotSecretName indexes Robots by the Secrets their credentials name.
 	indexRobotSecretName = "spec.credentials.secretName"
+	// indexRunRobotName indexes RobotRuns by the Robot they run.
+	indexRunRobotName = "spec.robotName"
+	// indexPodJob indexes Pods by the Job that owns them.
+	indexPodJob = "metadata.ownerReferences.job"
 )
 
 // Setup registers the field indexes and every reconciler with the manager.
-func Setup(mgr ctrl.Manager, _ Options) error {
+func Setup(mgr ctrl.Manager, opts Options) error {
+	opts = opts.withDefaults()
 	if err := registerIndexes(context.Background(), mgr); err != nil {
 		return err
 	}
@@ -34,13 +71,30 @@ func Setup(mgr ctrl.Manager, _ Options) error {
 	if err := robots.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up robot controller: %w", err)
 	}
+	runs := &RobotRunReconciler{
+		Client:           mgr.GetClient(),
+		APIReader:        mgr.GetAPIReader(),
+		Recorder:         mgr.GetEventRecorder("robotrun-controller"),
+		Clock:            opts.Clock,
+		StartDeadline:    opts.RunStartDeadline,
+		PodStartDeadline: opts.PodStartDeadline,
+	}
+	if err := runs.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up robotrun controller: %w", err)
+	}
 	return nil
 }
 
 func registerIndexes(ctx context.Context, mgr ctrl.Manager) error {
-	err := mgr.GetFieldIndexer().IndexField(ctx, &rpav1alpha1.Robot{}, indexRobotSecretName, robotSecretNames)
-	if err != nil {
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &rpav1alpha1.Robot{}, indexRobotSecretName, robotSecretNames); err != nil {
 		return fmt.Errorf("index robots by credential secret: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &rpav1alpha1.RobotRun{}, indexRunRobotName, runRobotName); err != nil {
+		return fmt.Errorf("index runs by robot: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &corev1.Pod{}, indexPodJob, podJobName); err != nil {
+		return fmt.Errorf("index pods by job: %w", err)
 	}
 	return nil
 }
@@ -53,4 +107,18 @@ func robotSecretNames(obj client.Object) []string {
 		names = append(names, c.SecretName)
 	}
 	return names
+}
+
+func runRobotName(obj client.Object) []string {
+	return []string{obj.(*rpav1alpha1.RobotRun).Spec.RobotName}
+}
+
+// podJobName is the name of the Job that controls a pod, if any.
+func podJobName(obj client.Object) []string {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.Kind == "Job" && ref.APIVersion == batchv1.SchemeGroupVersion.String() && ref.Controller != nil && *ref.Controller {
+			return []string{ref.Name}
+		}
+	}
+	return nil
 }

@@ -1,16 +1,20 @@
 package controllers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -35,6 +39,12 @@ var (
 	restCfg   *rest.Config
 	k8sClient client.Client
 	scheme    = runtime.NewScheme()
+	// testClock is the controllers' clock: real time plus an offset that a
+	// test may advance (advanceClock) to pass a deadline without waiting.
+	testClock = &offsetClock{}
+	// managerLogs captures everything the controllers log, for tests that
+	// check what the logs must never contain.
+	managerLogs = &syncBuffer{}
 )
 
 // Polling settings for Eventually: short polls, explicit timeouts.
@@ -50,7 +60,11 @@ func TestMain(m *testing.M) {
 func runSuite(m *testing.M) int {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(rpav1alpha1.AddToScheme(scheme))
-	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
+	logOutput := io.Writer(managerLogs)
+	if os.Getenv("RPA_TEST_LOGS") != "" {
+		logOutput = io.MultiWriter(managerLogs, os.Stderr)
+	}
+	logf.SetLogger(zap.New(zap.WriteTo(logOutput), zap.UseDevMode(true), zap.Level(zapcore.Level(-1))))
 
 	assets, err := binaryAssets()
 	if err != nil {
@@ -122,7 +136,7 @@ func startManager(ctx context.Context) (<-chan error, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := Setup(mgr, Options{}); err != nil {
+	if err := Setup(mgr, Options{Clock: testClock}); err != nil {
 		return nil, err
 	}
 	stopped := make(chan error, 1)
@@ -139,4 +153,48 @@ func newNamespace(t *testing.T) string {
 	NewWithT(t).Expect(k8sClient.Create(context.Background(), ns)).To(Succeed())
 	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), ns) })
 	return ns.Name
+}
+
+// offsetClock is the real clock shifted by an offset tests can advance.
+type offsetClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *offsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *offsetClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// advanceClock moves the controllers' clock forward by d until the test ends.
+func advanceClock(t *testing.T, d time.Duration) {
+	testClock.mu.Lock()
+	testClock.offset += d
+	testClock.mu.Unlock()
+	t.Cleanup(func() {
+		testClock.mu.Lock()
+		testClock.offset -= d
+		testClock.mu.Unlock()
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for the manager's concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

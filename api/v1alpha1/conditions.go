@@ -12,8 +12,55 @@ const (
 // Condition reasons. Each is also the reason of the Event emitted with it, so
 // a person can find the one from the other.
 const (
-	// ReasonReady: the Robot's template is valid and its credentials exist.
+	// ReasonReady means the Robot's template is valid and its credentials exist.
 	ReasonReady = "Ready"
-	// ReasonCredentialsNotFound: a credential Secret does not exist.
+	// ReasonCredentialsNotFound means a credential Secret does not exist.
 	ReasonCredentialsNotFound = "CredentialsNotFound"
+	// ReasonRobotNotFound means the run names a Robot that does not exist.
+	ReasonRobotNotFound = "RobotNotFound"
+	// ReasonInvalidArguments means the run's arguments do not fit the
+	// robot's parameters (an unknown name, a missing required one).
+	ReasonInvalidArguments = "InvalidArguments"
+	// ReasonRobotSuspended means the run waits because its Robot is suspended.
+	ReasonRobotSuspended = "RobotSuspended"
+
+	// ReasonJobCreated means the run's Job exists and its pod has not started.
+	ReasonJobCreated = "JobCreated"
+	// ReasonUnschedulable means no node can take the run's pod yet.
+	ReasonUnschedulable = "Unschedulable"
+	// ReasonImagePullFailed means the robot image cannot be pulled. While
+	// the kubelet retries the condition is Unknown; past the pod start
+	// deadline, or at once for an invalid or absent image, the run fails.
+	ReasonImagePullFailed = "ImagePullFailed"
+	// ReasonContainerConfigError means the container cannot be created from
+	// its configuration (for example a missing ConfigMap or a root image
+	// under runAsNonRoot); handled like ImagePullFailed.
+	ReasonContainerConfigError = "ContainerConfigError"
+	// ReasonRunning means the robot container is running.
+	ReasonRunning = "Running"
+	// ReasonRetrying means an attempt failed with a system exception and
+	// another attempt is coming.
+	ReasonRetrying = "Retrying"
+
+	// ReasonCompleted means the robot exited 0.
+	ReasonCompleted = "Completed"
+	// ReasonBusinessException means the robot exited with the business
+	// exception code: the case goes to people and is not retried.
+	ReasonBusinessException = "BusinessException"
+	// ReasonSystemException means the robot failed for a technical reason
+	// and the robot allows no retries.
+	ReasonSystemException = "SystemException"
+	// ReasonRetriesExhausted means every allowed attempt failed with a
+	// system exception.
+	ReasonRetriesExhausted = "RetriesExhausted"
+	// ReasonDeadlineExceeded means the run ran past its timeout.
+	ReasonDeadlineExceeded = "DeadlineExceeded"
+	// ReasonJobRejected means the apiserver refused the run's Job (for
+	// example an invalid volume in the robot's template).
+	ReasonJobRejected = "JobRejected"
+	// ReasonJobDeleted means the run's Job was deleted by someone else
+	// before it finished; the run is not restarted.
+	ReasonJobDeleted = "JobDeleted"
+	// ReasonCancelled means the run was cancelled on request.
+	ReasonCancelled = "Cancelled"
 )

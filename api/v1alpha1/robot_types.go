@@ -262,6 +262,7 @@ type RunReference struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:categories=rpa
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a Robot's name is at most 63 characters, since it is used as a label value on its Jobs and pods"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Suspended",type=boolean,JSONPath=`.spec.suspend`
 // +kubebuilder:printcolumn:name="Last Run",type=string,JSONPath=`.status.lastRun.phase`

@@ -40,6 +40,7 @@ type config struct {
 	probeAddr            string
 	enableLeaderElection bool
 	enableHTTP2          bool
+	controllers          controllers.Options
 	zap                  zap.Options
 }
 
@@ -67,6 +68,10 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 		"Elect a leader so that only one replica reconciles. Disable only when exactly one manager runs.")
 	fs.BoolVar(&cfg.enableHTTP2, "enable-http2", false,
 		"Serve metrics over HTTP/2. Off by default because of the HTTP/2 Stream Cancellation and Rapid Reset CVEs.")
+	fs.DurationVar(&cfg.controllers.RunStartDeadline, "run-start-deadline", controllers.DefaultRunStartDeadline,
+		"How long a run waits for a missing credential Secret before it fails with CredentialsNotFound.")
+	fs.DurationVar(&cfg.controllers.PodStartDeadline, "pod-start-deadline", controllers.DefaultPodStartDeadline,
+		"How long a run's pod may fail to pull its image or create its container before the run fails.")
 	cfg.zap = zap.Options{Development: false}
 	cfg.zap.BindFlags(fs)
 	// A flag.ExitOnError FlagSet exits on a bad flag with a usage message.
@@ -85,7 +90,7 @@ func run(cfg config) error {
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
-	if err := controllers.Setup(mgr, controllers.Options{}); err != nil {
+	if err := controllers.Setup(mgr, cfg.controllers); err != nil {
 		return fmt.Errorf("set up controllers: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -1,0 +1,316 @@
+// Package runstatus reads what happened to a run from its Job and pods. It
+// is pure: the controller lists the objects and passes the time, and table
+// tests cover every outcome.
+package runstatus
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+)
+
+// Observation is the state of a run as its Job and pods show it.
+type Observation struct {
+	Phase   rpav1alpha1.RunPhase
+	Reason  string
+	Message string
+
+	// Attempts is how many pods the run has started.
+	Attempts int32
+	// PodName, ExitCode, Image and ImageID describe the latest attempt.
+	PodName  string
+	ExitCode *int32
+	Image    string
+	ImageID  string
+
+	StartTime      *metav1.Time
+	CompletionTime *metav1.Time
+
+	// Result is the robot's summary; ResultError says why it could not be
+	// read, when the robot wrote one that is malformed.
+	Result      *rpav1alpha1.RunResult
+	ResultError string
+
+	// StopJob asks the controller to delete the Job: the run has failed while
+	// its pod is still there (an image that will never pull).
+	StopJob bool
+}
+
+// Options are the limits Observe applies.
+type Options struct {
+	// PodStartDeadline is how long a pod may fail to start its container
+	// (image pull or container configuration errors) before the run fails.
+	PodStartDeadline time.Duration
+}
+
+// imagePullPermanent are waiting reasons that no retry will fix.
+var imagePullPermanent = map[string]bool{"InvalidImageName": true, "ErrImageNeverPull": true}
+
+// imagePullRetrying are waiting reasons the kubelet retries with back-off.
+var imagePullRetrying = map[string]bool{"ErrImagePull": true, "ImagePullBackOff": true}
+
+// containerConfigErrors are waiting reasons about the container's
+// configuration, retried by the kubelet (a ConfigMap may still appear).
+var containerConfigErrors = map[string]bool{"CreateContainerConfigError": true, "CreateContainerError": true}
+
+// Observe derives the run's state from its Job and the Job's pods at now.
+func Observe(job *batchv1.Job, pods []corev1.Pod, now time.Time, opts Options) Observation {
+	obs := Observation{StartTime: job.Status.StartTime}
+	latest := latestPod(pods)
+	obs.Attempts = attempts(job, pods)
+	if latest != nil {
+		obs.describeAttempt(latest)
+	}
+	if finished := obs.observeFinishedJob(job); finished {
+		return obs
+	}
+	obs.observeActiveJob(latest, now, opts)
+	return obs
+}
+
+// describeAttempt records the latest pod's name, image and exit code, and the
+// result summary or log tail it left.
+func (o *Observation) describeAttempt(pod *corev1.Pod) {
+	o.PodName = pod.Name
+	status := robotContainerStatus(pod)
+	if status == nil {
+		return
+	}
+	o.Image, o.ImageID = status.Image, status.ImageID
+	terminated := status.State.Terminated
+	if terminated == nil {
+		return
+	}
+	o.ExitCode = &terminated.ExitCode
+	result, logTail, err := ParseTerminationMessage(terminated.Message)
+	o.Result = result
+	if err != nil {
+		o.ResultError = err.Error()
+	}
+	if logTail != "" && terminated.ExitCode != 0 {
+		o.Message = "last log lines: " + lastLines(logTail, 3)
+	}
+}
+
+// observeFinishedJob fills in the outcome of a Job that has finished and
+// reports whether it had.
+func (o *Observation) observeFinishedJob(job *batchv1.Job) bool {
+	if c := jobCondition(job, batchv1.JobComplete); c != nil {
+		o.finish(rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted, "the robot completed", completionTime(job, c))
+		return true
+	}
+	c := jobCondition(job, batchv1.JobFailed)
+	if c == nil {
+		return false
+	}
+	at := completionTime(job, c)
+	switch c.Reason {
+	case batchv1.JobReasonDeadlineExceeded:
+		o.finish(rpav1alpha1.PhaseTimedOut, rpav1alpha1.ReasonDeadlineExceeded,
+			fmt.Sprintf("the run took longer than its timeout of %s and was stopped", deadline(job)), at)
+	case batchv1.JobReasonPodFailurePolicy:
+		o.finish(rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonBusinessException,
+			fmt.Sprintf("the robot reported a business exception (exit code %s); it is not retried", exitCodeText(o.ExitCode)), at)
+	case batchv1.JobReasonBackoffLimitExceeded:
+		o.finishSystemException(job, at)
+	default:
+		o.finish(rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonSystemException,
+			fmt.Sprintf("the Job failed: %s: %s", c.Reason, c.Message), at)
+	}
+	return true
+}
+
+// finishSystemException distinguishes a robot that allows no retries from
+// one that used them all up.
+func (o *Observation) finishSystemException(job *batchv1.Job, at *metav1.Time) {
+	limit := int32(0)
+	if job.Spec.BackoffLimit != nil {
+		limit = *job.Spec.BackoffLimit
+	}
+	if limit == 0 {
+		o.finish(rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonSystemException,
+			fmt.Sprintf("the robot failed with exit code %s (a system exception); the robot allows no retries", exitCodeText(o.ExitCode)), at)
+		return
+	}
+	o.finish(rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonRetriesExhausted,
+		fmt.Sprintf("the robot failed with a system exception in all %d attempts (retries.limit %d); last exit code %s",
+			limit+1, limit, exitCodeText(o.ExitCode)), at)
+}
+
+// finish sets a final outcome, keeping a log tail already found as detail.
+func (o *Observation) finish(phase rpav1alpha1.RunPhase, reason, message string, at *metav1.Time) {
+	o.Phase, o.Reason, o.CompletionTime = phase, reason, at
+	if o.Message != "" {
+		message += "; " + o.Message
+	}
+	o.Message = message
+}
+
+// observeActiveJob tells a run that is starting from one that is running or
+// between attempts, and fails a run whose pod will not start.
+func (o *Observation) observeActiveJob(latest *corev1.Pod, now time.Time, opts Options) {
+	o.Message = ""
+	if latest == nil {
+		o.Phase, o.Reason, o.Message = rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobCreated, "the Job was created; waiting for its pod"
+		return
+	}
+	if latest.Status.Phase == corev1.PodFailed || latest.Status.Phase == corev1.PodSucceeded || latest.DeletionTimestamp != nil {
+		o.Phase, o.Reason = rpav1alpha1.PhaseRunning, rpav1alpha1.ReasonRetrying
+		o.Message = fmt.Sprintf("attempt %d ended (exit code %s); the next attempt is starting", o.Attempts, exitCodeText(o.ExitCode))
+		return
+	}
+	status := robotContainerStatus(latest)
+	switch {
+	case status != nil && status.State.Running != nil:
+		o.Phase, o.Reason, o.Message = rpav1alpha1.PhaseRunning, rpav1alpha1.ReasonRunning, fmt.Sprintf("attempt %d is running", o.Attempts)
+		if o.StartTime == nil {
+			o.StartTime = &status.State.Running.StartedAt
+		}
+	case status != nil && status.State.Waiting != nil:
+		o.observeWaiting(latest, status.State.Waiting, now, opts)
+	default:
+		o.observeUnstarted(latest)
+	}
+}
+
+// observeWaiting handles a container that has not started: image pulls and
+// configuration errors fail the run once they have lasted PodStartDeadline
+// (at once when retrying cannot help); anything else is still starting.
+func (o *Observation) observeWaiting(pod *corev1.Pod, waiting *corev1.ContainerStateWaiting, now time.Time, opts Options) {
+	reason := ""
+	switch {
+	case imagePullPermanent[waiting.Reason] || imagePullRetrying[waiting.Reason]:
+		reason = rpav1alpha1.ReasonImagePullFailed
+	case containerConfigErrors[waiting.Reason]:
+		reason = rpav1alpha1.ReasonContainerConfigError
+	default:
+		o.Phase, o.Reason, o.Message = rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobCreated,
+			fmt.Sprintf("the robot container is starting (%s)", waiting.Reason)
+		return
+	}
+	detail := fmt.Sprintf("%s: %s", waiting.Reason, waiting.Message)
+	waited := now.Sub(pod.CreationTimestamp.Time)
+	if imagePullPermanent[waiting.Reason] || waited >= opts.PodStartDeadline {
+		o.Phase, o.Reason, o.StopJob = rpav1alpha1.PhaseFailed, reason, true
+		o.Message = fmt.Sprintf("the robot container could not start: %s", detail)
+		o.CompletionTime = &metav1.Time{Time: now}
+		return
+	}
+	o.Phase, o.Reason = rpav1alpha1.PhasePending, reason
+	o.Message = fmt.Sprintf("the robot container cannot start yet (%s); the run fails if this lasts %s", detail, opts.PodStartDeadline)
+}
+
+// observeUnstarted describes a pod without a container status: not yet
+// scheduled, or scheduled and being set up.
+func (o *Observation) observeUnstarted(pod *corev1.Pod) {
+	o.Phase, o.Reason, o.Message = rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobCreated, "the robot's pod is being set up"
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+			o.Reason = rpav1alpha1.ReasonUnschedulable
+			o.Message = fmt.Sprintf("no node can run the robot's pod yet: %s", c.Message)
+		}
+	}
+}
+
+// NeedsRecheckAt returns when the observation may change without any object
+// changing: the moment a pod that cannot start passes the deadline.
+func NeedsRecheckAt(pods []corev1.Pod, obs Observation, opts Options) (time.Time, bool) {
+	latest := latestPod(pods)
+	if latest == nil || obs.Phase != rpav1alpha1.PhasePending ||
+		(obs.Reason != rpav1alpha1.ReasonImagePullFailed && obs.Reason != rpav1alpha1.ReasonContainerConfigError) {
+		return time.Time{}, false
+	}
+	return latest.CreationTimestamp.Add(opts.PodStartDeadline), true
+}
+
+// attempts counts the pods the run started: the pods that still exist, or
+// the Job's own counters when pods have been removed.
+func attempts(job *batchv1.Job, pods []corev1.Pod) int32 {
+	counted := job.Status.Succeeded + job.Status.Failed + job.Status.Active
+	if job.Status.Terminating != nil {
+		counted += *job.Status.Terminating
+	}
+	return max(int32(len(pods)), counted)
+}
+
+// latestPod is the most recently created pod; the name breaks ties, which
+// creation timestamps (whole seconds) often leave.
+func latestPod(pods []corev1.Pod) *corev1.Pod {
+	if len(pods) == 0 {
+		return nil
+	}
+	sorted := make([]*corev1.Pod, len(pods))
+	for i := range pods {
+		sorted[i] = &pods[i]
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		ti, tj := sorted[i].CreationTimestamp, sorted[j].CreationTimestamp
+		if !ti.Equal(&tj) {
+			return ti.Before(&tj)
+		}
+		return sorted[i].Name < sorted[j].Name
+	})
+	return sorted[len(sorted)-1]
+}
+
+func robotContainerStatus(pod *corev1.Pod) *corev1.ContainerStatus {
+	for i := range pod.Status.ContainerStatuses {
+		if pod.Status.ContainerStatuses[i].Name == jobs.ContainerName {
+			return &pod.Status.ContainerStatuses[i]
+		}
+	}
+	return nil
+}
+
+func jobCondition(job *batchv1.Job, t batchv1.JobConditionType) *batchv1.JobCondition {
+	for i := range job.Status.Conditions {
+		if c := &job.Status.Conditions[i]; c.Type == t && c.Status == corev1.ConditionTrue {
+			return c
+		}
+	}
+	return nil
+}
+
+func completionTime(job *batchv1.Job, c *batchv1.JobCondition) *metav1.Time {
+	if job.Status.CompletionTime != nil {
+		return job.Status.CompletionTime
+	}
+	t := c.LastTransitionTime
+	return &t
+}
+
+func deadline(job *batchv1.Job) time.Duration {
+	if job.Spec.ActiveDeadlineSeconds == nil {
+		return 0
+	}
+	return time.Duration(*job.Spec.ActiveDeadlineSeconds) * time.Second
+}
+
+func exitCodeText(code *int32) string {
+	if code == nil {
+		return "unknown"
+	}
+	return fmt.Sprint(*code)
+}
+
+// lastLines keeps the last n non-empty lines of a log tail.
+func lastLines(s string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}

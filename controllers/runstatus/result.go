@@ -1,0 +1,80 @@
+package runstatus
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+// maxSummaryLength bounds the summary copied into status; the termination
+// message itself is at most 4 KiB.
+const maxSummaryLength = 1024
+
+// terminationMessage is the robot's JSON summary as the contract defines it.
+type terminationMessage struct {
+	ItemsProcessed     *int64 `json:"itemsProcessed"`
+	ItemsSucceeded     *int64 `json:"itemsSucceeded"`
+	ItemsFailed        *int64 `json:"itemsFailed"`
+	BusinessExceptions *int64 `json:"businessExceptions"`
+	Summary            string `json:"summary"`
+}
+
+// ParseTerminationMessage reads a robot's termination message. A message
+// that looks like JSON is the robot's result summary; anything else is the
+// tail of the robot's log, which Kubernetes puts there when a robot fails
+// without writing a summary (FallbackToLogsOnError). A summary that cannot be
+// read is reported as an error, never a panic: the run's outcome does not
+// depend on it.
+func ParseTerminationMessage(message string) (result *rpav1alpha1.RunResult, logTail string, err error) {
+	trimmed := strings.TrimSpace(message)
+	if trimmed == "" {
+		return nil, "", nil
+	}
+	if !strings.HasPrefix(trimmed, "{") {
+		return nil, trimmed, nil
+	}
+	var msg terminationMessage
+	if err := json.Unmarshal([]byte(trimmed), &msg); err != nil {
+		return nil, "", fmt.Errorf("the robot's result summary is not valid JSON: %w", err)
+	}
+	if err := validateCounts(msg); err != nil {
+		return nil, "", err
+	}
+	return &rpav1alpha1.RunResult{
+		ItemsProcessed:     msg.ItemsProcessed,
+		ItemsSucceeded:     msg.ItemsSucceeded,
+		ItemsFailed:        msg.ItemsFailed,
+		BusinessExceptions: msg.BusinessExceptions,
+		Summary:            truncate(msg.Summary, maxSummaryLength),
+	}, "", nil
+}
+
+func validateCounts(msg terminationMessage) error {
+	counts := []struct {
+		name  string
+		value *int64
+	}{
+		{"itemsProcessed", msg.ItemsProcessed}, {"itemsSucceeded", msg.ItemsSucceeded},
+		{"itemsFailed", msg.ItemsFailed}, {"businessExceptions", msg.BusinessExceptions},
+	}
+	for _, c := range counts {
+		if c.value != nil && *c.value < 0 {
+			return errors.New("the robot's result summary has a negative " + c.name)
+		}
+	}
+	return nil
+}
+
+// truncate shortens s to at most n bytes at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

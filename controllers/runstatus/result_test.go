@@ -1,0 +1,71 @@
+package runstatus
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseTerminationMessage(t *testing.T) {
+	tests := []struct {
+		name        string
+		message     string
+		wantItems   int64
+		wantResult  bool
+		wantLogTail string
+		wantErr     string
+	}{
+		{name: "empty", message: ""},
+		{name: "whitespace", message: " \n"},
+		{name: "full summary", message: `{"itemsProcessed":40,"itemsSucceeded":38,"itemsFailed":0,"businessExceptions":2,"summary":"40 letters"}`, wantResult: true, wantItems: 40},
+		{name: "unknown fields ignored", message: `{"itemsProcessed":1,"robotVersion":"1.2"}`, wantResult: true, wantItems: 1},
+		{name: "log tail from FallbackToLogsOnError", message: "connecting to SBSYS\nERROR: login refused", wantLogTail: "connecting to SBSYS\nERROR: login refused"},
+		{name: "truncated JSON", message: `{"itemsProcessed":40,"summ`, wantErr: "not valid JSON"},
+		{name: "wrong type", message: `{"itemsProcessed":"forty"}`, wantErr: "not valid JSON"},
+		{name: "negative count", message: `{"itemsProcessed":5,"itemsFailed":-1}`, wantErr: "negative itemsFailed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			result, tail, err := ParseTerminationMessage(tt.message)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (result != nil) != tt.wantResult {
+				t.Fatalf("result = %+v, want present %v", result, tt.wantResult)
+			}
+			if result != nil && *result.ItemsProcessed != tt.wantItems {
+				t.Errorf("itemsProcessed = %d, want %d", *result.ItemsProcessed, tt.wantItems)
+			}
+			if tail != tt.wantLogTail {
+				t.Errorf("log tail %q, want %q", tail, tt.wantLogTail)
+			}
+		})
+	}
+}
+
+func TestParseTerminationMessageBoundsTheSummary(t *testing.T) {
+	result, _, err := ParseTerminationMessage(`{"summary":"` + strings.Repeat("ø", 2000) + `"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(result.Summary) > maxSummaryLength+len("…") || !strings.HasSuffix(result.Summary, "…") {
+		t.Errorf("summary of %d bytes not bounded", len(result.Summary))
+	}
+}
+
+func FuzzParseTerminationMessage(f *testing.F) {
+	f.Add(`{"itemsProcessed":1}`)
+	f.Add("plain log")
+	f.Add(`{"summary":"æ`)
+	f.Fuzz(func(t *testing.T, message string) {
+		result, _, err := ParseTerminationMessage(message)
+		if err == nil && result != nil && len(result.Summary) > maxSummaryLength+len("…") {
+			t.Errorf("summary not bounded")
+		}
+	})
+}
