@@ -40,11 +40,10 @@ func createRun(t *testing.T, ns, name, robot string, args map[string]string) *rp
 }
 
 // createSecret creates a credential Secret with the given data.
-func createSecret(t *testing.T, ns, name string, data map[string]string) *corev1.Secret {
+func createSecret(t *testing.T, ns, name string, data map[string]string) {
 	t.Helper()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: data}
 	NewWithT(t).Expect(k8sClient.Create(context.Background(), secret)).To(Succeed())
-	return secret
 }
 
 // getRun reads the run's current state.

@@ -14,8 +14,10 @@ type RobotSpec struct {
 	// +kubebuilder:validation:MaxLength=1024
 	Description string `json:"description,omitempty"`
 
-	// Suspend stops new runs from starting. Runs already started continue.
+	// Suspend stops new runs from starting. Runs already started continue;
+	// runs created meanwhile wait in Pending until the robot is resumed.
 	// +optional
+	// +kubebuilder:default=false
 	Suspend bool `json:"suspend,omitempty"`
 
 	// Template is the robot container and the pod settings it runs with.
