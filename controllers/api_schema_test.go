@@ -43,6 +43,9 @@ func TestRobotRoundTripsWithSchemaDefaults(t *testing.T) {
 	g.Expect(got.Spec.Parameters).To(Equal(robot.Spec.Parameters))
 	g.Expect(got.Spec.Timeout).To(Equal(&metav1.Duration{Duration: time.Hour}))
 	g.Expect(got.Spec.Retries).To(Equal(rpav1alpha1.RetryPolicy{Limit: 0, BusinessExceptionExitCode: 3}))
+	g.Expect(got.Spec.ConcurrencyPolicy).To(Equal(rpav1alpha1.ConcurrencyForbid))
+	g.Expect(*got.Spec.SuccessfulRunsHistoryLimit).To(Equal(int32(10)))
+	g.Expect(*got.Spec.FailedRunsHistoryLimit).To(Equal(int32(10)))
 }
 
 func TestRobotRunDefaultsToManualTrigger(t *testing.T) {
@@ -117,6 +120,39 @@ func TestSchemaRejectsInvalidRobots(t *testing.T) {
 				r.Spec.Template.Env = append(r.Spec.Template.Env, envVar("RPA_ARG_DATE", "x"))
 			},
 			wantErr: "reserved for the operator",
+		},
+		{
+			name: "cron with four fields",
+			mutate: func(r *rpav1alpha1.Robot) {
+				r.Spec.Schedules = []rpav1alpha1.Schedule{{Name: "daily", Cron: "0 7 * *"}}
+			},
+			wantErr: "cron must have 5 fields",
+		},
+		{
+			name: "time zone inside the cron expression",
+			mutate: func(r *rpav1alpha1.Robot) {
+				r.Spec.Schedules = []rpav1alpha1.Schedule{{Name: "daily", Cron: "CRON_TZ=Europe/Copenhagen 0 7 * * *"}}
+			},
+			wantErr: "set the time zone in timeZone",
+		},
+		{
+			name: "two schedules with one name",
+			mutate: func(r *rpav1alpha1.Robot) {
+				r.Spec.Schedules = []rpav1alpha1.Schedule{{Name: "daily", Cron: "0 7 * * *"}, {Name: "daily", Cron: "0 8 * * *"}}
+			},
+			wantErr: "Duplicate value",
+		},
+		{
+			name: "time zone that is not a zone name",
+			mutate: func(r *rpav1alpha1.Robot) {
+				r.Spec.Schedules = []rpav1alpha1.Schedule{{Name: "daily", Cron: "0 7 * * *", TimeZone: "CET; rm -rf"}}
+			},
+			wantErr: "spec.schedules[0].timeZone",
+		},
+		{
+			name:    "unknown concurrency policy",
+			mutate:  func(r *rpav1alpha1.Robot) { r.Spec.ConcurrencyPolicy = "Sometimes" },
+			wantErr: "spec.concurrencyPolicy",
 		},
 		{
 			name: "credential name with capitals",

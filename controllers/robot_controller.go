@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,7 +28,11 @@ import (
 // can start (and if not, what is missing), and how its runs went.
 type RobotReconciler struct {
 	client.Client
-	Recorder events.EventRecorder
+	// APIReader reads from the apiserver, past the cache, where a stale
+	// cache could make the controller create a run twice.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
 }
 
 // Secrets are watched as metadata only: the operator needs to know that a
@@ -38,8 +43,9 @@ type RobotReconciler struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile computes the Robot's Ready condition from the credential Secrets
-// that exist, and its run summary from its RobotRuns, and writes both.
+// Reconcile brings a Robot's schedules and status up to date: it starts the
+// runs that are due, prunes run history, and reports whether runs can start
+// and how they went. It requeues itself for the next scheduled time.
 func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	robot := &rpav1alpha1.Robot{}
 	if err := r.Get(ctx, req.NamespacedName, robot); err != nil {
@@ -58,13 +64,21 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	next := robot.Status.DeepCopy()
 	next.ObservedGeneration = robot.Generation
-	ready := readyCondition(robot.Generation, missing)
+	schedules, err := r.reconcileSchedules(ctx, robot, runs, next)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	runs = r.pruneHistory(ctx, robot, runs)
+	ready := readyCondition(robot.Generation, missing, schedules.problems)
 	meta.SetStatusCondition(&next.Conditions, ready)
 	summarizeRuns(next, runs)
 	activeRuns.WithLabelValues(robot.Namespace, robot.Name).Set(float64(next.ActiveRuns))
 
 	r.recordReadyTransition(robot, ready)
-	return ctrl.Result{}, r.patchStatus(ctx, robot, next)
+	if conflict, err := r.patchStatus(ctx, robot, next); conflict || err != nil {
+		return ctrl.Result{RequeueAfter: conflictRetryDelay}, err
+	}
+	return ctrl.Result{RequeueAfter: schedules.requeueAfter}, nil
 }
 
 // missingSecrets returns the names of a robot's credential Secrets that do
@@ -130,25 +144,34 @@ func createdAfter(a, b *rpav1alpha1.RobotRun) bool {
 	return a.Name > b.Name
 }
 
-// readyCondition says whether runs can start given the missing Secrets.
-func readyCondition(generation int64, missingSecrets []string) metav1.Condition {
-	if len(missingSecrets) > 0 {
-		return metav1.Condition{
-			Type:               rpav1alpha1.ConditionReady,
-			Status:             metav1.ConditionFalse,
-			ObservedGeneration: generation,
-			Reason:             rpav1alpha1.ReasonCredentialsNotFound,
-			Message: fmt.Sprintf("credential Secret(s) %s not found in the robot's namespace; create them, runs wait until they exist",
-				strings.Join(missingSecrets, ", ")),
-		}
-	}
-	return metav1.Condition{
+// readyCondition says whether runs can start: an invalid schedule or a
+// missing credential Secret makes the robot not Ready, with every problem
+// named in the message.
+func readyCondition(generation int64, missingSecrets, scheduleProblems []string) metav1.Condition {
+	cond := metav1.Condition{
 		Type:               rpav1alpha1.ConditionReady,
-		Status:             metav1.ConditionTrue,
+		Status:             metav1.ConditionFalse,
 		ObservedGeneration: generation,
-		Reason:             rpav1alpha1.ReasonReady,
-		Message:            "the robot's credentials exist; runs can start",
 	}
+	var problems []string
+	if len(scheduleProblems) > 0 {
+		cond.Reason = rpav1alpha1.ReasonInvalidSchedule
+		problems = append(problems, invalidScheduleMessage(scheduleProblems))
+	}
+	if len(missingSecrets) > 0 {
+		if cond.Reason == "" {
+			cond.Reason = rpav1alpha1.ReasonCredentialsNotFound
+		}
+		problems = append(problems, fmt.Sprintf("credential Secret(s) %s not found in the robot's namespace; create them, runs wait until they exist",
+			strings.Join(missingSecrets, ", ")))
+	}
+	if len(problems) > 0 {
+		cond.Message = strings.Join(problems, ". ")
+		return cond
+	}
+	cond.Status, cond.Reason = metav1.ConditionTrue, rpav1alpha1.ReasonReady
+	cond.Message = "the robot's credentials exist and its schedules are valid; runs can start"
+	return cond
 }
 
 // recordReadyTransition emits an Event when Ready changes, so that a person
@@ -166,22 +189,27 @@ func (r *RobotReconciler) recordReadyTransition(robot *rpav1alpha1.Robot, ready 
 	r.Recorder.Eventf(robot, nil, eventType, ready.Reason, "Validate", "%s", ready.Message)
 }
 
-// patchStatus writes the Robot's status with a merge patch computed from the
-// object as read, if it changed. Every field is derived from the world, and
-// every change of a run or Secret reconciles the robot again, so a value
-// computed from a cache that lags is corrected by the next event.
-func (r *RobotReconciler) patchStatus(ctx context.Context, robot *rpav1alpha1.Robot, next *rpav1alpha1.RobotStatus) error {
+// patchStatus writes the Robot's status if it changed, with a merge patch
+// that carries the resourceVersion read: the schedule fields are computed
+// from the status as read, so a write based on a stale read is refused
+// (conflict is true) and recomputed instead.
+func (r *RobotReconciler) patchStatus(ctx context.Context, robot *rpav1alpha1.Robot, next *rpav1alpha1.RobotStatus) (conflict bool, err error) {
 	if equality.Semantic.DeepEqual(&robot.Status, next) {
-		return nil
+		return false, nil
 	}
 	updated := robot.DeepCopy()
 	updated.Status = *next
-	err := r.Status().Patch(ctx, updated, client.MergeFrom(robot))
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("patch status of robot %s: %w", robot.Name, err)
+	err = r.Status().Patch(ctx, updated, client.MergeFromWithOptions(robot, client.MergeFromWithOptimisticLock{}))
+	switch {
+	case apierrors.IsConflict(err):
+		return true, nil
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("patch status of robot %s: %w", robot.Name, err)
 	}
 	log.FromContext(ctx).V(1).Info("robot status written", "activeRuns", next.ActiveRuns)
-	return nil
+	return false, nil
 }
 
 // SetupWithManager watches Robots, their RobotRuns, and, as metadata only,

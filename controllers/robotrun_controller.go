@@ -152,7 +152,8 @@ func (r *RobotRunReconciler) startRun(ctx context.Context, run *rpav1alpha1.Robo
 	next *rpav1alpha1.RobotRunStatus) (time.Duration, error) {
 	now := r.Clock.Now()
 	if run.Spec.Cancel {
-		finish(next, rpav1alpha1.PhaseCancelled, rpav1alpha1.ReasonCancelled, "the run was cancelled before it started", now)
+		reason, message := cancelOutcome(run, "the run was cancelled before it started")
+		finish(next, rpav1alpha1.PhaseCancelled, reason, message, now)
 		return 0, nil
 	}
 	if robot == nil {
@@ -168,6 +169,10 @@ func (r *RobotRunReconciler) startRun(ctx context.Context, run *rpav1alpha1.Robo
 	if robot.Spec.Suspend {
 		wait(next, rpav1alpha1.ReasonRobotSuspended, "the robot is suspended; the run starts when it is resumed")
 		return 0, nil
+	}
+	if waitFor, err := r.admit(ctx, run, robot); err != nil || waitFor != "" {
+		queue(next, rpav1alpha1.ReasonWaitingForRun, waitFor)
+		return 0, err
 	}
 	if waitFor, err := r.awaitCredentials(ctx, run, robot, next, now); err != nil || waitFor > 0 || next.Phase.Finished() {
 		return waitFor, err
@@ -233,8 +238,8 @@ func (r *RobotRunReconciler) followJob(ctx context.Context, run *rpav1alpha1.Rob
 	obs := runstatus.Observe(job, pods, r.Clock.Now(), opts)
 	applyObservation(next, obs)
 	if run.Spec.Cancel && !obs.Phase.Finished() {
-		finish(next, rpav1alpha1.PhaseCancelled, rpav1alpha1.ReasonCancelled,
-			"the run was cancelled; the robot was sent SIGTERM and its grace period", r.Clock.Now())
+		reason, message := cancelOutcome(run, "the run was cancelled; the robot was sent SIGTERM and its grace period")
+		finish(next, rpav1alpha1.PhaseCancelled, reason, message, r.Clock.Now())
 		return 0, r.stopJob(ctx, job)
 	}
 	if obs.StopJob {
@@ -250,7 +255,8 @@ func (r *RobotRunReconciler) followJob(ctx context.Context, run *rpav1alpha1.Rob
 // finished: creating a second Job could run the robot twice.
 func (r *RobotRunReconciler) jobLost(run *rpav1alpha1.RobotRun, next *rpav1alpha1.RobotRunStatus) {
 	if run.Spec.Cancel {
-		finish(next, rpav1alpha1.PhaseCancelled, rpav1alpha1.ReasonCancelled, "the run was cancelled", r.Clock.Now())
+		reason, message := cancelOutcome(run, "the run was cancelled")
+		finish(next, rpav1alpha1.PhaseCancelled, reason, message, r.Clock.Now())
 		return
 	}
 	finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonJobDeleted,

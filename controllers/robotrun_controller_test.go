@@ -306,10 +306,10 @@ func TestRunFailsWhenItsCredentialStaysMissing(t *testing.T) {
 
 func TestImageThatCannotBePulledFailsTheRun(t *testing.T) {
 	ns := newNamespace(t)
-	robot := createRobot(t, ns, "welcome-letters", nil)
 
 	t.Run("absent image under pull policy Never fails at once", func(t *testing.T) {
 		g := NewWithT(t)
+		robot := createRobot(t, ns, "never-pull", nil)
 		run := createRun(t, ns, "never-pull", robot.Name, nil)
 		job := waitForJob(g, run)
 		startJob(g, job)
@@ -322,6 +322,7 @@ func TestImageThatCannotBePulledFailsTheRun(t *testing.T) {
 	})
 	t.Run("pull back-off is reported, then fails after the pod start deadline", func(t *testing.T) {
 		g := NewWithT(t)
+		robot := createRobot(t, ns, "backoff", nil)
 		run := createRun(t, ns, "backoff", robot.Name, nil)
 		job := waitForJob(g, run)
 		startJob(g, job)

@@ -152,8 +152,9 @@ func TestKubectlGetShowsTheDocumentedColumns(t *testing.T) {
 
 	g.Eventually(func(g Gomega) {
 		robots := serverTable(g, ns, "robots")
-		g.Expect(columnNames(robots)).To(Equal([]string{"Name", "Ready", "Suspended", "Last Run", "Last Success", "Age"}))
-		g.Expect(robots.Rows[0].Cells[:4]).To(Equal([]any{"welcome-letters", "True", false, "Succeeded"}))
+		g.Expect(columnNames(robots)).To(Equal([]string{"Name", "Ready", "Suspended", "Schedules", "Next Run", "Last Schedule", "Last Run", "Last Success", "Age"}))
+		g.Expect(robots.Rows[0].Cells[:4]).To(Equal([]any{"welcome-letters", "True", false, nil}))
+		g.Expect(robots.Rows[0].Cells[6]).To(Equal("Succeeded"))
 	}, timeout, interval).Should(Succeed())
 }
 

@@ -31,6 +31,12 @@ func wait(next *rpav1alpha1.RobotRunStatus, reason, message string) {
 	setOutcome(next, reason, message)
 }
 
+// queue keeps the run Queued behind other runs of its robot.
+func queue(next *rpav1alpha1.RobotRunStatus, reason, message string) {
+	next.Phase = rpav1alpha1.PhaseQueued
+	setOutcome(next, reason, message)
+}
+
 // setOutcome sets the message and the Succeeded condition that goes with the
 // phase: Unknown while the run goes on, True or False once it has finished.
 // Transition times are stamped when the status is written.

@@ -26,20 +26,41 @@ func (r *RobotRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.RobotRun{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&batchv1.Job{}).
-		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(runOfPod)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.runsForPod)).
+		Watches(&rpav1alpha1.RobotRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfSameRobot)).
 		Watches(&rpav1alpha1.Robot{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfRobot)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsForSecret)).
 		Named("robotrun").
 		Complete(r)
 }
 
-// runOfPod maps a robot's pod to its run through the run-name annotation.
-func runOfPod(_ context.Context, obj client.Object) []reconcile.Request {
+// runsForPod maps a robot's pod to its run (through the run-name
+// annotation) and to the runs of the same robot that wait for it to stop.
+func (r *RobotRunReconciler) runsForPod(ctx context.Context, obj client.Object) []reconcile.Request {
 	name, ok := obj.GetAnnotations()[jobs.AnnotationRunName]
 	if !ok {
 		return nil
 	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}}}
+	own := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}}
+	waiting, err := r.waitingRuns(ctx, obj.GetNamespace(), obj.GetLabels()[jobs.LabelRobot])
+	if err != nil {
+		log.FromContext(ctx).Error(err, "list runs of robot", "robot", obj.GetLabels()[jobs.LabelRobot])
+	}
+	return append(waiting, own)
+}
+
+// waitingRunsOfSameRobot maps a run to the waiting runs of its robot: when a
+// run finishes, the next may start.
+func (r *RobotRunReconciler) waitingRunsOfSameRobot(ctx context.Context, obj client.Object) []reconcile.Request {
+	run := obj.(*rpav1alpha1.RobotRun)
+	if !run.Status.Phase.Finished() {
+		return nil
+	}
+	requests, err := r.waitingRuns(ctx, run.Namespace, run.Spec.RobotName)
+	if err != nil {
+		log.FromContext(ctx).Error(err, "list runs of robot", "robot", run.Spec.RobotName)
+	}
+	return requests
 }
 
 // waitingRunsOfRobot maps a Robot to its runs that have not started a Job.

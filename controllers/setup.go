@@ -65,8 +65,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	robots := &RobotReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("robot-controller"),
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("robot-controller"),
+		Clock:     opts.Clock,
 	}
 	if err := robots.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up robot controller: %w", err)

@@ -23,6 +23,22 @@ const (
 	ReasonInvalidArguments = "InvalidArguments"
 	// ReasonRobotSuspended means the run waits because its Robot is suspended.
 	ReasonRobotSuspended = "RobotSuspended"
+	// ReasonInvalidSchedule means a schedule's cron expression or time zone
+	// is invalid; the robot's other schedules keep working.
+	ReasonInvalidSchedule = "InvalidSchedule"
+	// ReasonWaitingForRun means the run waits for earlier runs of the robot
+	// to finish (concurrencyPolicy Queue or Forbid, or Replace while the
+	// replaced run stops).
+	ReasonWaitingForRun = "WaitingForRun"
+	// ReasonReplaced means a newer run cancelled this one under
+	// concurrencyPolicy Replace.
+	ReasonReplaced = "Replaced"
+
+	// Reasons of Events about schedules.
+	ReasonScheduled     = "Scheduled"
+	ReasonSkippedRun    = "ScheduledRunSkipped"
+	ReasonMissedRuns    = "ScheduledRunsMissed"
+	ReasonPrunedHistory = "HistoryPruned"
 
 	// ReasonJobCreated means the run's Job exists and its pod has not started.
 	ReasonJobCreated = "JobCreated"

@@ -56,6 +56,103 @@ type RobotSpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	Retries RetryPolicy `json:"retries,omitempty"`
+
+	// Schedules start runs unattended at the times they give
+	// (docs/schedules.md).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Schedules []Schedule `json:"schedules,omitempty"`
+
+	// ConcurrencyPolicy says what happens when a run is due while another
+	// run of the robot has not finished. It governs every run, whatever
+	// started it: Allow runs both; Forbid skips a scheduled run (and queues
+	// a manual or API run); Replace cancels the unfinished run; Queue starts
+	// the new run when the earlier ones have finished, in creation order.
+	// +optional
+	// +kubebuilder:default=Forbid
+	ConcurrencyPolicy ConcurrencyPolicy `json:"concurrencyPolicy,omitempty"`
+
+	// StartingDeadlineSeconds: a scheduled time missed by more than this
+	// (the operator was down, the apiserver unreachable) is not run late,
+	// only counted as missed. Unset: a missed time is run late however late.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	StartingDeadlineSeconds *int64 `json:"startingDeadlineSeconds,omitempty"`
+
+	// SuccessfulRunsHistoryLimit is how many succeeded runs of the robot to
+	// keep; older ones are deleted. Manual runs count too.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	SuccessfulRunsHistoryLimit *int32 `json:"successfulRunsHistoryLimit,omitempty"`
+
+	// FailedRunsHistoryLimit is how many failed, timed-out and cancelled
+	// runs of the robot to keep; older ones are deleted.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	FailedRunsHistoryLimit *int32 `json:"failedRunsHistoryLimit,omitempty"`
+}
+
+// ConcurrencyPolicy says how runs of one robot may overlap.
+// +kubebuilder:validation:Enum=Allow;Forbid;Replace;Queue
+type ConcurrencyPolicy string
+
+const (
+	// ConcurrencyAllow lets runs overlap.
+	ConcurrencyAllow ConcurrencyPolicy = "Allow"
+	// ConcurrencyForbid skips a scheduled run while another run is
+	// unfinished; a manual or API run waits in Queued instead.
+	ConcurrencyForbid ConcurrencyPolicy = "Forbid"
+	// ConcurrencyReplace cancels unfinished runs in favour of the new one.
+	ConcurrencyReplace ConcurrencyPolicy = "Replace"
+	// ConcurrencyQueue runs one at a time, in creation order.
+	ConcurrencyQueue ConcurrencyPolicy = "Queue"
+)
+
+// Schedule starts runs of the robot at the times a cron expression gives.
+type Schedule struct {
+	// Name identifies the schedule; it is part of the names of the runs it
+	// creates.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:MaxLength=40
+	Name string `json:"name"`
+
+	// Cron is a standard five-field cron expression (minute hour
+	// day-of-month month day-of-week, e.g. "0 7 * * 1-5") or one of
+	// @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('TZ=') && !self.startsWith('CRON_TZ=')",message="set the time zone in timeZone, not in the cron expression"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+)$')",message="cron must have 5 fields (minute hour day-of-month month day-of-week) or be @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly"
+	Cron string `json:"cron"`
+
+	// TimeZone is the IANA time zone the cron expression is read in, e.g.
+	// Europe/Copenhagen. Daylight-saving changes follow classic cron
+	// semantics (docs/schedules.md).
+	// +optional
+	// +kubebuilder:default=UTC
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$`
+	TimeZone string `json:"timeZone,omitempty"`
+
+	// Arguments for the runs of this schedule, merged over the parameters'
+	// defaults.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z_][A-Za-z0-9_]*$') && size(k) <= 63)",message="argument names are identifiers of at most 63 characters (letters, digits, underscores)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 4096)",message="an argument value is at most 4096 characters"
+	Arguments map[string]string `json:"arguments,omitempty"`
+
+	// Suspend stops this schedule only; runs already started continue.
+	// Times passed while suspended are not run on resume.
+	// +optional
+	// +kubebuilder:default=false
+	Suspend bool `json:"suspend,omitempty"`
 }
 
 // RobotTemplate is the robot container and the pod-level settings of its runs.
@@ -242,6 +339,70 @@ type RobotStatus struct {
 	// LastSuccessfulTime is when a run of this robot last succeeded.
 	// +optional
 	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
+
+	// Schedules reports each schedule's last and next time.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Schedules []ScheduleStatus `json:"schedules,omitempty"`
+
+	// ScheduleSummary is the first schedule's cron expression, or how many
+	// schedules there are, for kubectl get.
+	// +optional
+	ScheduleSummary string `json:"scheduleSummary,omitempty"`
+
+	// NextScheduleTime is the earliest next time of any active schedule.
+	// +optional
+	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
+
+	// LastScheduleTime is the latest time any schedule fired.
+	// +optional
+	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
+
+	// SkippedRuns counts scheduled times not run because another run was
+	// unfinished under concurrencyPolicy Forbid.
+	// +optional
+	SkippedRuns int64 `json:"skippedRuns,omitempty"`
+
+	// MissedRuns counts scheduled times not run because the operator could
+	// not start them in time (it was down, or past startingDeadlineSeconds).
+	// +optional
+	MissedRuns int64 `json:"missedRuns,omitempty"`
+}
+
+// ScheduleStatus is what happened with one schedule.
+type ScheduleStatus struct {
+	// Name of the schedule.
+	Name string `json:"name"`
+
+	// Cron and TimeZone are the expression and zone the times below were
+	// computed from; a change of either takes effect from the next time.
+	// +optional
+	Cron string `json:"cron,omitempty"`
+	// +optional
+	TimeZone string `json:"timeZone,omitempty"`
+
+	// LastScheduleTime is the latest time the schedule fired (whether its
+	// run was created, skipped or missed).
+	// +optional
+	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
+
+	// NextScheduleTime is the schedule's next time; empty while suspended.
+	// +optional
+	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
+
+	// LastRunName is the run created for LastScheduleTime, if any.
+	// +optional
+	LastRunName string `json:"lastRunName,omitempty"`
+
+	// HandledUntil is the instant up to which every time of the schedule has
+	// been run, skipped or counted missed. Times after it are still to come.
+	// +optional
+	HandledUntil *metav1.Time `json:"handledUntil,omitempty"`
+
+	// Suspended is true while the schedule or the robot is suspended.
+	// +optional
+	Suspended bool `json:"suspended,omitempty"`
 }
 
 // RunReference points at a RobotRun and says how it stands.
@@ -267,6 +428,9 @@ type RunReference struct {
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a Robot's name is at most 63 characters, since it is used as a label value on its Jobs and pods"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Suspended",type=boolean,JSONPath=`.spec.suspend`
+// +kubebuilder:printcolumn:name="Schedules",type=string,JSONPath=`.status.scheduleSummary`
+// +kubebuilder:printcolumn:name="Next Run",type=string,JSONPath=`.status.nextScheduleTime`
+// +kubebuilder:printcolumn:name="Last Schedule",type=date,JSONPath=`.status.lastScheduleTime`
 // +kubebuilder:printcolumn:name="Last Run",type=string,JSONPath=`.status.lastRun.phase`
 // +kubebuilder:printcolumn:name="Last Success",type=date,JSONPath=`.status.lastSuccessfulTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

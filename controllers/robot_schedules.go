@@ -1,0 +1,262 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	"github.com/rpa-operator/rpa-operator/controllers/schedule"
+)
+
+// LabelSchedule names the schedule that created a run.
+const LabelSchedule = "rpa.dev/schedule"
+
+// +kubebuilder:rbac:groups=rpa.dev,resources=robotruns,verbs=create;delete
+
+// scheduleOutcome is what reconciling a robot's schedules found.
+type scheduleOutcome struct {
+	// problems are user-fixable errors, one per invalid schedule.
+	problems []string
+	// requeueAfter is how long until the next scheduled time.
+	requeueAfter time.Duration
+}
+
+// reconcileSchedules creates the runs that are due, counts skipped and
+// missed times, and records each schedule's last and next time in next.
+func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1alpha1.Robot, runs []rpav1alpha1.RobotRun,
+	next *rpav1alpha1.RobotStatus) (scheduleOutcome, error) {
+	now := r.Clock.Now()
+	var out scheduleOutcome
+	previous := map[string]rpav1alpha1.ScheduleStatus{}
+	for _, s := range robot.Status.Schedules {
+		previous[s.Name] = s
+	}
+	next.Schedules = nil
+	for _, sched := range robot.Spec.Schedules {
+		prev := previous[sched.Name]
+		plan, err := schedule.MakePlan(planInput(robot, sched, prev, now))
+		if err != nil {
+			out.problems = append(out.problems, fmt.Sprintf("schedule %q: %v", sched.Name, err))
+			continue
+		}
+		status, err := r.carryOut(ctx, robot, sched, prev, plan, runs, next)
+		if err != nil {
+			return out, err
+		}
+		next.Schedules = append(next.Schedules, status)
+		if !plan.Next.IsZero() {
+			out.requeueAfter = earliest(out.requeueAfter, plan.Next.Sub(now))
+		}
+	}
+	summarizeSchedules(robot, next)
+	return out, nil
+}
+
+// planInput gathers what schedule.MakePlan needs for one schedule.
+func planInput(robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, prev rpav1alpha1.ScheduleStatus, now time.Time) schedule.Input {
+	in := schedule.Input{
+		Cron:      sched.Cron,
+		TimeZone:  sched.TimeZone,
+		Suspended: robot.Spec.Suspend || sched.Suspend,
+		Previous:  schedule.State{Cron: prev.Cron, TimeZone: prev.TimeZone, Suspended: prev.Suspended},
+		Start:     now,
+		Now:       now,
+	}
+	if prev.HandledUntil != nil {
+		in.Previous.HandledUntil = prev.HandledUntil.Time
+	}
+	// A robot whose status was never written is new: its schedules count
+	// from its creation, so a time between creation and the first
+	// reconcile is not lost.
+	if robot.Status.ObservedGeneration == 0 {
+		in.Start = robot.CreationTimestamp.Time
+	}
+	if robot.Spec.StartingDeadlineSeconds != nil {
+		d := time.Duration(*robot.Spec.StartingDeadlineSeconds) * time.Second
+		in.StartingDeadline = &d
+	}
+	return in
+}
+
+// carryOut acts on a plan: creates the due run (or skips it under Forbid),
+// reports missed times, and returns the schedule's new status.
+func (r *RobotReconciler) carryOut(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
+	prev rpav1alpha1.ScheduleStatus, plan schedule.Plan, runs []rpav1alpha1.RobotRun,
+	next *rpav1alpha1.RobotStatus) (rpav1alpha1.ScheduleStatus, error) {
+	status := rpav1alpha1.ScheduleStatus{
+		Name: sched.Name, Cron: sched.Cron, TimeZone: sched.TimeZone,
+		LastScheduleTime: prev.LastScheduleTime, LastRunName: prev.LastRunName,
+		HandledUntil: &metav1.Time{Time: plan.HandledUntil},
+		Suspended:    robot.Spec.Suspend || sched.Suspend,
+	}
+	if !plan.Next.IsZero() {
+		status.NextScheduleTime = &metav1.Time{Time: plan.Next}
+	}
+	if !plan.Latest.IsZero() {
+		status.LastScheduleTime = &metav1.Time{Time: plan.Latest}
+	}
+	if plan.Missed > 0 {
+		next.MissedRuns += plan.Missed
+		r.Recorder.Eventf(robot, nil, corev1.EventTypeWarning, rpav1alpha1.ReasonMissedRuns, "Schedule",
+			"schedule %q missed %d scheduled time(s) from %s to %s: the operator could not start them in time",
+			sched.Name, plan.Missed, localTime(plan.MissedFrom, sched), localTime(plan.MissedTo, sched))
+	}
+	if plan.Due.IsZero() {
+		return status, nil
+	}
+	name, err := r.startScheduledRun(ctx, robot, sched, plan.Due, runs, next)
+	if err != nil {
+		return status, err
+	}
+	if name != "" {
+		status.LastRunName = name
+	}
+	return status, nil
+}
+
+// startScheduledRun creates the run for a due time, named from robot,
+// schedule and time so that a second attempt finds it instead of creating
+// another. Under Forbid it skips the time while another run is unfinished.
+// It returns the run's name, or "" when skipped.
+func (r *RobotReconciler) startScheduledRun(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
+	due time.Time, runs []rpav1alpha1.RobotRun, next *rpav1alpha1.RobotStatus) (string, error) {
+	name := ScheduledRunName(robot.Name, sched.Name, due)
+	exists, err := r.runExists(ctx, robot.Namespace, name)
+	if err != nil || exists {
+		return name, err
+	}
+	if robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
+		if active := firstUnfinished(runs); active != "" {
+			next.SkippedRuns++
+			r.Recorder.Eventf(robot, nil, corev1.EventTypeNormal, rpav1alpha1.ReasonSkippedRun, "Schedule",
+				"schedule %q skipped %s: run %s has not finished (concurrencyPolicy Forbid)",
+				sched.Name, localTime(due, sched), active)
+			return "", nil
+		}
+	}
+	run := scheduledRun(robot, sched, name, due)
+	if err := controllerutil.SetControllerReference(robot, run, r.Scheme()); err != nil {
+		return "", fmt.Errorf("own scheduled run %s: %w", name, err)
+	}
+	if err := r.Create(ctx, run); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("create scheduled run %s: %w", name, err)
+	}
+	log.FromContext(ctx).Info("scheduled run created", "run", name, "schedule", sched.Name, "scheduledTime", due)
+	r.Recorder.Eventf(robot, run, corev1.EventTypeNormal, rpav1alpha1.ReasonScheduled, "Schedule",
+		"schedule %q created run %s for %s", sched.Name, name, localTime(due, sched))
+	return name, nil
+}
+
+// runExists looks for a run in the cache and, if the cache does not have
+// it, in the apiserver: a run created a moment ago may not be cached yet.
+func (r *RobotReconciler) runExists(ctx context.Context, namespace, name string) (bool, error) {
+	key := client.ObjectKey{Namespace: namespace, Name: name}
+	err := r.Get(ctx, key, &rpav1alpha1.RobotRun{})
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, &rpav1alpha1.RobotRun{})
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("look up run %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// ScheduledRunName is the name of the run a schedule creates for a time:
+// robot, schedule and the time in UTC to the minute (UTC, so that the two
+// 02:30s of a fall-back night cannot collide).
+func ScheduledRunName(robot, sched string, at time.Time) string {
+	return fmt.Sprintf("%s-%s-%s", robot, sched, at.UTC().Format("200601021504"))
+}
+
+// scheduledRun is the run a schedule creates for a due time.
+func scheduledRun(robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, name string, due time.Time) *rpav1alpha1.RobotRun {
+	return &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: robot.Namespace,
+			Name:      name,
+			Labels: map[string]string{
+				jobs.LabelRobot: robot.Name,
+				LabelSchedule:   sched.Name,
+			},
+		},
+		Spec: rpav1alpha1.RobotRunSpec{
+			RobotName: robot.Name,
+			Arguments: sched.Arguments,
+			Trigger: rpav1alpha1.Trigger{
+				Type:          rpav1alpha1.TriggerSchedule,
+				Schedule:      sched.Name,
+				ScheduledTime: &metav1.Time{Time: due},
+			},
+		},
+	}
+}
+
+// firstUnfinished names an unfinished run, or "".
+func firstUnfinished(runs []rpav1alpha1.RobotRun) string {
+	for _, run := range runs {
+		if !run.Status.Phase.Finished() {
+			return run.Name
+		}
+	}
+	return ""
+}
+
+// summarizeSchedules fills in the robot-level schedule fields.
+func summarizeSchedules(robot *rpav1alpha1.Robot, next *rpav1alpha1.RobotStatus) {
+	next.NextScheduleTime, next.LastScheduleTime = nil, nil
+	for _, s := range next.Schedules {
+		if s.NextScheduleTime != nil && (next.NextScheduleTime == nil || s.NextScheduleTime.Before(next.NextScheduleTime)) {
+			next.NextScheduleTime = s.NextScheduleTime.DeepCopy()
+		}
+		if s.LastScheduleTime != nil && (next.LastScheduleTime == nil || next.LastScheduleTime.Before(s.LastScheduleTime)) {
+			next.LastScheduleTime = s.LastScheduleTime.DeepCopy()
+		}
+	}
+	switch n := len(robot.Spec.Schedules); n {
+	case 0:
+		next.ScheduleSummary = ""
+	case 1:
+		next.ScheduleSummary = robot.Spec.Schedules[0].Cron
+	default:
+		next.ScheduleSummary = fmt.Sprintf("%d schedules", n)
+	}
+}
+
+// localTime renders a scheduled time in its schedule's zone, as people
+// there read it.
+func localTime(t time.Time, sched rpav1alpha1.Schedule) string {
+	loc, err := time.LoadLocation(sched.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+// earliest returns the smaller positive duration, treating 0 as unset.
+func earliest(a, b time.Duration) time.Duration {
+	if b < time.Millisecond {
+		b = time.Millisecond
+	}
+	if a == 0 || b < a {
+		return b
+	}
+	return a
+}
+
+// invalidScheduleMessage joins schedule problems for a condition message.
+func invalidScheduleMessage(problems []string) string {
+	return strings.Join(problems, "; ") + "; fix the schedule, the robot's other schedules keep working"
+}

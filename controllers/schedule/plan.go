@@ -1,0 +1,104 @@
+package schedule
+
+import "time"
+
+// State is what the operator recorded about a schedule at its last
+// reconcile (the Robot's status.schedules entry).
+type State struct {
+	// Cron and TimeZone the schedule had; empty for a schedule never seen.
+	Cron, TimeZone string
+	// HandledUntil: every time up to here was run, skipped or missed.
+	HandledUntil time.Time
+	// Suspended: the schedule (or its robot) was suspended.
+	Suspended bool
+}
+
+// Input is everything a plan depends on.
+type Input struct {
+	Cron, TimeZone string
+	// Suspended is true when the schedule or its robot is suspended now.
+	Suspended bool
+	// Previous is the recorded state; its zero value means a new schedule.
+	Previous State
+	// Start is where a new schedule's times begin: the robot's creation for
+	// a new robot, otherwise now (an added schedule does not run the past).
+	Start time.Time
+	// StartingDeadline, if set, is how late a time may still be run.
+	StartingDeadline *time.Duration
+	Now              time.Time
+}
+
+// Plan says what to do with a schedule now.
+type Plan struct {
+	// Due is the scheduled time to create a run for; zero for none.
+	Due time.Time
+	// Missed counts times that are not run: all but the most recent of the
+	// times since the last reconcile, and that one too when it is past the
+	// starting deadline.
+	Missed int64
+	// MissedFrom and MissedTo bound the missed times, for the Event.
+	MissedFrom, MissedTo time.Time
+	// Latest is the latest time in the window (Due, or missed); zero for none.
+	Latest time.Time
+	// Next is the schedule's next time; zero while suspended or never.
+	Next time.Time
+	// HandledUntil is the new state's HandledUntil: now.
+	HandledUntil time.Time
+}
+
+// MakePlan decides, for one schedule at in.Now, which scheduled time (if
+// any) gets a run and how many are missed, following docs/schedules.md:
+// at most one run per reconcile, for the most recent time; an edited or
+// resumed schedule starts from now; a suspended one does nothing.
+func MakePlan(in Input) (Plan, error) {
+	s, err := Parse(in.Cron, in.TimeZone)
+	if err != nil {
+		return Plan{}, err
+	}
+	plan := Plan{HandledUntil: in.Now}
+	if in.Suspended {
+		return plan, nil
+	}
+	plan.Next = s.Next(in.Now)
+	last, count := s.Last(baseline(in), in.Now)
+	if count == 0 {
+		return plan, nil
+	}
+	plan.Latest = last
+	if in.StartingDeadline != nil && in.Now.Sub(last) > *in.StartingDeadline {
+		plan.Missed = count
+	} else {
+		plan.Due, plan.Missed = last, count-1
+	}
+	if plan.Missed > 0 {
+		plan.MissedFrom = s.Next(baseline(in))
+		plan.MissedTo = last
+		if !plan.Due.IsZero() {
+			plan.MissedTo = s.lastBefore(baseline(in), last)
+		}
+	}
+	return plan, nil
+}
+
+// baseline is the instant after which the schedule's times are still to be
+// handled.
+func baseline(in Input) time.Time {
+	prev := in.Previous
+	switch {
+	case prev.Cron == "":
+		return in.Start
+	case prev.Cron != in.Cron || prev.TimeZone != in.TimeZone:
+		// An edited schedule takes effect from its next time.
+		return in.Now
+	case prev.Suspended:
+		// Resuming does not run the times passed while suspended.
+		return in.Now
+	}
+	return prev.HandledUntil
+}
+
+// lastBefore returns the latest time in (from, before), or zero.
+func (s *Schedule) lastBefore(from, before time.Time) time.Time {
+	last, _ := s.Last(from, before.Add(-time.Nanosecond))
+	return last
+}

@@ -1,0 +1,118 @@
+package schedule
+
+import (
+	"testing"
+	"time"
+)
+
+func TestMakePlan(t *testing.T) {
+	const weekdays, tz = "0 7 * * 1-5", "Europe/Copenhagen"
+	monday7 := utc(2026, 11, 23, 6, 0) // 07:00 CET
+	tenMinutes := 10 * time.Minute
+	seen := State{Cron: weekdays, TimeZone: tz, HandledUntil: monday7.Add(-time.Hour)}
+	tests := []struct {
+		name       string
+		in         Input
+		wantDue    time.Time
+		wantMissed int64
+		wantLatest time.Time
+		wantNext   time.Time
+	}{
+		{
+			name:     "nothing due yet",
+			in:       Input{Cron: weekdays, TimeZone: tz, Previous: seen, Now: monday7.Add(-time.Minute)},
+			wantNext: monday7,
+		},
+		{
+			name:    "due at its time",
+			in:      Input{Cron: weekdays, TimeZone: tz, Previous: seen, Now: monday7.Add(200 * time.Millisecond)},
+			wantDue: monday7, wantLatest: monday7, wantNext: utc(2026, 11, 24, 6, 0),
+		},
+		{
+			name:    "a new robot's first time since its creation",
+			in:      Input{Cron: weekdays, TimeZone: tz, Start: monday7.Add(-time.Second), Now: monday7.Add(time.Second)},
+			wantDue: monday7, wantLatest: monday7, wantNext: utc(2026, 11, 24, 6, 0),
+		},
+		{
+			name:     "a schedule added to an old robot does not run the past",
+			in:       Input{Cron: weekdays, TimeZone: tz, Start: monday7.Add(time.Hour), Now: monday7.Add(time.Hour)},
+			wantNext: utc(2026, 11, 24, 6, 0),
+		},
+		{
+			name: "an edited schedule takes effect from its next time",
+			in: Input{Cron: "30 6 * * 1-5", TimeZone: tz, Now: monday7.Add(time.Hour),
+				Previous: State{Cron: weekdays, TimeZone: tz, HandledUntil: monday7.Add(-2 * time.Hour)}},
+			wantNext: utc(2026, 11, 24, 5, 30),
+		},
+		{
+			name:     "a suspended schedule does nothing and has no next time",
+			in:       Input{Cron: weekdays, TimeZone: tz, Suspended: true, Previous: seen, Now: monday7.Add(time.Minute)},
+			wantNext: time.Time{},
+		},
+		{
+			name: "resuming does not run the times passed while suspended",
+			in: Input{Cron: weekdays, TimeZone: tz, Now: monday7.Add(48 * time.Hour),
+				Previous: State{Cron: weekdays, TimeZone: tz, HandledUntil: monday7.Add(-time.Hour), Suspended: true}},
+			wantNext: utc(2026, 11, 26, 6, 0),
+		},
+		{
+			name: "after a week down, the most recent time runs and the rest are missed",
+			in: Input{Cron: weekdays, TimeZone: tz, Now: monday7.Add(7*24*time.Hour + time.Minute),
+				Previous: seen},
+			wantDue: utc(2026, 11, 30, 6, 0), wantMissed: 5, wantLatest: utc(2026, 11, 30, 6, 0), wantNext: utc(2026, 12, 1, 6, 0),
+		},
+		{
+			name: "past the starting deadline nothing runs late",
+			in: Input{Cron: weekdays, TimeZone: tz, StartingDeadline: &tenMinutes, Now: monday7.Add(11 * time.Minute),
+				Previous: seen},
+			wantMissed: 1, wantLatest: monday7, wantNext: utc(2026, 11, 24, 6, 0),
+		},
+		{
+			name: "within the starting deadline a late time still runs",
+			in: Input{Cron: weekdays, TimeZone: tz, StartingDeadline: &tenMinutes, Now: monday7.Add(9 * time.Minute),
+				Previous: seen},
+			wantDue: monday7, wantLatest: monday7, wantNext: utc(2026, 11, 24, 6, 0),
+		},
+		{
+			name: "a per-minute robot down for 30 days recovers at once",
+			in: Input{Cron: "* * * * *", TimeZone: tz, Now: utc(2026, 12, 23, 6, 0).Add(30 * time.Second),
+				Previous: State{Cron: "* * * * *", TimeZone: tz, HandledUntil: monday7}},
+			wantDue: utc(2026, 12, 23, 6, 0), wantMissed: 30*24*60 - 1, wantLatest: utc(2026, 12, 23, 6, 0), wantNext: utc(2026, 12, 23, 6, 1),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := MakePlan(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !plan.Due.Equal(tt.wantDue) || plan.Missed != tt.wantMissed || !plan.Latest.Equal(tt.wantLatest) || !plan.Next.Equal(tt.wantNext) {
+				t.Errorf("plan = due %s missed %d latest %s next %s; want due %s missed %d latest %s next %s",
+					plan.Due.UTC(), plan.Missed, plan.Latest.UTC(), plan.Next.UTC(), tt.wantDue.UTC(), tt.wantMissed, tt.wantLatest.UTC(), tt.wantNext.UTC())
+			}
+			if !plan.HandledUntil.Equal(tt.in.Now) {
+				t.Errorf("handled until %s, want now", plan.HandledUntil)
+			}
+		})
+	}
+}
+
+func TestMakePlanNamesTheMissedWindow(t *testing.T) {
+	plan, err := MakePlan(Input{Cron: "0 7 * * *", TimeZone: "Europe/Copenhagen", Now: utc(2026, 11, 25, 6, 30),
+		Previous: State{Cron: "0 7 * * *", TimeZone: "Europe/Copenhagen", HandledUntil: utc(2026, 11, 21, 12, 0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Missed != 3 || !plan.MissedFrom.Equal(utc(2026, 11, 22, 6, 0)) || !plan.MissedTo.Equal(utc(2026, 11, 24, 6, 0)) {
+		t.Errorf("missed %d from %s to %s", plan.Missed, plan.MissedFrom, plan.MissedTo)
+	}
+}
+
+func TestMakePlanReportsInvalidSchedules(t *testing.T) {
+	if _, err := MakePlan(Input{Cron: "0 25 * * *", TimeZone: "UTC", Now: utc(2026, 1, 1, 0, 0)}); err == nil {
+		t.Error("hour 25 accepted")
+	}
+	if _, err := MakePlan(Input{Cron: "0 7 * * *", TimeZone: "Europe/Kobenhavn", Now: utc(2026, 1, 1, 0, 0)}); err == nil {
+		t.Error("unknown zone accepted")
+	}
+}
