@@ -116,6 +116,46 @@ deploy: manifests kustomize ## Deploy the operator (config/default) with image I
 undeploy: kustomize ## Remove the operator. ignore-not-found=true to ignore missing objects.
 	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
+##@ Local cluster, demo and end-to-end tests
+
+# The local cluster (hack/local-cluster.sh) and its images.
+LOCAL_KUBECONFIG ?= $(LOCALBIN)/local-cluster/kubeconfig
+CONTAINERD_SOCKET ?= $(LOCALBIN)/local-cluster/containerd/containerd.sock
+LOCAL_IMG ?= rpa-operator:dev
+E2E_TIMEOUT ?= 40m
+
+.PHONY: demo
+demo: manifests kustomize ## Start a local cluster, deploy the operator and sample robots, run one robot for real.
+	hack/demo.sh
+
+.PHONY: demo-down
+demo-down: ## Stop the local cluster and remove its state.
+	hack/local-cluster.sh down
+
+.PHONY: cluster-up
+cluster-up: ## Start the local cluster (etcd, apiserver, controller-manager, scheduler, containerd, kubelet, kube-proxy).
+	hack/local-cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local cluster and remove its state.
+	hack/local-cluster.sh down
+
+.PHONY: images
+images: ## Build the manager, pause and robot images as tarballs in bin/images (no Docker needed).
+	go run ./hack/build-images --out $(LOCALBIN)/images all
+
+.PHONY: images-import
+images-import: ## Build the images and import them into the local cluster's containerd.
+	go run ./hack/build-images --out $(LOCALBIN)/images --import --containerd-address $(CONTAINERD_SOCKET) all
+
+.PHONY: print-img
+print-img:
+	@echo $(LOCAL_IMG)
+
+.PHONY: e2e
+e2e: manifests kustomize ## Run the end-to-end tests against the local cluster with real containers (starts it if needed).
+	hack/e2e.sh
+
 ##@ Tools
 
 .PHONY: envtest

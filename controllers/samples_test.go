@@ -27,6 +27,9 @@ func TestSamplesAreAcceptedAndTheRobotBecomesReady(t *testing.T) {
 
 	files, err := filepath.Glob(filepath.Join("..", "config", "samples", "*.yaml"))
 	g.Expect(err).NotTo(HaveOccurred())
+	demo, err := filepath.Glob(filepath.Join("..", "config", "samples", "demo", "*.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	files = append(files, demo...)
 	var applied int
 	for _, file := range files {
 		if filepath.Base(file) == "kustomization.yaml" {
@@ -43,12 +46,14 @@ func TestSamplesAreAcceptedAndTheRobotBecomesReady(t *testing.T) {
 			applied++
 		}
 	}
-	g.Expect(applied).To(BeNumerically(">=", 3), "samples applied")
+	g.Expect(applied).To(BeNumerically(">=", 7), "samples applied")
 
-	robot := &rpav1alpha1.Robot{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "welcome-letters"}}
-	g.Eventually(func(g Gomega) {
-		g.Expect(readyOf(g, robot).Status).To(Equal(metav1.ConditionTrue))
-	}, timeout, interval).Should(Succeed())
+	for _, name := range []string{"welcome-letters", "residence-check", "contract-check"} {
+		robot := &rpav1alpha1.Robot{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		g.Eventually(func(g Gomega) {
+			g.Expect(readyOf(g, robot).Status).To(Equal(metav1.ConditionTrue), name)
+		}, timeout, interval).Should(Succeed())
+	}
 }
 
 // readManifests decodes the YAML documents in file.

@@ -5,6 +5,7 @@ package runstatus
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func Observe(job *batchv1.Job, pods []corev1.Pod, now time.Time, opts Options) O
 	if finished := obs.observeFinishedJob(job); finished {
 		return obs
 	}
-	obs.observeActiveJob(latest, now, opts)
+	obs.observeActiveJob(job, latest, now, opts)
 	return obs
 }
 
@@ -131,10 +132,7 @@ func (o *Observation) observeFinishedJob(job *batchv1.Job) bool {
 // finishSystemException distinguishes a robot that allows no retries from
 // one that used them all up.
 func (o *Observation) finishSystemException(job *batchv1.Job, at *metav1.Time) {
-	limit := int32(0)
-	if job.Spec.BackoffLimit != nil {
-		limit = *job.Spec.BackoffLimit
-	}
+	limit := backoffLimit(job)
 	if limit == 0 {
 		o.finish(rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonSystemException,
 			fmt.Sprintf("the robot failed with exit code %s (a system exception); the robot allows no retries", exitCodeText(o.ExitCode)), at)
@@ -156,19 +154,16 @@ func (o *Observation) finish(phase rpav1alpha1.RunPhase, reason, message string,
 
 // observeActiveJob tells a run that is starting from one that is running or
 // between attempts, and fails a run whose pod will not start.
-func (o *Observation) observeActiveJob(latest *corev1.Pod, now time.Time, opts Options) {
+func (o *Observation) observeActiveJob(job *batchv1.Job, latest *corev1.Pod, now time.Time, opts Options) {
 	o.Message = ""
 	if latest == nil {
 		o.Phase, o.Reason, o.Message = rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobCreated, "the Job was created; waiting for its pod"
 		return
 	}
-	if latest.Status.Phase == corev1.PodFailed || latest.Status.Phase == corev1.PodSucceeded || latest.DeletionTimestamp != nil {
-		o.Phase, o.Reason = rpav1alpha1.PhaseRunning, rpav1alpha1.ReasonRetrying
-		o.Message = fmt.Sprintf("attempt %d ended (exit code %s); the next attempt is starting", o.Attempts, exitCodeText(o.ExitCode))
-		return
-	}
 	status := robotContainerStatus(latest)
 	switch {
+	case attemptEnded(latest, status):
+		o.observeEndedAttempt(job)
 	case status != nil && status.State.Running != nil:
 		o.Phase, o.Reason, o.Message = rpav1alpha1.PhaseRunning, rpav1alpha1.ReasonRunning, fmt.Sprintf("attempt %d is running", o.Attempts)
 		if o.StartTime == nil {
@@ -179,6 +174,49 @@ func (o *Observation) observeActiveJob(latest *corev1.Pod, now time.Time, opts O
 	default:
 		o.observeUnstarted(latest)
 	}
+}
+
+// attemptEnded reports whether the pod's robot has stopped: the kubelet may
+// report the container terminated before it moves the pod's phase on.
+func attemptEnded(pod *corev1.Pod, status *corev1.ContainerStatus) bool {
+	return pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded ||
+		pod.DeletionTimestamp != nil || (status != nil && status.State.Terminated != nil)
+}
+
+// observeEndedAttempt describes the moment between an attempt's end and the
+// Job controller's verdict: another attempt is coming only after a system
+// exception with retries left; otherwise the Job is about to finish.
+func (o *Observation) observeEndedAttempt(job *batchv1.Job) {
+	o.Phase, o.Reason = rpav1alpha1.PhaseRunning, rpav1alpha1.ReasonRunning
+	code := o.ExitCode
+	if code != nil && *code != 0 && !failsJobAtOnce(job, *code) && o.Attempts <= backoffLimit(job) {
+		o.Reason = rpav1alpha1.ReasonRetrying
+		o.Message = fmt.Sprintf("attempt %d ended (exit code %d); the next attempt is starting", o.Attempts, *code)
+		return
+	}
+	o.Message = fmt.Sprintf("attempt %d ended (exit code %s); the Job is finishing", o.Attempts, exitCodeText(code))
+}
+
+// failsJobAtOnce reports whether the Job's pod failure policy ends the Job
+// on this exit code (the business exception code).
+func failsJobAtOnce(job *batchv1.Job, code int32) bool {
+	if job.Spec.PodFailurePolicy == nil {
+		return false
+	}
+	for _, rule := range job.Spec.PodFailurePolicy.Rules {
+		if rule.Action == batchv1.PodFailurePolicyActionFailJob && rule.OnExitCodes != nil &&
+			rule.OnExitCodes.Operator == batchv1.PodFailurePolicyOnExitCodesOpIn && slices.Contains(rule.OnExitCodes.Values, code) {
+			return true
+		}
+	}
+	return false
+}
+
+func backoffLimit(job *batchv1.Job) int32 {
+	if job.Spec.BackoffLimit == nil {
+		return 6 // the Job API's default
+	}
+	return *job.Spec.BackoffLimit
 }
 
 // observeWaiting handles a container that has not started: image pulls and

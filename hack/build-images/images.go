@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+)
+
+// The images that are not robots.
+const (
+	manager = "manager"
+	pause   = "pause"
+)
+
+type options struct {
+	out, tag, pauseImage, containerd string
+	importImages                     bool
+}
+
+// image is one image to build: a Go main package and the name it gets.
+type image struct {
+	// short names the tarball; ref is the image reference.
+	short, ref string
+	// pkg is the Go package to build; binary its path in the image.
+	pkg, binary string
+}
+
+// images resolves NAMEs (or "all") into the images to build.
+func images(opts options, names []string) ([]image, error) {
+	robots, err := robotDirs()
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]image{
+		manager: {short: manager, ref: "rpa-operator:" + opts.tag, pkg: "./cmd/manager", binary: manager},
+		pause:   {short: pause, ref: opts.pauseImage, pkg: "./hack/build-images/pause", binary: pause},
+	}
+	for _, r := range robots {
+		known[r] = image{short: r, ref: fmt.Sprintf("localhost/rpa-robots/%s:%s", r, opts.tag), pkg: "./robots/" + r, binary: "robot"}
+	}
+	if len(names) == 1 && names[0] == "all" {
+		names = append([]string{manager, pause}, robots...)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("name the images to build: manager, pause, a robot (%v) or all", robots)
+	}
+	var out []image
+	for _, n := range names {
+		img, ok := known[n]
+		if !ok {
+			return nil, fmt.Errorf("unknown image %q: want manager, pause, a robot (%v) or all", n, robots)
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}
+
+// robotDirs lists the directories under robots/ that hold a main package.
+func robotDirs() ([]string, error) {
+	mains, err := filepath.Glob("robots/*/main.go")
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, m := range mains {
+		dirs = append(dirs, filepath.Base(filepath.Dir(m)))
+	}
+	slices.Sort(dirs)
+	return dirs, nil
+}
+
+// buildAll builds, writes and optionally imports each named image.
+func buildAll(opts options, names []string) error {
+	list, err := images(opts, names)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(opts.out, 0o755); err != nil {
+		return err
+	}
+	for _, img := range list {
+		binary, err := compile(img.pkg, filepath.Join(opts.out, img.short+".bin"))
+		if err != nil {
+			return err
+		}
+		file := filepath.Join(opts.out, img.short+".tar")
+		digest, err := writeImage(binary, img, file)
+		if err != nil {
+			return fmt.Errorf("image %s: %w", img.ref, err)
+		}
+		fmt.Printf("%-50s %s %s\n", img.ref, digest, file)
+		if opts.importImages {
+			if err := importImage(opts.containerd, file); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// compile builds a static binary of pkg.
+func compile(pkg, out string) (string, error) {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	return out, nil
+}
+
+// importImage loads a tarball into containerd's k8s.io namespace, where the
+// kubelet finds images.
+func importImage(address, file string) error {
+	cmd := exec.Command("ctr", "--address", address, "-n", "k8s.io", "images", "import", file)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("import %s: %w", file, err)
+	}
+	return nil
+}
