@@ -114,6 +114,8 @@ ensure_packages() {
 	command -v iptables >/dev/null || missing+=(iptables)
 	command -v conntrack >/dev/null || missing+=(conntrack)
 	command -v openssl >/dev/null || missing+=(openssl)
+	command -v curl >/dev/null || missing+=(curl)
+	command -v ip >/dev/null || missing+=(iproute2)
 	if [[ ${#missing[@]} -gt 0 ]]; then
 		log "installing Debian packages: ${missing[*]}"
 		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
