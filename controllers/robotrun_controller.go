@@ -156,14 +156,17 @@ func (r *RobotRunReconciler) startRun(ctx context.Context, run *rpav1alpha1.Robo
 		finish(next, rpav1alpha1.PhaseCancelled, reason, message, now)
 		return 0, nil
 	}
-	if robot == nil {
+	robot, args, err := r.confirmRobot(ctx, run, robot)
+	switch {
+	case err != nil:
+		return 0, err
+	case robot == nil:
 		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonRobotNotFound,
 			fmt.Sprintf("robot %q does not exist in namespace %s", run.Spec.RobotName, run.Namespace), now)
 		return 0, nil
-	}
-	args, err := jobs.ResolveArguments(robot.Spec.Parameters, run.Spec.Arguments)
-	if err != nil {
-		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonInvalidArguments, err.Error(), now)
+	case args == nil:
+		_, argErr := jobs.ResolveArguments(robot.Spec.Parameters, run.Spec.Arguments)
+		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonInvalidArguments, argErr.Error(), now)
 		return 0, nil
 	}
 	if robot.Spec.Suspend {
@@ -178,6 +181,33 @@ func (r *RobotRunReconciler) startRun(ctx context.Context, run *rpav1alpha1.Robo
 		return waitFor, err
 	}
 	return 0, r.createJob(ctx, run, robot, args, next)
+}
+
+// confirmRobot returns the run's robot and resolved arguments. RobotNotFound
+// and InvalidArguments end a run for good, so before either is decided the
+// robot is read again from the apiserver: a robot created or edited a moment
+// before the run may not be in the cache yet. A nil robot means it does not
+// exist; nil arguments mean they do not fit its parameters.
+func (r *RobotRunReconciler) confirmRobot(ctx context.Context, run *rpav1alpha1.RobotRun,
+	cached *rpav1alpha1.Robot) (*rpav1alpha1.Robot, map[string]string, error) {
+	if cached != nil {
+		if args, err := jobs.ResolveArguments(cached.Spec.Parameters, run.Spec.Arguments); err == nil {
+			return cached, args, nil
+		}
+	}
+	live := &rpav1alpha1.Robot{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: run.Namespace, Name: run.Spec.RobotName}, live)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("get robot %s: %w", run.Spec.RobotName, err)
+	}
+	args, err := jobs.ResolveArguments(live.Spec.Parameters, run.Spec.Arguments)
+	if err != nil {
+		return live, nil, nil
+	}
+	return live, args, nil
 }
 
 // awaitCredentials keeps the run Pending while a credential Secret is

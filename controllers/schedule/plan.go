@@ -42,7 +42,9 @@ type Plan struct {
 	Latest time.Time
 	// Next is the schedule's next time; zero while suspended or never.
 	Next time.Time
-	// HandledUntil is the new state's HandledUntil: now.
+	// HandledUntil is the new state's HandledUntil: the latest time handled
+	// now, or where handling starts. It moves only when something was
+	// handled, so that a reconcile with nothing due changes no status.
 	HandledUntil time.Time
 }
 
@@ -55,26 +57,32 @@ func MakePlan(in Input) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	plan := Plan{HandledUntil: in.Now}
 	if in.Suspended {
-		return plan, nil
+		// Times passed while suspended are never run: resuming starts from
+		// the moment of resuming (see baseline), so nothing moves.
+		handled := in.Previous.HandledUntil
+		if handled.IsZero() {
+			handled = in.Now
+		}
+		return Plan{HandledUntil: handled}, nil
 	}
-	plan.Next = s.Next(in.Now)
-	last, count := s.Last(baseline(in), in.Now)
+	from := baseline(in)
+	plan := Plan{HandledUntil: from, Next: s.Next(in.Now)}
+	last, count := s.Last(from, in.Now)
 	if count == 0 {
 		return plan, nil
 	}
-	plan.Latest = last
+	plan.Latest, plan.HandledUntil = last, last
 	if in.StartingDeadline != nil && in.Now.Sub(last) > *in.StartingDeadline {
 		plan.Missed = count
 	} else {
 		plan.Due, plan.Missed = last, count-1
 	}
 	if plan.Missed > 0 {
-		plan.MissedFrom = s.Next(baseline(in))
+		plan.MissedFrom = s.Next(from)
 		plan.MissedTo = last
 		if !plan.Due.IsZero() {
-			plan.MissedTo = s.lastBefore(baseline(in), last)
+			plan.MissedTo = s.lastBefore(from, last)
 		}
 	}
 	return plan, nil

@@ -90,10 +90,30 @@ func TestMakePlan(t *testing.T) {
 				t.Errorf("plan = due %s missed %d latest %s next %s; want due %s missed %d latest %s next %s",
 					plan.Due.UTC(), plan.Missed, plan.Latest.UTC(), plan.Next.UTC(), tt.wantDue.UTC(), tt.wantMissed, tt.wantLatest.UTC(), tt.wantNext.UTC())
 			}
-			if !plan.HandledUntil.Equal(tt.in.Now) {
-				t.Errorf("handled until %s, want now", plan.HandledUntil)
+			wantHandled := tt.wantLatest
+			if wantHandled.IsZero() {
+				wantHandled = baseline(tt.in)
+			}
+			if tt.in.Suspended {
+				wantHandled = tt.in.Previous.HandledUntil
+			}
+			if !plan.HandledUntil.Equal(wantHandled) {
+				t.Errorf("handled until %s, want %s", plan.HandledUntil.UTC(), wantHandled.UTC())
 			}
 		})
+	}
+}
+
+func TestMakePlanWithNothingDueChangesNothing(t *testing.T) {
+	prev := State{Cron: "0 7 * * *", TimeZone: "UTC", HandledUntil: utc(2026, 11, 23, 7, 0)}
+	for _, now := range []time.Time{utc(2026, 11, 23, 7, 0), utc(2026, 11, 23, 12, 0), utc(2026, 11, 24, 6, 59)} {
+		plan, err := MakePlan(Input{Cron: "0 7 * * *", TimeZone: "UTC", Previous: prev, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !plan.HandledUntil.Equal(prev.HandledUntil) || !plan.Next.Equal(utc(2026, 11, 24, 7, 0)) {
+			t.Errorf("at %s: handled until %s, next %s; want them unchanged", now, plan.HandledUntil, plan.Next)
+		}
 	}
 }
 
