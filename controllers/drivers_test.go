@@ -146,3 +146,11 @@ func updatePodStatus(g Gomega, pod *corev1.Pod, mutate func(*corev1.PodStatus)) 
 		return k8sClient.Status().Update(context.Background(), pod)
 	}, timeout, interval).Should(Succeed())
 }
+
+// succeedJob plays a whole successful attempt: the Job starts, its pod exits
+// 0 with result as its termination message, and the Job completes.
+func succeedJob(g Gomega, job *batchv1.Job, result string) {
+	startJob(g, job)
+	endPod(g, createPod(g, job, "a1"), 0, result)
+	completeJob(g, job)
+}

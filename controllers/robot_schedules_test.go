@@ -171,9 +171,7 @@ func TestForbidQueuesAManualRunUntilTheActiveRunFinishes(t *testing.T) {
 	g.Expect(queued.Status.Message).To(ContainSubstring("run first has not finished"))
 	expectNoJobNamed(g, ns, jobs.JobName(second.Name))
 
-	startJob(g, firstJob)
-	endPod(g, createPod(g, firstJob, "a1"), 0, journalResult)
-	completeJob(g, firstJob)
+	succeedJob(g, firstJob, journalResult)
 	waitForJob(g, second)
 }
 
@@ -200,9 +198,7 @@ func TestQueueStartsRunsOneAtATimeInCreationOrder(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 	expectNoJobNamed(g, ns, jobs.JobName(c.Name))
 
-	startJob(g, jobB)
-	endPod(g, createPod(g, jobB, "a1"), 0, journalResult)
-	completeJob(g, jobB)
+	succeedJob(g, jobB, journalResult)
 	waitForJob(g, c)
 }
 
@@ -256,9 +252,7 @@ func TestHistoryKeepsTheNewestRunsWithinTheLimits(t *testing.T) {
 	for i := range 4 {
 		run := createRun(t, ns, fmt.Sprintf("ok-%d", i), robot.Name, map[string]string{"month": "2026-11"})
 		job := waitForJob(g, run)
-		startJob(g, job)
-		endPod(g, createPod(g, job, "a1"), 0, journalResult)
-		completeJob(g, job)
+		succeedJob(g, job, journalResult)
 		waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
 	}
 	for i := range 3 {
