@@ -148,9 +148,9 @@ func updatePodStatus(g Gomega, pod *corev1.Pod, mutate func(*corev1.PodStatus)) 
 }
 
 // succeedJob plays a whole successful attempt: the Job starts, its pod exits
-// 0 with result as its termination message, and the Job completes.
-func succeedJob(g Gomega, job *batchv1.Job, result string) {
+// 0 with journalResult as its termination message, and the Job completes.
+func succeedJob(g Gomega, job *batchv1.Job) {
 	startJob(g, job)
-	endPod(g, createPod(g, job, "a1"), 0, result)
+	endPod(g, createPod(g, job, "a1"), 0, journalResult)
 	completeJob(g, job)
 }

@@ -171,7 +171,7 @@ func TestForbidQueuesAManualRunUntilTheActiveRunFinishes(t *testing.T) {
 	g.Expect(queued.Status.Message).To(ContainSubstring("run first has not finished"))
 	expectNoJobNamed(g, ns, jobs.JobName(second.Name))
 
-	succeedJob(g, firstJob, journalResult)
+	succeedJob(g, firstJob)
 	waitForJob(g, second)
 }
 
@@ -198,7 +198,7 @@ func TestQueueStartsRunsOneAtATimeInCreationOrder(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 	expectNoJobNamed(g, ns, jobs.JobName(c.Name))
 
-	succeedJob(g, jobB, journalResult)
+	succeedJob(g, jobB)
 	waitForJob(g, c)
 }
 
@@ -252,7 +252,7 @@ func TestHistoryKeepsTheNewestRunsWithinTheLimits(t *testing.T) {
 	for i := range 4 {
 		run := createRun(t, ns, fmt.Sprintf("ok-%d", i), robot.Name, map[string]string{"month": "2026-11"})
 		job := waitForJob(g, run)
-		succeedJob(g, job, journalResult)
+		succeedJob(g, job)
 		waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
 	}
 	for i := range 3 {

@@ -373,7 +373,7 @@ func TestFinishedRunIsNeverChangedAgain(t *testing.T) {
 	robot := createRobot(t, ns, "welcome-letters", nil)
 	run := createRun(t, ns, "done", robot.Name, nil)
 	job := waitForJob(g, run)
-	succeedJob(g, job, journalResult)
+	succeedJob(g, job)
 	done := waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
 
 	// A late cancel and a Job that disappears change nothing.

@@ -109,7 +109,7 @@ func TestTwoControllersCreateOneJobAndReportOnce(t *testing.T) {
 	}
 	for _, run := range created {
 		job := waitForJob(g, run)
-		succeedJob(g, job, journalResult)
+		succeedJob(g, job)
 	}
 	for _, run := range created {
 		waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
@@ -139,7 +139,7 @@ func TestKubectlGetShowsTheDocumentedColumns(t *testing.T) {
 	robot := createRobot(t, ns, "welcome-letters", nil)
 	run := createRun(t, ns, "columns", robot.Name, nil)
 	job := waitForJob(g, run)
-	succeedJob(g, job, journalResult)
+	succeedJob(g, job)
 	waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
 
 	runs := serverTable(g, ns, "robotruns")
