@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # make e2e: the end-to-end tests under test/e2e against the local cluster,
-# with the operator deployed in-cluster and real robot containers.
+# with the operator deployed in-cluster and real robot containers. The full
+# test output is kept in bin/e2e.log; a failure prints its end.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+log="$root/bin/e2e.log"
 
 kubeconfig=$(hack/deploy-local.sh)
+status=0
 KUBECONFIG="$kubeconfig" KUBECTL="$(hack/k8s-binaries.sh kubectl)/kubectl" \
-	go test -tags e2e ./test/e2e/ -count=1 -v -timeout "${E2E_TIMEOUT:-40m}" 2>&1 | tee "$root/bin/e2e.log" |
-	grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:[0-9]+:'
+	go test -tags e2e ./test/e2e/ -count=1 -v -timeout "${E2E_TIMEOUT:-40m}" >"$log" 2>&1 || status=$?
+grep -E '^(--- |PASS|FAIL|ok|panic)' "$log" || true
+if [[ $status -ne 0 ]]; then
+	echo "e2e failed; the end of $log:" >&2
+	tail -n 200 "$log" >&2
+fi
+exit $status
