@@ -1,8 +1,3 @@
-// Package sdk helps robots written in Go follow the rpa-operator robot
-// contract: how a robot reports what it did so that the operator can show it
-// on the RobotRun.
-//
-// It depends only on the standard library, so that robot images stay small.
 package sdk
 
 import (

@@ -1,0 +1,121 @@
+package sandbox
+
+import "net/http"
+
+// Certificate is a criminal-record certificate (straffeattest or
+// børneattest) received for an employee, waiting to be evaluated and
+// journaled.
+type Certificate struct {
+	ID         string `json:"id"`
+	EmployeeID string `json:"employeeId"`
+	Name       string `json:"name"`
+	Position   string `json:"position"`
+	Kind       string `json:"kind"`
+	Received   string `json:"received"`
+	// Offences lists what the certificate records; empty is a clean
+	// certificate.
+	Offences []string `json:"offences"`
+	// JournalID is the journal entry, once journaled.
+	JournalID string `json:"journalId,omitempty"`
+	// FlaggedForHR: a task for HR exists (non-clean certificates).
+	FlaggedForHR bool `json:"flaggedForHR"`
+	// Done: journaled, and flagged for HR if not clean.
+	Done bool `json:"done"`
+}
+
+// JournalRequest journals a certificate into an employee's personnel case.
+type JournalRequest struct {
+	CertificateID  string `json:"certificateId"`
+	CaseNumber     string `json:"caseNumber"`
+	Title          string `json:"title"`
+	Classification string `json:"classification"`
+}
+
+// JournalEntry is a journaled document.
+type JournalEntry struct {
+	JournalRequest
+	ID          string `json:"id"`
+	Key         string `json:"key"`
+	JournaledBy string `json:"journaledBy"`
+	JournaledAt string `json:"journaledAt"`
+}
+
+// listCertificates answers GET /certificates?status=pending|done.
+func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) {
+	status := r.URL.Query().Get("status")
+	if status != "" && status != "pending" && status != "done" {
+		writeError(w, http.StatusBadRequest, "status %q: want pending or done", status)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := []Certificate{}
+	for _, c := range s.certificates {
+		if status == "" || (status == "done") == c.Done {
+			list = append(list, *c)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"certificates": list})
+}
+
+// journalDocument answers POST /esdh/journal, after the rate limit: ESDH
+// answers 429 with Retry-After to a client that is too fast, repeats
+// included.
+func (s *Server) journalDocument(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	allowed, retryAfter := s.journalLimit.take(s.cfg.Now())
+	if !allowed {
+		s.rejected429++
+	}
+	s.mu.Unlock()
+	if !allowed {
+		writeTooManyRequests(w, retryAfter)
+		return
+	}
+	key, req, canonical, ok := readWrite[JournalRequest](w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if replayOrConflict(w, &s.journal, key, canonical) {
+		return
+	}
+	c := s.certificate(req.CertificateID)
+	switch {
+	case c == nil:
+		writeError(w, http.StatusNotFound, "no certificate %s", req.CertificateID)
+		return
+	case req.CaseNumber == "" || req.Title == "":
+		writeError(w, http.StatusUnprocessableEntity, "a journal entry needs a case number and a title")
+		return
+	}
+	entry := JournalEntry{JournalRequest: req, ID: seqID("J", s.journal.len()+1, 6), Key: key, JournaledBy: actor(r), JournaledAt: s.timestamp()}
+	s.journal.add(key, canonical, entry)
+	if c.JournalID == "" {
+		c.JournalID = entry.ID
+	}
+	c.Done = c.isDone()
+	s.log.Info("document journaled", "key", key, "case", req.CaseNumber, "by", entry.JournaledBy)
+	writeJSON(w, http.StatusCreated, entry)
+}
+
+// listJournal answers GET /esdh/journal.
+func (s *Server) listJournal(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"entries": s.journal.records()})
+}
+
+func (c *Certificate) isDone() bool {
+	return c.JournalID != "" && (len(c.Offences) == 0 || c.FlaggedForHR)
+}
+
+func (s *Server) certificate(id string) *Certificate {
+	for _, c := range s.certificates {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
