@@ -35,8 +35,8 @@ func (r robot) work(ctx context.Context, run *sdk.Run, log *slog.Logger) (sdk.Re
 	if err != nil {
 		return sdk.Result{}, err
 	}
-	todo, left := limited(citizens, cfg.limit)
-	log.Info("citizens to check", "batch", cfg.batch, "checkDate", cfg.checkDate.Format(dateLayout), "count", len(todo), "leftForLater", left)
+	toCheck, left := limited(citizens, cfg.limit)
+	log.Info("citizens to check", "batch", cfg.batch, "checkDate", cfg.checkDate.Format(dateLayout), "count", len(toCheck), "leftForLater", left)
 	loop := sdk.Loop[citizen]{
 		Log: log,
 		Ref: citizen.ref,
@@ -44,7 +44,7 @@ func (r robot) work(ctx context.Context, run *sdk.Run, log *slog.Logger) (sdk.Re
 			return checkCitizen(ctx, sys, cfg, c)
 		},
 	}
-	items, err := loop.Process(ctx, todo)
+	items, err := loop.Process(ctx, toCheck)
 	return items.Result(summary(cfg, items, left)), err
 }
 
