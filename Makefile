@@ -62,7 +62,7 @@ lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
 verify: generate manifests ## Fail if generated files or go.mod are stale, a file is not gofmt-clean, or vet/lint complain.
 	@if [ -n "$$(git status --porcelain -- api config)" ]; then git status --short -- api config >&2; git diff -- api config >&2; \
 	  echo "generated files are stale: run 'make generate manifests' and commit the result" >&2; exit 1; fi
-	@for mod in . hack/tools/kubernetes hack/tools/etcd; do (cd $$mod && go mod tidy -diff) || { echo "$$mod: go.mod/go.sum not tidy: run 'go mod tidy' there" >&2; exit 1; }; done
+	@for mod in . hack/tools/kubernetes hack/tools/etcd hack/tools/coredns; do (cd $$mod && go mod tidy -diff) || { echo "$$mod: go.mod/go.sum not tidy: run 'go mod tidy' there" >&2; exit 1; }; done
 	@unformatted=$$(gofmt -s -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "not gofmt -s clean (run 'make fmt'):" >&2; echo "$$unformatted" >&2; exit 1; fi
 	$(MAKE) vet lint
@@ -77,6 +77,20 @@ test: manifests generate envtest ## Run unit tests and the envtest suite against
 .PHONY: build
 build: generate ## Build the manager binary into bin/manager.
 	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/manager ./cmd/manager
+
+.PHONY: build-plugin
+build-plugin: ## Build the kubectl plugin into bin/kubectl-robot (put bin/ on PATH to use `kubectl robot`).
+	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/kubectl-robot ./cmd/kubectl-robot
+
+.PHONY: plugin-archives
+plugin-archives: ## Release archives for krew (bin/dist/kubectl-robot_<os>_<arch>.tar.gz) and their sha256 sums.
+	@mkdir -p $(LOCALBIN)/dist
+	@for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do \
+	  os=$${p%/*}; arch=$${p#*/}; dir=$$(mktemp -d); \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -o $$dir/kubectl-robot ./cmd/kubectl-robot && \
+	  cp LICENSE $$dir/ && tar -C $$dir -czf $(LOCALBIN)/dist/kubectl-robot_$${os}_$${arch}.tar.gz kubectl-robot LICENSE && rm -rf $$dir; \
+	done
+	cd $(LOCALBIN)/dist && sha256sum kubectl-robot_*.tar.gz
 
 .PHONY: run
 run: manifests generate ## Run the manager on this machine against the cluster in KUBECONFIG.
@@ -155,6 +169,17 @@ print-img:
 .PHONY: e2e
 e2e: manifests kustomize ## Run the end-to-end tests against the local cluster with real containers (starts it if needed).
 	hack/e2e.sh
+
+##@ Benchmarks
+
+BENCH_SIZES ?= 100,1000,5000
+BENCH_QPS ?= default,1000
+BENCH_MINUTES ?= 3
+
+.PHONY: bench
+bench: ## Benchmarks, printed as tables: schedule computation (go test -bench), then schedule lag, footprint and requests per run vs the CronJob controller (hack/bench; results in docs/benchmarks.md).
+	go test ./controllers/schedule ./controllers/slots -run '^$$' -bench . -benchmem
+	go run ./hack/bench -n $(BENCH_SIZES) -qps $(BENCH_QPS) -minutes $(BENCH_MINUTES) -out docs/benchmarks.md
 
 ##@ Tools
 

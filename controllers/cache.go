@@ -2,6 +2,7 @@ package controllers
 
 import (
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -14,7 +15,7 @@ import (
 
 // CacheOptions configures the manager's informer cache.
 //
-// Jobs and Pods are cached only when this operator created them (by label):
+// Jobs, Pods and Leases are cached only when this operator created them (by label):
 // a cluster's other workloads cost the operator no memory.
 //
 // Managed fields are dropped from every cached object: the controllers never
@@ -31,6 +32,9 @@ func CacheOptions() cache.Options {
 		ByObject: map[client.Object]cache.ByObject{
 			&batchv1.Job{}: {Label: ours},
 			&corev1.Pod{}:  {Label: ours},
+			// The Leases locking exclusive credentials; not the leader
+			// election Lease, nor any other component's.
+			&coordinationv1.Lease{}: {Label: ours},
 		},
 	}
 }

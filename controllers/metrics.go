@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"regexp"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -40,8 +42,32 @@ var (
 	}, []string{labelNamespace, labelRobot, "outcome"})
 )
 
+// collectors are the metrics this package registers with the manager.
+var collectors = []prometheus.Collector{runsFinished, runDuration, activeRuns, itemsProcessed}
+
 func init() {
-	metrics.Registry.MustRegister(runsFinished, runDuration, activeRuns, itemsProcessed)
+	metrics.Registry.MustRegister(collectors...)
+}
+
+// descName finds the metric name in a Desc's String(), the only place the
+// client library exposes it.
+var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// MetricNames returns the names of the metrics this package exports, as
+// Prometheus sees them (histograms as their base name). Tests of the alert
+// rules and dashboards check their queries against it.
+func MetricNames() []string {
+	var names []string
+	for _, c := range collectors {
+		ch := make(chan *prometheus.Desc, 8)
+		go func() { c.Describe(ch); close(ch) }()
+		for d := range ch {
+			if m := descName.FindStringSubmatch(d.String()); m != nil {
+				names = append(names, m[1])
+			}
+		}
+	}
+	return names
 }
 
 // recordFinishedRun counts a run that has just reached its final phase. It

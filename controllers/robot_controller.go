@@ -58,6 +58,10 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	missingSystems, err := missingTargetSystems(ctx, r.Client, robot)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	runs, err := r.runsOf(ctx, robot)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -69,8 +73,9 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return ctrl.Result{}, err
 	}
 	runs = r.pruneHistory(ctx, robot, runs)
-	ready := readyCondition(robot.Generation, missing, schedules.problems)
+	ready := readyCondition(robot.Generation, missing, schedules.problems, schedules.missingCalendars, missingSystems)
 	meta.SetStatusCondition(&next.Conditions, ready)
+	setRobotStalled(&next.Conditions, ready)
 	summarizeRuns(next, runs)
 	activeRuns.WithLabelValues(robot.Namespace, robot.Name).Set(float64(next.ActiveRuns))
 
@@ -144,10 +149,11 @@ func createdAfter(a, b *rpav1alpha1.RobotRun) bool {
 	return a.Name > b.Name
 }
 
-// readyCondition says whether runs can start: an invalid schedule or a
-// missing credential Secret makes the robot not Ready, with every problem
-// named in the message.
-func readyCondition(generation int64, missingSecrets, scheduleProblems []string) metav1.Condition {
+// readyCondition says whether runs can start: an invalid schedule, a
+// schedule's missing calendar, a missing credential Secret or a missing
+// TargetSystem makes the robot not Ready, with every problem named in the
+// message.
+func readyCondition(generation int64, missingSecrets, scheduleProblems, missingCalendars, missingSystems []string) metav1.Condition {
 	cond := metav1.Condition{
 		Type:               rpav1alpha1.ConditionReady,
 		Status:             metav1.ConditionFalse,
@@ -158,12 +164,26 @@ func readyCondition(generation int64, missingSecrets, scheduleProblems []string)
 		cond.Reason = rpav1alpha1.ReasonInvalidSchedule
 		problems = append(problems, invalidScheduleMessage(scheduleProblems))
 	}
+	if len(missingCalendars) > 0 {
+		if cond.Reason == "" {
+			cond.Reason = rpav1alpha1.ReasonCalendarNotFound
+		}
+		problems = append(problems, strings.Join(missingCalendars, "; ")+
+			"; create the calendar, the schedule starts no runs until it exists")
+	}
 	if len(missingSecrets) > 0 {
 		if cond.Reason == "" {
 			cond.Reason = rpav1alpha1.ReasonCredentialsNotFound
 		}
 		problems = append(problems, fmt.Sprintf("credential Secret(s) %s not found in the robot's namespace; create them, runs wait until they exist",
 			strings.Join(missingSecrets, ", ")))
+	}
+	if len(missingSystems) > 0 {
+		if cond.Reason == "" {
+			cond.Reason = rpav1alpha1.ReasonTargetSystemNotFound
+		}
+		problems = append(problems, fmt.Sprintf("TargetSystem(s) %s do not exist; create them, runs wait until they exist",
+			strings.Join(missingSystems, ", ")))
 	}
 	if len(problems) > 0 {
 		cond.Message = strings.Join(problems, ". ")
@@ -212,13 +232,19 @@ func (r *RobotReconciler) patchStatus(ctx context.Context, robot *rpav1alpha1.Ro
 	return false, nil
 }
 
-// SetupWithManager watches Robots, their RobotRuns, and, as metadata only,
-// the Secrets their credentials name.
+// SetupWithManager watches Robots, their RobotRuns, the RobotCalendars
+// their schedules name, and, as metadata only, the Secrets their
+// credentials name.
 func (r *RobotReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.Robot{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&rpav1alpha1.RobotRun{}, handler.EnqueueRequestsFromMapFunc(robotOfRun)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.robotsForSecret)).
+		// Only creation and deletion matter to a Robot, not slots taken.
+		Watches(&rpav1alpha1.TargetSystem{}, handler.EnqueueRequestsFromMapFunc(r.robotsForTargetSystem),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&rpav1alpha1.RobotCalendar{}, handler.EnqueueRequestsFromMapFunc(r.robotsForCalendar),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("robot").
 		Complete(r)
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ const LabelSchedule = "rpa.dev/schedule"
 type scheduleOutcome struct {
 	// problems are user-fixable errors, one per invalid schedule.
 	problems []string
+	// missingCalendars name the schedules whose RobotCalendar does not exist.
+	missingCalendars []string
 	// requeueAfter is how long until the next scheduled time.
 	requeueAfter time.Duration
 }
@@ -44,7 +47,22 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 	next.Schedules = nil
 	for _, sched := range robot.Spec.Schedules {
 		prev := previous[sched.Name]
-		plan, err := schedule.MakePlan(planInput(robot, sched, prev, now))
+		cal, problem, err := r.scheduleCalendar(ctx, robot, sched)
+		if err != nil {
+			return out, err
+		}
+		var notFound errCalendarNotFound
+		switch {
+		case errors.As(problem, &notFound):
+			out.missingCalendars = append(out.missingCalendars, fmt.Sprintf("schedule %q: %v", sched.Name, problem))
+			continue
+		case problem != nil:
+			out.problems = append(out.problems, fmt.Sprintf("schedule %q: %v", sched.Name, problem))
+			continue
+		}
+		in := planInput(robot, sched, prev, now)
+		in.Calendar, in.Policy = cal, schedule.Policy(sched.CalendarPolicy)
+		plan, err := schedule.MakePlan(in)
 		if err != nil {
 			out.problems = append(out.problems, fmt.Sprintf("schedule %q: %v", sched.Name, err))
 			continue

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,6 +48,9 @@ type RobotRunReconciler struct {
 // +kubebuilder:rbac:groups=rpa.dev,resources=robotruns/finalizers,verbs=update
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rpa.dev,resources=targetsystems,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rpa.dev,resources=targetsystems/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;delete
 
 // Reconcile moves one run forward. Each step is idempotent: a restart or a
 // conflict at any point leads to the same Job and the same final status.
@@ -56,7 +60,7 @@ func (r *RobotRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if run.Status.Phase.Finished() {
-		return ctrl.Result{}, nil
+		return r.release(ctx, run)
 	}
 	robot, err := r.robotOf(ctx, run)
 	if err != nil {
@@ -180,7 +184,49 @@ func (r *RobotRunReconciler) startRun(ctx context.Context, run *rpav1alpha1.Robo
 	if waitFor, err := r.awaitCredentials(ctx, run, robot, next, now); err != nil || waitFor > 0 || next.Phase.Finished() {
 		return waitFor, err
 	}
-	return 0, r.createJob(ctx, run, robot, args, next)
+	next.Priority = effectivePriority(run, robot)
+	if wait, err := r.acquireSlots(ctx, run, robot, next.Priority); err != nil || wait != nil {
+		return waitForSlots(next, wait, err)
+	}
+	if err := r.createJob(ctx, run, robot, args, next); err != nil {
+		return 0, err
+	}
+	if next.JobName != "" {
+		recordQueuedTime(run, now)
+		next.WaitingFor = nil
+	}
+	return 0, nil
+}
+
+// waitForSlots records what the run waits for. A ledger that changed
+// under it is no error: the run decides again at once.
+func waitForSlots(next *rpav1alpha1.RobotRunStatus, wait *slotWait, err error) (time.Duration, error) {
+	if errors.Is(err, errSlotConflict) {
+		return conflictRetryDelay, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	next.Phase = wait.phase
+	next.WaitingFor = wait.what
+	setOutcome(next, wait.reason, wait.message)
+	return 0, nil
+}
+
+// release stops a finished run's Job if it is still going (the run was
+// cancelled, or its pod could not start) and gives back the slots it holds;
+// on every reconcile of a finished run, so that a restart between writing
+// the final status and releasing loses nothing.
+func (r *RobotRunReconciler) release(ctx context.Context, run *rpav1alpha1.RobotRun) (ctrl.Result, error) {
+	if err := r.stopUnfinishedJob(ctx, run); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.releaseSlots(ctx, run); errors.Is(err, errSlotConflict) {
+		return ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
+	} else if err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
 }
 
 // confirmRobot returns the run's robot and resolved arguments. RobotNotFound
@@ -267,13 +313,14 @@ func (r *RobotRunReconciler) followJob(ctx context.Context, run *rpav1alpha1.Rob
 	opts := runstatus.Options{PodStartDeadline: r.PodStartDeadline}
 	obs := runstatus.Observe(job, pods, r.Clock.Now(), opts)
 	applyObservation(next, obs)
+	// The Job of a run that ends here (cancelled, or its pod cannot start)
+	// is deleted after the final status is written (release): deleted
+	// first, a conflict on the status write would leave a run whose Job
+	// is gone and report JobDeleted instead of the real reason.
 	if run.Spec.Cancel && !obs.Phase.Finished() {
 		reason, message := cancelOutcome(run, "the run was cancelled; the robot was sent SIGTERM and its grace period")
 		finish(next, rpav1alpha1.PhaseCancelled, reason, message, r.Clock.Now())
-		return 0, r.stopJob(ctx, job)
-	}
-	if obs.StopJob {
-		return 0, r.stopJob(ctx, job)
+		return 0, nil
 	}
 	if at, ok := runstatus.NeedsRecheckAt(pods, obs, opts); ok {
 		return max(at.Sub(r.Clock.Now()), time.Second), nil
@@ -301,6 +348,20 @@ func (r *RobotRunReconciler) podsOf(ctx context.Context, job *batchv1.Job) ([]co
 		return nil, fmt.Errorf("list pods of job %s: %w", job.Name, err)
 	}
 	return pods.Items, nil
+}
+
+// stopUnfinishedJob deletes the run's Job unless it has completed or
+// failed: those stay, with their pods, as the run's history.
+func (r *RobotRunReconciler) stopUnfinishedJob(ctx context.Context, run *rpav1alpha1.RobotRun) error {
+	if run.Status.JobName == "" {
+		return nil
+	}
+	job, err := r.jobOf(ctx, run)
+	if err != nil || job == nil || jobFinished(job) || job.DeletionTimestamp != nil {
+		return err
+	}
+	log.FromContext(ctx).Info("stopping the job of a finished run", "job", job.Name, "phase", run.Status.Phase)
+	return r.stopJob(ctx, job)
 }
 
 // stopJob deletes the Job; its pods are deleted gracefully (SIGTERM, then
@@ -338,6 +399,9 @@ func (r *RobotRunReconciler) writeStatus(ctx context.Context, run *rpav1alpha1.R
 		return ctrl.Result{}, fmt.Errorf("patch status of run %s: %w", run.Name, err)
 	}
 	r.recordTransition(ctx, run, updated)
+	if updated.Status.Phase.Finished() {
+		return r.release(ctx, updated)
+	}
 	return ctrl.Result{RequeueAfter: requeueAfter}, nil
 }
 

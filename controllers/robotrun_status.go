@@ -38,8 +38,9 @@ func queue(next *rpav1alpha1.RobotRunStatus, reason, message string) {
 }
 
 // setOutcome sets the message and the Succeeded condition that goes with the
-// phase: Unknown while the run goes on, True or False once it has finished.
-// Transition times are stamped when the status is written.
+// phase: Unknown while the run goes on, True or False once it has finished;
+// and the kstatus conditions that say the same (kstatus.go). Transition
+// times are stamped when the status is written.
 func setOutcome(next *rpav1alpha1.RobotRunStatus, reason, message string) {
 	next.Message = message
 	status := metav1.ConditionUnknown
@@ -49,12 +50,8 @@ func setOutcome(next *rpav1alpha1.RobotRunStatus, reason, message string) {
 	case next.Phase.Finished():
 		status = metav1.ConditionFalse
 	}
-	cond := metav1.Condition{Type: rpav1alpha1.ConditionSucceeded, Status: status, Reason: reason, Message: message}
-	if old := meta.FindStatusCondition(next.Conditions, cond.Type); old != nil {
-		*old = cond
-		return
-	}
-	next.Conditions = append(next.Conditions, cond)
+	upsertCondition(&next.Conditions, metav1.Condition{Type: rpav1alpha1.ConditionSucceeded, Status: status, Reason: reason, Message: message})
+	setRunKstatus(&next.Conditions, next.Phase, reason, message)
 }
 
 // applyObservation copies what the Job and pods show into the status.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,7 +22,8 @@ import (
 // SetupWithManager wires the run controller to everything that can move a
 // run forward: the run itself (creation, cancel), its Job and pods, its
 // Robot (suspend, resume, creation after the run) and the robot's credential
-// Secrets (a missing one appearing).
+// Secrets (a missing one appearing), the TargetSystems and credential
+// Leases runs wait for (a slot freeing up).
 func (r *RobotRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.RobotRun{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -30,6 +32,8 @@ func (r *RobotRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&rpav1alpha1.RobotRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfSameRobot)).
 		Watches(&rpav1alpha1.Robot{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfRobot)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsForSecret)).
+		Watches(&rpav1alpha1.TargetSystem{}, handler.EnqueueRequestsFromMapFunc(r.runsWaitingForSystem)).
+		Watches(&coordinationv1.Lease{}, handler.EnqueueRequestsFromMapFunc(r.runsWaitingForCredential)).
 		Named("robotrun").
 		Complete(r)
 }
@@ -104,4 +108,38 @@ func (r *RobotRunReconciler) waitingRuns(ctx context.Context, namespace, robot s
 		}
 	}
 	return requests, nil
+}
+
+// runsWaitingForSystem maps a TargetSystem to the runs waiting for one of
+// its slots, in any namespace: a slot freed or a limit raised lets the
+// first of them start.
+func (r *RobotRunReconciler) runsWaitingForSystem(ctx context.Context, obj client.Object) []reconcile.Request {
+	return r.runsWaitingFor(ctx, "", waitKindSystem+obj.GetName())
+}
+
+// runsWaitingForCredential maps a credential Lease (taken or given back) to
+// the runs in its namespace waiting for that credential.
+func (r *RobotRunReconciler) runsWaitingForCredential(ctx context.Context, obj client.Object) []reconcile.Request {
+	secret, ok := obj.GetAnnotations()[annotationLeaseSecret]
+	if !ok {
+		return nil
+	}
+	return r.runsWaitingFor(ctx, obj.GetNamespace(), waitKindCredential+secret)
+}
+
+func (r *RobotRunReconciler) runsWaitingFor(ctx context.Context, namespace, what string) []reconcile.Request {
+	var runs rpav1alpha1.RobotRunList
+	opts := []client.ListOption{client.MatchingFields{indexRunWaitingFor: what}}
+	if namespace != "" {
+		opts = append(opts, client.InNamespace(namespace))
+	}
+	if err := r.List(ctx, &runs, opts...); err != nil {
+		log.FromContext(ctx).Error(err, "list runs waiting", "for", what)
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(runs.Items))
+	for i := range runs.Items {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&runs.Items[i])})
+	}
+	return requests
 }

@@ -56,6 +56,11 @@ const (
 	indexRunRobotName = "spec.robotName"
 	// indexPodJob indexes Pods by the Job that owns them.
 	indexPodJob = "metadata.ownerReferences.job"
+	// indexRunWaitingFor indexes unfinished RobotRuns by what they wait for
+	// (status.waitingFor: TargetSystem/<name>, Credential/<secret>).
+	indexRunWaitingFor = "status.waitingFor"
+	// indexRobotSystem indexes Robots by the TargetSystems they name.
+	indexRobotSystem = "spec.systems"
 )
 
 // Setup registers the field indexes and every reconciler with the manager.
@@ -73,6 +78,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := robots.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up robot controller: %w", err)
 	}
+	calendars := &RobotCalendarReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("robotcalendar-controller"),
+		Clock:    opts.Clock,
+	}
+	if err := calendars.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up robotcalendar controller: %w", err)
+	}
 	runs := &RobotRunReconciler{
 		Client:           mgr.GetClient(),
 		APIReader:        mgr.GetAPIReader(),
@@ -84,6 +97,13 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := runs.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up robotrun controller: %w", err)
 	}
+	systems := &TargetSystemReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+	}
+	if err := systems.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up targetsystem controller: %w", err)
+	}
 	return nil
 }
 
@@ -92,13 +112,35 @@ func registerIndexes(ctx context.Context, mgr ctrl.Manager) error {
 	if err := indexer.IndexField(ctx, &rpav1alpha1.Robot{}, indexRobotSecretName, robotSecretNames); err != nil {
 		return fmt.Errorf("index robots by credential secret: %w", err)
 	}
+	if err := indexer.IndexField(ctx, &rpav1alpha1.Robot{}, indexRobotCalendarName, robotCalendarNames); err != nil {
+		return fmt.Errorf("index robots by calendar: %w", err)
+	}
 	if err := indexer.IndexField(ctx, &rpav1alpha1.RobotRun{}, indexRunRobotName, runRobotName); err != nil {
 		return fmt.Errorf("index runs by robot: %w", err)
 	}
 	if err := indexer.IndexField(ctx, &corev1.Pod{}, indexPodJob, podJobName); err != nil {
 		return fmt.Errorf("index pods by job: %w", err)
 	}
+	if err := indexer.IndexField(ctx, &rpav1alpha1.RobotRun{}, indexRunWaitingFor, runWaitingFor); err != nil {
+		return fmt.Errorf("index runs by what they wait for: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &rpav1alpha1.Robot{}, indexRobotSystem, robotSystems); err != nil {
+		return fmt.Errorf("index robots by target system: %w", err)
+	}
 	return nil
+}
+
+// runWaitingFor is what an unfinished run waits for.
+func runWaitingFor(obj client.Object) []string {
+	run := obj.(*rpav1alpha1.RobotRun)
+	if run.Status.Phase.Finished() {
+		return nil
+	}
+	return run.Status.WaitingFor
+}
+
+func robotSystems(obj client.Object) []string {
+	return obj.(*rpav1alpha1.Robot).Spec.Systems
 }
 
 // robotSecretNames lists the Secrets a Robot's credentials refer to.

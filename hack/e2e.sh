@@ -10,7 +10,10 @@ log="$root/bin/e2e.log"
 
 kubeconfig=$(hack/deploy-local.sh)
 status=0
+# The tests kill robot containers through the node's containerd, as the
+# OOM killer or a node problem would.
 KUBECONFIG="$kubeconfig" KUBECTL="$(hack/k8s-binaries.sh kubectl)/kubectl" \
+	E2E_CONTAINERD_ADDRESS="$(hack/local-cluster.sh containerd-address)" \
 	go test -tags e2e ./test/e2e/ -count=1 -v -timeout "${E2E_TIMEOUT:-40m}" >"$log" 2>&1 || status=$?
 grep -E '^(--- |PASS|FAIL|ok|panic)' "$log" || true
 if [[ $status -ne 0 ]]; then

@@ -7,7 +7,7 @@
 #
 # Usage: hack/k8s-binaries.sh [BINARY...]
 #   BINARY is one of: etcd kube-apiserver kube-controller-manager kube-scheduler
-#   kubelet kube-proxy kubectl. Default: etcd kube-apiserver (what envtest needs).
+#   kubelet kube-proxy kubectl coredns. Default: etcd kube-apiserver (what envtest needs).
 #   Prints the cache directory (usable as KUBEBUILDER_ASSETS) on stdout;
 #   progress goes to stderr. With every requested binary cached it takes well
 #   under a second.
@@ -16,6 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 k8s_mod="$root/hack/tools/kubernetes"
 etcd_mod="$root/hack/tools/etcd"
+coredns_mod="$root/hack/tools/coredns"
 
 # module_version MODDIR MODULE prints the version MODDIR's go.mod requires.
 module_version() {
@@ -24,7 +25,8 @@ module_version() {
 
 k8s_version=$(module_version "$k8s_mod" k8s.io/kubernetes)
 etcd_version=$(module_version "$etcd_mod" go.etcd.io/etcd/server/v3)
-[[ -n "$k8s_version" && -n "$etcd_version" ]] || {
+coredns_version=$(module_version "$coredns_mod" github.com/coredns/coredns)
+[[ -n "$k8s_version" && -n "$etcd_version" && -n "$coredns_version" ]] || {
 	echo "k8s-binaries: cannot read pinned versions from hack/tools/*/go.mod" >&2
 	exit 1
 }
@@ -36,6 +38,7 @@ mkdir -p "$out"
 version_of() {
 	case "$1" in
 	etcd) echo "$etcd_version" ;;
+	coredns) echo "$coredns_version" ;;
 	*) echo "$k8s_version" ;;
 	esac
 }
@@ -80,17 +83,30 @@ build_etcd() {
 	rmdir "$tmp"
 }
 
+# build_coredns builds the local cluster's DNS server: CoreDNS with the few
+# plugins hack/tools/coredns/main.go selects.
+build_coredns() {
+	local tmp
+	tmp=$(mktemp -d "$out/.build.XXXXXX")
+	echo "k8s-binaries: building coredns $coredns_version" >&2
+	(cd "$coredns_mod" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/coredns" .)
+	mv -f "$tmp/coredns" "$out/coredns"
+	echo "$coredns_version" >"$out/.coredns.version"
+	rmdir "$tmp"
+}
+
 main() {
 	local wanted=("$@") missing_k8s=() name
 	[[ ${#wanted[@]} -gt 0 ]] || wanted=(etcd kube-apiserver)
 	for name in "${wanted[@]}"; do
 		case "$name" in
 		etcd) cached etcd || build_etcd ;;
+		coredns) cached coredns || build_coredns ;;
 		kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kube-proxy | kubectl)
 			cached "$name" || missing_k8s+=("$name")
 			;;
 		*)
-			echo "k8s-binaries: unknown binary '$name' (want etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy or kubectl)" >&2
+			echo "k8s-binaries: unknown binary '$name' (want etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl or coredns)" >&2
 			exit 2
 			;;
 		esac

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A real single-node Kubernetes cluster on this machine, without Docker:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd
-# (Debian's) with runc, kubelet and kube-proxy, on the loopback address and
-# the cni0 bridge only. See docs/local-cluster.md.
+# (Debian's) with runc, kubelet, kube-proxy and CoreDNS, on the loopback
+# address and the cni0 bridge only. See docs/local-cluster.md.
 #
-# Usage: hack/local-cluster.sh up|down|status|kubeconfig
+# Usage: hack/local-cluster.sh up|down|status|kubeconfig|containerd-address
 #
 # Everything lives under bin/local-cluster/ (git-ignored): PKI, data, logs,
 # and one .pid file per process started, so that `down` stops exactly what
@@ -24,6 +24,10 @@ node_ip="10.244.0.1"
 pod_cidr="10.244.0.0/24"
 service_cidr="10.96.0.0/16"
 kubernetes_service_ip="10.96.0.1"
+cluster_domain="cluster.local"
+# CoreDNS runs on the node and answers on the bridge address, which every pod
+# routes to; the kubelet writes it into each pod's resolv.conf.
+cluster_dns="$node_ip"
 apiserver="https://$node_ip:6443"
 # containerd's pod sandbox image; hack/build-images builds it locally.
 pause_image="registry.k8s.io/pause:3.10"
@@ -124,7 +128,7 @@ ensure_packages() {
 }
 
 ensure_binaries() {
-	bin=$("$root/hack/k8s-binaries.sh" etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+	bin=$("$root/hack/k8s-binaries.sh" etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl coredns)
 }
 
 # --- PKI --------------------------------------------------------------------
@@ -161,6 +165,7 @@ make_pki() {
 	cert scheduler "/CN=system:kube-scheduler"
 	cert kubelet "/O=system:nodes/CN=system:node:$node_name" "IP:$node_ip,IP:127.0.0.1,DNS:$node_name"
 	cert kube-proxy "/CN=system:kube-proxy"
+	cert coredns "/CN=system:coredns"
 	if [[ ! -f "$pki/sa.key" ]]; then
 		openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
 		openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -314,6 +319,8 @@ failSwapOn: false
 containerRuntimeEndpoint: unix://$containerd_sock
 staticPodPath: ""
 resolvConf: /etc/resolv.conf
+clusterDNS: [$cluster_dns]
+clusterDomain: $cluster_domain
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
@@ -340,6 +347,48 @@ conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
 	start kube-proxy "$bin/kube-proxy" --config "$state/kube-proxy.yaml"
 	wait_for kube-proxy 60 curl -fsS http://127.0.0.1:10256/healthz
+}
+
+# start_coredns serves the cluster domain from the apiserver's Services and
+# EndpointSlices and forwards every other name to the host's resolver, so
+# robots reach a Service as http://NAME.NAMESPACE.svc.cluster.local.
+start_coredns() {
+	kctl apply -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:coredns"}
+rules:
+- apiGroups: [""]
+  resources: [services, namespaces]
+  verbs: [list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:coredns"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:coredns"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:coredns"}
+EOF
+	write_file "$state/Corefile" <<EOF
+.:53 {
+    bind $cluster_dns
+    errors
+    health 127.0.0.1:10054
+    ready 127.0.0.1:10055
+    kubernetes $cluster_domain in-addr.arpa ip6.arpa {
+        kubeconfig $(kubeconfig_for coredns) rpa-local
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    forward . /etc/resolv.conf
+    cache 30
+    reload
+}
+EOF
+	start coredns "$bin/coredns" -conf "$state/Corefile"
+	wait_for coredns 60 curl -fsS http://127.0.0.1:10055/ready
 }
 
 # --- checks -------------------------------------------------------------------
@@ -376,6 +425,7 @@ up() {
 	import_images
 	start_kubelet
 	start_kube_proxy
+	start_coredns
 	cluster_ready
 	log "ready: node $node_name, kubeconfig $kubeconfig"
 	echo "$kubeconfig"
@@ -390,6 +440,7 @@ import_images() {
 }
 
 down() {
+	stop coredns
 	stop kube-proxy
 	stop kubelet
 	if running containerd; then
@@ -446,7 +497,7 @@ cleanup_host() {
 
 status() {
 	local name ok=0
-	for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
+	for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy coredns; do
 		if running "$name"; then
 			printf '%-24s running (pid %s)\n' "$name" "$(cat "$pids/$name.pid")"
 		else
@@ -470,8 +521,9 @@ down)
 	;;
 status) status ;;
 kubeconfig) echo "$kubeconfig" ;;
+containerd-address) echo "$containerd_sock" ;;
 *)
-	echo "usage: $0 up|down|status|kubeconfig" >&2
+	echo "usage: $0 up|down|status|kubeconfig|containerd-address" >&2
 	exit 2
 	;;
 esac

@@ -7,6 +7,16 @@ const (
 	// ConditionSucceeded on a RobotRun is Unknown while the run is going,
 	// then True or False for good.
 	ConditionSucceeded = "Succeeded"
+	// ConditionReconciling and ConditionStalled follow the kstatus
+	// conventions (sigs.k8s.io/cli-utils/pkg/kstatus), which Argo CD, Flux
+	// and kpt read without custom code. Both are "abnormal-true": present
+	// and True only while they apply, removed otherwise. Reconciling is True
+	// while a run is on its way; Stalled is True when an object cannot get
+	// further without a person: a Robot with a missing credential or an
+	// invalid schedule, a run that failed, timed out, was cancelled or
+	// waits for a missing credential.
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
 )
 
 // Condition reasons. Each is also the reason of the Event emitted with it, so
@@ -26,10 +36,26 @@ const (
 	// ReasonInvalidSchedule means a schedule's cron expression or time zone
 	// is invalid; the robot's other schedules keep working.
 	ReasonInvalidSchedule = "InvalidSchedule"
+	// ReasonCalendarNotFound means a schedule names a RobotCalendar that
+	// does not exist; that schedule starts no runs until it does.
+	ReasonCalendarNotFound = "CalendarNotFound"
+	// ReasonInvalidCalendar means a RobotCalendar has a date or time zone
+	// that only the operator can tell is invalid (2026-02-30,
+	// Europe/Kobenhavn); schedules using it start no runs.
+	ReasonInvalidCalendar = "InvalidCalendar"
 	// ReasonWaitingForRun means the run waits for earlier runs of the robot
 	// to finish (concurrencyPolicy Queue or Forbid, or Replace while the
 	// replaced run stops).
 	ReasonWaitingForRun = "WaitingForRun"
+	// ReasonWaitingForSystem means the run waits for a slot of a
+	// TargetSystem at its maxConcurrentRuns; status.waitingFor names it.
+	ReasonWaitingForSystem = "WaitingForSystem"
+	// ReasonWaitingForCredential means the run waits for an exclusive
+	// credential another run is using; status.waitingFor names it.
+	ReasonWaitingForCredential = "WaitingForCredential"
+	// ReasonTargetSystemNotFound means the robot names a TargetSystem that
+	// does not exist; its runs wait until it does.
+	ReasonTargetSystemNotFound = "TargetSystemNotFound"
 	// ReasonReplaced means a newer run cancelled this one under
 	// concurrencyPolicy Replace.
 	ReasonReplaced = "Replaced"

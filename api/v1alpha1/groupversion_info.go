@@ -1,5 +1,6 @@
 // Package v1alpha1 holds the rpa.dev/v1alpha1 API: Robot, a declared RPA
-// process, and RobotRun, one execution of it.
+// process, RobotRun, one execution of it, and RobotCalendar, the working
+// days its schedules keep to.
 //
 // +kubebuilder:object:generate=true
 // +groupName=rpa.dev
@@ -25,7 +26,9 @@ var (
 )
 
 func addKnownTypes(scheme *runtime.Scheme) error {
-	scheme.AddKnownTypes(GroupVersion, &Robot{}, &RobotList{}, &RobotRun{}, &RobotRunList{})
+	scheme.AddKnownTypes(GroupVersion, &Robot{}, &RobotList{}, &RobotRun{}, &RobotRunList{},
+		&TargetSystem{}, &TargetSystemList{},
+		&RobotCalendar{}, &RobotCalendarList{})
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil
 }

@@ -74,6 +74,26 @@ type RobotSpec struct {
 	// +kubebuilder:default=Forbid
 	ConcurrencyPolicy ConcurrencyPolicy `json:"concurrencyPolicy,omitempty"`
 
+	// Systems are the TargetSystems (cluster-scoped) the robot's runs work
+	// against, such as the ESDH or SBSYS instance of the municipality. A run
+	// starts only when each of them has a free slot (maxConcurrentRuns),
+	// so that robots together never overload a shared system.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:items:MaxLength=253
+	Systems []string `json:"systems,omitempty"`
+
+	// Priority orders this robot's runs against other runs waiting for the
+	// same TargetSystem or exclusive credential: higher first, then oldest
+	// first. A run may set its own (RobotRun spec.priority).
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=-1000
+	// +kubebuilder:validation:Maximum=1000
+	Priority int32 `json:"priority,omitempty"`
+
 	// StartingDeadlineSeconds: a scheduled time missed by more than this
 	// (the operator was down, the apiserver unreachable) is not run late,
 	// only counted as missed. Unset: a missed time is run late however late.
@@ -115,6 +135,7 @@ const (
 )
 
 // Schedule starts runs of the robot at the times a cron expression gives.
+// +kubebuilder:validation:XValidation:rule="!has(self.calendarPolicy) || has(self.calendar)",message="calendarPolicy needs a calendar"
 type Schedule struct {
 	// Name identifies the schedule; it is part of the names of the runs it
 	// creates.
@@ -153,7 +174,35 @@ type Schedule struct {
 	// +optional
 	// +kubebuilder:default=false
 	Suspend bool `json:"suspend,omitempty"`
+
+	// Calendar names a RobotCalendar in the robot's namespace whose closed
+	// days (public holidays, the municipality's own closing days) this
+	// schedule does not run on; calendarPolicy says what happens instead.
+	// A calendar that does not exist stops the schedule and makes the robot
+	// not Ready (reason CalendarNotFound).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Calendar string `json:"calendar,omitempty"`
+
+	// CalendarPolicy says what happens to a time on a closed day: Skip (no
+	// run) or NextWorkingDay (one run at the same wall-clock time on the
+	// next open day, however many closed days lie in between, and not
+	// doubled when that day has its own run at that time). Default Skip.
+	// +optional
+	// +kubebuilder:validation:Enum=Skip;NextWorkingDay
+	CalendarPolicy CalendarPolicy `json:"calendarPolicy,omitempty"`
 }
+
+// CalendarPolicy says what a schedule does on a calendar's closed days.
+type CalendarPolicy string
+
+const (
+	// CalendarSkip runs nothing on a closed day.
+	CalendarSkip CalendarPolicy = "Skip"
+	// CalendarNextWorkingDay runs a closed day's time on the next open day.
+	CalendarNextWorkingDay CalendarPolicy = "NextWorkingDay"
+)
 
 // RobotTemplate is the robot container and the pod-level settings of its runs.
 type RobotTemplate struct {
@@ -288,6 +337,13 @@ type Credential struct {
 	// +optional
 	// +kubebuilder:default=false
 	Env bool `json:"env,omitempty"`
+
+	// Exclusive allows at most one run at a time, across every robot in
+	// the namespace, to use this Secret: for robot accounts that can hold
+	// only one session. Other runs wait in Queued (WaitingForCredential).
+	// +optional
+	// +kubebuilder:default=false
+	Exclusive bool `json:"exclusive,omitempty"`
 }
 
 // RetryPolicy tells system exceptions, which are retried, from business

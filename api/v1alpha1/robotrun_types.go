@@ -73,6 +73,7 @@ type Trigger struct {
 // +kubebuilder:validation:XValidation:rule="has(self.arguments) == has(oldSelf.arguments) && (!has(self.arguments) || self.arguments == oldSelf.arguments)",message="arguments are immutable; create a new run instead"
 // +kubebuilder:validation:XValidation:rule="has(self.timeout) == has(oldSelf.timeout) && (!has(self.timeout) || self.timeout == oldSelf.timeout)",message="timeout is immutable; create a new run instead"
 // +kubebuilder:validation:XValidation:rule="self.trigger == oldSelf.trigger",message="trigger is immutable"
+// +kubebuilder:validation:XValidation:rule="has(self.priority) == has(oldSelf.priority) && (!has(self.priority) || self.priority == oldSelf.priority)",message="priority is immutable; create a new run instead"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.cancel) || !oldSelf.cancel || (has(self.cancel) && self.cancel)",message="a cancelled run cannot be un-cancelled"
 type RobotRunSpec struct {
 	// RobotName is the Robot, in the same namespace, to run.
@@ -106,6 +107,14 @@ type RobotRunSpec struct {
 	// the run ends Cancelled. It cannot be undone.
 	// +optional
 	Cancel bool `json:"cancel,omitempty"`
+
+	// Priority orders the run against other runs waiting for the same
+	// TargetSystem or exclusive credential: higher first, then oldest
+	// first. Unset: the robot's spec.priority.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1000
+	// +kubebuilder:validation:Maximum=1000
+	Priority *int32 `json:"priority,omitempty"`
 }
 
 // RunResult is the summary a robot reports in its termination message.
@@ -174,6 +183,17 @@ type RobotRunStatus struct {
 	// +optional
 	Attempts int32 `json:"attempts,omitempty"`
 
+	// Priority is the run's effective priority: spec.priority, or its
+	// robot's when unset. Waiting runs are ordered by it.
+	// +optional
+	Priority int32 `json:"priority,omitempty"`
+
+	// WaitingFor names what a Queued run waits for, such as
+	// "TargetSystem/esdh-aalborg" or "Credential/esdh-robot-account".
+	// +optional
+	// +listType=set
+	WaitingFor []string `json:"waitingFor,omitempty"`
+
 	// ExitCode is the robot container's exit code in the latest attempt.
 	// +optional
 	ExitCode *int32 `json:"exitCode,omitempty"`
@@ -203,6 +223,8 @@ type RobotRunStatus struct {
 // +kubebuilder:printcolumn:name="Robot",type=string,JSONPath=`.spec.robotName`
 // +kubebuilder:printcolumn:name="Trigger",type=string,JSONPath=`.spec.trigger.type`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Succeeded")].reason`
+// +kubebuilder:printcolumn:name="Waiting For",type=string,JSONPath=`.status.waitingFor`,priority=1
 // +kubebuilder:printcolumn:name="Items",type=integer,JSONPath=`.status.result.itemsProcessed`
 // +kubebuilder:printcolumn:name="Started",type=date,JSONPath=`.status.startTime`
 // +kubebuilder:printcolumn:name="Duration",type=string,JSONPath=`.status.duration`

@@ -40,6 +40,8 @@ type config struct {
 	probeAddr            string
 	enableLeaderElection bool
 	enableHTTP2          bool
+	kubeAPIQPS           float64
+	kubeAPIBurst         int
 	controllers          controllers.Options
 	zap                  zap.Options
 }
@@ -68,6 +70,10 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 		"Elect a leader so that only one replica reconciles. Disable only when exactly one manager runs.")
 	fs.BoolVar(&cfg.enableHTTP2, "enable-http2", false,
 		"Serve metrics over HTTP/2. Off by default because of the HTTP/2 Stream Cancellation and Rapid Reset CVEs.")
+	fs.Float64Var(&cfg.kubeAPIQPS, "kube-api-qps", 0,
+		"Requests per second the manager's client may send to the apiserver. 0: controller-runtime's default (20).")
+	fs.IntVar(&cfg.kubeAPIBurst, "kube-api-burst", 0,
+		"Requests the manager's client may send at once above --kube-api-qps. 0: controller-runtime's default (30).")
 	fs.DurationVar(&cfg.controllers.RunStartDeadline, "run-start-deadline", controllers.DefaultRunStartDeadline,
 		"How long a run waits for a missing credential Secret before it fails with CredentialsNotFound.")
 	fs.DurationVar(&cfg.controllers.PodStartDeadline, "pod-start-deadline", controllers.DefaultPodStartDeadline,
@@ -86,7 +92,14 @@ func run(cfg config) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(rpav1alpha1.AddToScheme(scheme))
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), managerOptions(cfg, scheme))
+	restCfg := ctrl.GetConfigOrDie()
+	if cfg.kubeAPIQPS > 0 {
+		restCfg.QPS = float32(cfg.kubeAPIQPS)
+	}
+	if cfg.kubeAPIBurst > 0 {
+		restCfg.Burst = cfg.kubeAPIBurst
+	}
+	mgr, err := ctrl.NewManager(restCfg, managerOptions(cfg, scheme))
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}

@@ -25,7 +25,11 @@ type Input struct {
 	Start time.Time
 	// StartingDeadline, if set, is how late a time may still be run.
 	StartingDeadline *time.Duration
-	Now              time.Time
+	// Calendar, if set, closes days on which Policy skips or moves the
+	// schedule's times (docs/calendars.md).
+	Calendar *Calendar
+	Policy   Policy
+	Now      time.Time
 }
 
 // Plan says what to do with a schedule now.
@@ -53,10 +57,11 @@ type Plan struct {
 // at most one run per reconcile, for the most recent time; an edited or
 // resumed schedule starts from now; a suspended one does nothing.
 func MakePlan(in Input) (Plan, error) {
-	s, err := Parse(in.Cron, in.TimeZone)
+	parsed, err := Parse(in.Cron, in.TimeZone)
 	if err != nil {
 		return Plan{}, err
 	}
+	s := parsed.WithCalendar(in.Calendar, in.Policy)
 	if in.Suspended {
 		// Times passed while suspended are never run: resuming starts from
 		// the moment of resuming (see baseline), so nothing moves.
@@ -82,7 +87,7 @@ func MakePlan(in Input) (Plan, error) {
 		plan.MissedFrom = s.Next(from)
 		plan.MissedTo = last
 		if !plan.Due.IsZero() {
-			plan.MissedTo = s.lastBefore(from, last)
+			plan.MissedTo = lastBefore(s, from, last)
 		}
 	}
 	return plan, nil
@@ -106,7 +111,7 @@ func baseline(in Input) time.Time {
 }
 
 // lastBefore returns the latest time in (from, before), or zero.
-func (s *Schedule) lastBefore(from, before time.Time) time.Time {
+func lastBefore(s Times, from, before time.Time) time.Time {
 	last, _ := s.Last(from, before.Add(-time.Nanosecond))
 	return last
 }

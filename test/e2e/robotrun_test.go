@@ -163,8 +163,8 @@ func TestKubectlShowsRunsAndTheirLogs(t *testing.T) {
 	g := NewWithT(t)
 	table := kubectl(t, "-n", ns, "get", "robotruns")
 	header := strings.Fields(strings.SplitN(table, "\n", 2)[0])
-	g.Expect(header).To(Equal([]string{"NAME", "ROBOT", "TRIGGER", "PHASE", "ITEMS", "STARTED", "DURATION", "AGE"}))
-	g.Expect(table).To(MatchRegexp(`quarter\s+residence-check\s+Manual\s+Succeeded\s+3\s`))
+	g.Expect(header).To(Equal([]string{"NAME", "ROBOT", "TRIGGER", "PHASE", "REASON", "ITEMS", "STARTED", "DURATION", "AGE"}))
+	g.Expect(table).To(MatchRegexp(`quarter\s+residence-check\s+Manual\s+Succeeded\s+Completed\s+3\s`))
 	g.Expect(kubectl(t, "-n", ns, "get", "rr", "quarter", "-o", "name")).To(Equal("robotrun.rpa.dev/quarter\n"))
 
 	logs := kubectl(t, "-n", ns, "logs", done.Status.PodName)

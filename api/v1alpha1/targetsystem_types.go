@@ -1,0 +1,95 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TargetSystemSpec declares a system robots share, such as a municipality's
+// ESDH or SBSYS instance, and how many runs may work against it at once.
+type TargetSystemSpec struct {
+	// Description says what the system is, for people.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Description string `json:"description,omitempty"`
+
+	// MaxConcurrentRuns is how many runs, of all robots in all namespaces
+	// that name this system, may execute at once. 0 lets no new run start
+	// (for a maintenance window). Lowering it never stops running robots;
+	// it only delays new ones.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	MaxConcurrentRuns int32 `json:"maxConcurrentRuns"`
+}
+
+// SlotHolder is a run holding one of a TargetSystem's slots.
+type SlotHolder struct {
+	// Namespace and Name are the run's.
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// UID is the run's: a run deleted and created again under the same
+	// name does not inherit the slot.
+	UID string `json:"uid"`
+	// Priority is the run's effective priority.
+	// +optional
+	Priority int32 `json:"priority,omitempty"`
+	// Since is when the run took the slot.
+	Since metav1.Time `json:"since"`
+}
+
+// TargetSystemStatus is the ledger of the system's slots. The operator
+// admits a run by adding it to Holders with an optimistic-concurrency write,
+// so that concurrent reconciles, restarts and leader changes can never admit
+// more runs than MaxConcurrentRuns.
+type TargetSystemStatus struct {
+	// ObservedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Holders are the runs holding a slot.
+	// +optional
+	// +listType=map
+	// +listMapKey=uid
+	Holders []SlotHolder `json:"holders,omitempty"`
+
+	// Active is how many runs hold a slot.
+	// +optional
+	Active int32 `json:"active"`
+
+	// Waiting is how many runs wait for a slot.
+	// +optional
+	Waiting int32 `json:"waiting"`
+
+	// Conditions: Ready is True while the ledger is current.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=ts,categories=rpa
+// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.maxConcurrentRuns`
+// +kubebuilder:printcolumn:name="Active",type=integer,JSONPath=`.status.active`
+// +kubebuilder:printcolumn:name="Waiting",type=integer,JSONPath=`.status.waiting`
+// +kubebuilder:printcolumn:name="Description",type=string,JSONPath=`.spec.description`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// TargetSystem is a system many robots share, with a limit on how many of
+// their runs may work against it at once.
+type TargetSystem struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   TargetSystemSpec   `json:"spec"`
+	Status TargetSystemStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// TargetSystemList is a list of TargetSystems.
+type TargetSystemList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []TargetSystem `json:"items"`
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+)
+
+// arrival is an object created for a scheduled time, and when its creation
+// reached the benchmark's watch.
+type arrival struct {
+	owner     string // the Robot or CronJob
+	scheduled time.Time
+	seen      time.Time
+}
+
+// observer records, as watch events arrive, every RobotRun and every Job
+// created in the benchmark's namespace.
+type observer struct {
+	mu sync.Mutex
+	// runs by run name; robotJobs and cronJobs by the run's, resp. the
+	// Job's, name.
+	runs      map[string]arrival
+	robotJobs map[string]time.Time
+	cronJobs  map[string]arrival
+	// errs are watches that ended early: the measurement is then void.
+	errs []error
+}
+
+func newObserver() *observer {
+	return &observer{runs: map[string]arrival{}, robotJobs: map[string]time.Time{}, cronJobs: map[string]arrival{}}
+}
+
+// watch follows RobotRuns and Jobs until ctx ends.
+func (o *observer) watch(ctx context.Context, c client.WithWatch) error {
+	runs, err := c.Watch(ctx, &rpav1alpha1.RobotRunList{}, client.InNamespace(benchNamespace))
+	if err != nil {
+		return fmt.Errorf("watch robotruns: %w", err)
+	}
+	jobList, err := c.Watch(ctx, &batchv1.JobList{}, client.InNamespace(benchNamespace))
+	if err != nil {
+		runs.Stop()
+		return fmt.Errorf("watch jobs: %w", err)
+	}
+	go o.consume(ctx, runs, o.addRun)
+	go o.consume(ctx, jobList, o.addJob)
+	return nil
+}
+
+func (o *observer) consume(ctx context.Context, w watch.Interface, add func(any, time.Time)) {
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				o.fail(fmt.Errorf("a watch closed before the end of the measurement"))
+				return
+			}
+			if ev.Type == watch.Added {
+				add(ev.Object, time.Now())
+			}
+		}
+	}
+}
+
+func (o *observer) addRun(obj any, seen time.Time) {
+	run, ok := obj.(*rpav1alpha1.RobotRun)
+	if !ok || run.Spec.Trigger.ScheduledTime == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, dup := o.runs[run.Name]; !dup {
+		o.runs[run.Name] = arrival{owner: run.Spec.RobotName, scheduled: run.Spec.Trigger.ScheduledTime.Time, seen: seen}
+	}
+}
+
+func (o *observer) addJob(obj any, seen time.Time) {
+	job, ok := obj.(*batchv1.Job)
+	if !ok {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if run, ours := job.Annotations[jobs.AnnotationRunName]; ours {
+		if _, dup := o.robotJobs[run]; !dup {
+			o.robotJobs[run] = seen
+		}
+		return
+	}
+	stamp := job.Annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+	scheduled, err := time.Parse(time.RFC3339, stamp)
+	if err != nil || len(job.OwnerReferences) == 0 {
+		return
+	}
+	if _, dup := o.cronJobs[job.Name]; !dup {
+		o.cronJobs[job.Name] = arrival{owner: job.OwnerReferences[0].Name, scheduled: scheduled, seen: seen}
+	}
+}
+
+func (o *observer) fail(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.errs = append(o.errs, err)
+}
+
+// sides returns, for the measured instants, the arrivals of each side:
+// robot runs, robot Jobs (with the run's scheduled time) and CronJob Jobs.
+func (o *observer) sides(instants []time.Time) (runs, robotJobs, cronJobs []arrival) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	// By Unix second: the same instant decoded from a RobotRun (local time)
+	// and parsed from a Job's annotation (UTC) are different time.Time values.
+	measured := map[int64]bool{}
+	for _, t := range instants {
+		measured[t.Unix()] = true
+	}
+	for name, a := range o.runs {
+		if !measured[a.scheduled.Unix()] {
+			continue
+		}
+		runs = append(runs, a)
+		if seen, ok := o.robotJobs[name]; ok {
+			robotJobs = append(robotJobs, arrival{owner: a.owner, scheduled: a.scheduled, seen: seen})
+		}
+	}
+	for _, a := range o.cronJobs {
+		if measured[a.scheduled.Unix()] {
+			cronJobs = append(cronJobs, a)
+		}
+	}
+	return runs, robotJobs, cronJobs
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+// result is what one scenario measured.
+type result struct {
+	scenario
+	instants                  int
+	runs, robotJobs, cronJobs stats
+	peakRSSMiB                float64
+	cpuSeconds                float64
+	requestsPerRun            map[string]float64
+}
+
+// runScenario measures one N at one client setting.
+func runScenario(opts options, s scenario) (result, error) {
+	fmt.Fprintf(os.Stderr, "bench: N=%d, client QPS %s: starting the control plane\n", s.n, s.qps)
+	c, err := startCluster(opts, s)
+	if c != nil {
+		defer c.stop()
+	}
+	if err != nil {
+		return result{}, err
+	}
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(rpav1alpha1.AddToScheme(scheme))
+	cfg := *c.admin
+	cfg.QPS, cfg.Burst = 5000, 10000
+	cl, err := client.NewWithWatch(&cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return result{}, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := waitForMetrics(ctx, c.metrics); err != nil {
+		return result{}, fmt.Errorf("manager not up (log %s/manager.log): %w", c.dir, err)
+	}
+	fmt.Fprintf(os.Stderr, "bench: creating %d Robots and %d CronJobs\n", s.n, s.n)
+	if err := createWorkload(ctx, cl, s.n); err != nil {
+		return result{}, err
+	}
+	obs := newObserver()
+	if err := obs.watch(ctx, cl); err != nil {
+		return result{}, err
+	}
+	instants := measuredMinutes(time.Now(), opts.minutes)
+	fmt.Fprintf(os.Stderr, "bench: measuring the scheduled times %s to %s\n",
+		instants[0].Format(time.TimeOnly), instants[len(instants)-1].Format(time.TimeOnly))
+	time.Sleep(time.Until(instants[0].Add(-10 * time.Second)))
+	cpuBefore, _ := cpuSeconds(c.manager.Process.Pid)
+	reqBefore, err := clientRequests(c.metrics)
+	if err != nil {
+		return result{}, err
+	}
+	// A minute after the last instant every run and Job of it should exist.
+	time.Sleep(time.Until(instants[len(instants)-1].Add(time.Minute)))
+	cpuAfter, _ := cpuSeconds(c.manager.Process.Pid)
+	reqAfter, err := clientRequests(c.metrics)
+	if err != nil {
+		return result{}, err
+	}
+	if len(obs.errs) > 0 {
+		return result{}, obs.errs[0]
+	}
+	runs, robotJobs, cronJobs := obs.sides(instants)
+	res := result{
+		scenario:   s,
+		instants:   len(instants),
+		runs:       computeStats(runs, s.n, instants),
+		robotJobs:  computeStats(robotJobs, s.n, instants),
+		cronJobs:   computeStats(cronJobs, s.n, instants),
+		cpuSeconds: cpuAfter - cpuBefore,
+	}
+	if res.cronJobs.created == 0 || res.runs.created == 0 {
+		showLogTails(c.dir)
+	}
+	res.peakRSSMiB, _ = peakRSSMiB(c.manager.Process.Pid)
+	res.requestsPerRun = perRun(reqBefore, reqAfter, res.runs.created)
+	return res, nil
+}
+
+// waitForMetrics waits until the manager serves its metrics.
+func waitForMetrics(ctx context.Context, addr string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if _, err := clientRequests(addr); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("no metrics at %s", addr)
+}
+
+// clientRequests reads the manager's own count of the requests it sent to
+// the apiserver, by method (client-go's rest_client_requests_total).
+func clientRequests(addr string) (map[string]float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "rest_client_requests_total{") {
+			continue
+		}
+		method := labelValue(line, "method")
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err == nil {
+			out[method] += v
+		}
+	}
+	return out, nil
+}
+
+func labelValue(line, label string) string {
+	_, rest, ok := strings.Cut(line, label+`="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
+}
+
+func perRun(before, after map[string]float64, runs int) map[string]float64 {
+	out := map[string]float64{}
+	if runs == 0 {
+		return out
+	}
+	for method, v := range after {
+		if d := v - before[method]; d > 0 {
+			out[method] = d / float64(runs)
+		}
+	}
+	return out
+}
+
+// peakRSSMiB is the process's peak resident set (VmHWM).
+func peakRSSMiB(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			fields := strings.Fields(line)
+			kb, err := strconv.ParseFloat(fields[1], 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
+}
+
+// cpuSeconds is the process's user and system CPU time so far.
+func cpuSeconds(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses.
+	_, rest, _ := strings.Cut(string(data), ") ")
+	fields := strings.Fields(rest)
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	const clockTicks = 100 // USER_HZ on Linux
+	return (utime + stime) / clockTicks, nil
+}
+
+// showLogTails prints the end of each controller's log when a side created
+// nothing: the numbers alone would not say why.
+func showLogTails(dir string) {
+	for _, name := range []string{"kube-controller-manager.log"} {
+		data, err := os.ReadFile(dir + "/" + name)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		fmt.Fprintf(os.Stderr, "bench: the end of %s:\n%s\n", name, strings.Join(lines[max(0, len(lines)-40):], "\n"))
+	}
+}

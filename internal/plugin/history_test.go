@@ -1,0 +1,151 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+// createRunNamed creates a run of robot that no controller label marks, as
+// `kubectl create` would.
+func createRunNamed(t *testing.T, ns, name, robot string) {
+	t.Helper()
+	run := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: robot},
+	}
+	NewWithT(t).Expect(k8sClient.Create(context.Background(), run)).To(Succeed())
+}
+
+func TestHistoryListsTheRobotsRunsNewestFirst(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	createRobot(t, ns, "welcome-letters", nil)
+	createRobot(t, ns, "residence-check", nil)
+	// Created in this order; within one second the name decides, and these
+	// names sort the same way as their creation.
+	createRunNamed(t, ns, "welcome-letters-1", "welcome-letters")
+	createRunNamed(t, ns, "residence-check-1", "residence-check")
+	createRunNamed(t, ns, "welcome-letters-2", "welcome-letters")
+	createRunNamed(t, ns, "welcome-letters-3", "welcome-letters")
+
+	res := kubectlRobot(t, ns, "history", "welcome-letters")
+	g.Expect(res.err).NotTo(HaveOccurred())
+	lines := strings.Split(strings.TrimSpace(res.out), "\n")
+	g.Expect(lines).To(HaveLen(4))
+	g.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "TRIGGER", "PHASE", "REASON", "WAITING", "FOR", "ITEMS", "STARTED", "DURATION"}))
+	g.Expect(lines[1]).To(HavePrefix("welcome-letters-3 "))
+	g.Expect(lines[2]).To(HavePrefix("welcome-letters-2 "))
+	g.Expect(lines[3]).To(HavePrefix("welcome-letters-1 "))
+
+	res = kubectlRobot(t, ns, "history", "welcome-letters", "-o", "json")
+	g.Expect(res.err).NotTo(HaveOccurred())
+	var list rpav1alpha1.RobotRunList
+	g.Expect(json.Unmarshal([]byte(res.out), &list)).To(Succeed())
+	g.Expect(list.Kind).To(Equal("RobotRunList"))
+	g.Expect(list.APIVersion).To(Equal("rpa.dev/v1alpha1"))
+	names := make([]string, 0, len(list.Items))
+	for _, r := range list.Items {
+		names = append(names, r.Name)
+	}
+	g.Expect(names).To(Equal([]string{"welcome-letters-3", "welcome-letters-2", "welcome-letters-1"}))
+}
+
+func TestHistoryRejectsUnknownOutputAndMissingRobot(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	g.Expect(kubectlRobot(t, ns, "history", "x", "-o", "wide").err).To(MatchError(ContainSubstring(`-o "wide"`)))
+	g.Expect(kubectlRobot(t, ns, "history", "x").err).To(MatchError(`robot "x" not found in namespace "` + ns + `"`))
+}
+
+func TestSortNewestFirst(t *testing.T) {
+	at := func(s string) metav1.Time {
+		ts, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return metav1.Time{Time: ts}
+	}
+	run := func(name, created string) rpav1alpha1.RobotRun {
+		return rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: at(created)}}
+	}
+	tests := []struct {
+		name string
+		runs []rpav1alpha1.RobotRun
+		want []string
+	}{
+		{
+			name: "creation time beats name",
+			runs: []rpav1alpha1.RobotRun{run("b", "2026-11-23T07:00:00+01:00"), run("a", "2026-11-23T08:00:00+01:00")},
+			want: []string{"a", "b"},
+		},
+		{
+			name: "same second: name descending",
+			runs: []rpav1alpha1.RobotRun{run("x-1", "2026-11-23T07:00:00Z"), run("x-2", "2026-11-23T07:00:00Z")},
+			want: []string{"x-2", "x-1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sortNewestFirst(tt.runs)
+			var got []string
+			for _, r := range tt.runs {
+				got = append(got, r.Name)
+			}
+			NewWithT(t).Expect(got).To(Equal(tt.want))
+		})
+	}
+}
+
+func TestHistoryRow(t *testing.T) {
+	now := time.Date(2026, time.November, 23, 9, 0, 0, 0, time.UTC)
+	started := metav1.Time{Time: time.Date(2026, time.November, 23, 8, 45, 0, 0, time.UTC)}
+	tests := []struct {
+		name string
+		run  rpav1alpha1.RobotRun
+		want []string
+	}{
+		{
+			name: "new run without status",
+			run: rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Name: "r1"},
+				Spec: rpav1alpha1.RobotRunSpec{Trigger: rpav1alpha1.Trigger{Type: rpav1alpha1.TriggerManual}}},
+			want: []string{"r1", "Manual", "-", "-", "-", "-", "-", "-"},
+		},
+		{
+			name: "finished scheduled run",
+			run: rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Name: "r2"},
+				Spec: rpav1alpha1.RobotRunSpec{Trigger: rpav1alpha1.Trigger{Type: rpav1alpha1.TriggerSchedule}},
+				Status: rpav1alpha1.RobotRunStatus{
+					Phase:      rpav1alpha1.PhaseFailed,
+					Conditions: []metav1.Condition{{Type: rpav1alpha1.ConditionSucceeded, Status: metav1.ConditionFalse, Reason: "BusinessException"}},
+					StartTime:  &started, Duration: "3m12s",
+					Result: &rpav1alpha1.RunResult{ItemsProcessed: ptr.To[int64](7)},
+				}},
+			want: []string{"r2", "Schedule", "Failed", "BusinessException", "-", "7", "15m ago", "3m12s"},
+		},
+		{
+			name: "run waiting for a system and a credential",
+			run: rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Name: "r3"},
+				Spec: rpav1alpha1.RobotRunSpec{Trigger: rpav1alpha1.Trigger{Type: rpav1alpha1.TriggerManual}},
+				Status: rpav1alpha1.RobotRunStatus{
+					Phase:      rpav1alpha1.PhaseQueued,
+					Conditions: []metav1.Condition{{Type: rpav1alpha1.ConditionSucceeded, Status: metav1.ConditionUnknown, Reason: "WaitingForSystem"}},
+					WaitingFor: []string{"TargetSystem/esdh", "Credential/esdh-robot"},
+				}},
+			want: []string{"r3", "Manual", "Queued", "WaitingForSystem", "TargetSystem/esdh,Credential/esdh-robot", "-", "-", "-"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(historyRow(&tt.run, now)).To(Equal(tt.want))
+		})
+	}
+}

@@ -1,0 +1,103 @@
+package plugin
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+)
+
+// Reading a pod's log needs a kubelet, which envtest does not have; these
+// tests cover which pods `logs` reads and in which order.
+
+// createRunPod creates a pod labelled and annotated for a run as the
+// operator's Job template does (controllers/jobs).
+func createRunPod(t *testing.T, ns, name, runName string, labels map[string]string) {
+	t.Helper()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: ns, Name: name, Labels: labels,
+			Annotations: map[string]string{jobs.AnnotationRunName: runName},
+		},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: jobs.ContainerName, Image: robotImage}}},
+	}
+	NewWithT(t).Expect(k8sClient.Create(context.Background(), pod)).To(Succeed())
+}
+
+func runLabels(run string) map[string]string {
+	return map[string]string{jobs.LabelRun: jobs.LabelValue(run), jobs.LabelManagedBy: jobs.ManagedBy}
+}
+
+func TestRunPodsAreTheRunsOwnPods(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	run := &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "welcome-letters-1"}}
+	createRunPod(t, ns, "welcome-letters-1-a1", "welcome-letters-1", runLabels("welcome-letters-1"))
+	createRunPod(t, ns, "welcome-letters-1-a2", "welcome-letters-1", runLabels("welcome-letters-1"))
+	// Another run's pod, and a pod not made by the operator.
+	createRunPod(t, ns, "welcome-letters-10-a1", "welcome-letters-10", runLabels("welcome-letters-10"))
+	createRunPod(t, ns, "imposter", "welcome-letters-1", map[string]string{jobs.LabelRun: "welcome-letters-1"})
+
+	env, err := newEnv(restCfg, ns, ioStreamsDiscard())
+	g.Expect(err).NotTo(HaveOccurred())
+	pods, err := runPods(context.Background(), env, run)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(podNames(pods)).To(Equal([]string{"welcome-letters-1-a1", "welcome-letters-1-a2"}))
+}
+
+func TestLogsOfAFinishedRunWithoutPodsSaysWhy(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	// No such robot: the controller fails the run at once, with no Job.
+	createRunNamed(t, ns, "orphan-1", "orphan")
+	g.Eventually(func() rpav1alpha1.RunPhase {
+		var run rpav1alpha1.RobotRun
+		g.Expect(k8sClient.Get(context.Background(), clientKey(ns, "orphan-1"), &run)).To(Succeed())
+		return run.Status.Phase
+	}, timeout, interval).Should(Equal(rpav1alpha1.PhaseFailed))
+	res := kubectlRobot(t, ns, "logs", "orphan-1")
+	g.Expect(res.err).To(MatchError(ContainSubstring("robotrun orphan-1 has no pods left (phase Failed)")))
+}
+
+func TestSortAttempts(t *testing.T) {
+	pod := func(name string, created time.Time) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.Time{Time: created}}}
+	}
+	first := time.Date(2026, time.November, 23, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		pods []corev1.Pod
+		want []string
+	}{
+		{
+			name: "creation order, not name order",
+			pods: []corev1.Pod{pod("run-aaaaa", first.Add(2*time.Minute)), pod("run-zzzzz", first), pod("run-mmmmm", first.Add(time.Minute))},
+			want: []string{"run-zzzzz", "run-mmmmm", "run-aaaaa"},
+		},
+		{
+			name: "same second: by name",
+			pods: []corev1.Pod{pod("run-b", first), pod("run-a", first)},
+			want: []string{"run-a", "run-b"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sortAttempts(tt.pods)
+			NewWithT(t).Expect(podNames(tt.pods)).To(Equal(tt.want))
+		})
+	}
+}
+
+func podNames(pods []corev1.Pod) []string {
+	names := make([]string, 0, len(pods))
+	for _, p := range pods {
+		names = append(names, p.Name)
+	}
+	return names
+}
