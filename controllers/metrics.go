@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -19,10 +20,26 @@ const (
 // Metrics on the manager's metrics endpoint. Labels are bounded by the
 // number of robots; run names never become labels.
 var (
+	// runsFinished has no reason label, so that its series can start at
+	// zero for every robot and final phase (recordRobotMetrics): an alert on
+	// increase() then sees a robot's first failure too.
 	runsFinished = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rpa_robotruns_finished_total",
-		Help: "Runs that reached a final phase, by namespace, robot, phase and reason.",
-	}, []string{labelNamespace, labelRobot, labelPhase, "reason"})
+		Help: "Runs that reached a final phase, by namespace, robot and phase.",
+	}, []string{labelNamespace, labelRobot, labelPhase})
+
+	runFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rpa_robotruns_failed_total",
+		Help: "Runs that ended Failed or TimedOut, by namespace, robot and reason (docs/robots-and-runs.md).",
+	}, []string{labelNamespace, labelRobot, "reason"})
+
+	scheduleLag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "rpa_robotrun_schedule_lag_seconds",
+		Help: "Time from a scheduled run's scheduled time to its Job's start, by namespace and robot.",
+		// 0.25 s to about 4.5 h: normally seconds; waits for a slot or a
+		// Queue policy make it longer.
+		Buckets: prometheus.ExponentialBuckets(0.25, 2, 17),
+	}, []string{labelNamespace, labelRobot})
 
 	runDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "rpa_robotrun_duration_seconds",
@@ -43,38 +60,51 @@ var (
 )
 
 // collectors are the metrics this package registers with the manager.
-var collectors = []prometheus.Collector{runsFinished, runDuration, activeRuns, itemsProcessed}
+var collectors = []prometheus.Collector{runsFinished, runFailures, runDuration, scheduleLag, activeRuns, itemsProcessed}
 
 func init() {
 	metrics.Registry.MustRegister(collectors...)
 }
 
-// descName finds the metric name in a Desc's String(), the only place the
-// client library exposes it.
-var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
+// descName and descLabels find the metric name and its variable labels in
+// a Desc's String(), the only place the client library exposes them.
+var (
+	descName   = regexp.MustCompile(`fqName: "([^"]+)"`)
+	descLabels = regexp.MustCompile(`variableLabels: \{([^}]*)\}\}$`)
+)
 
-// MetricNames returns the names of the metrics this package exports, as
-// Prometheus sees them (histograms as their base name). Tests of the alert
-// rules and dashboards check their queries against it.
-func MetricNames() []string {
-	var names []string
+// ExportedMetrics returns the metrics this package exports, as Prometheus
+// sees them (histograms by their base name), with their label names. Tests
+// of the alert rules and the dashboard check their queries against it.
+func ExportedMetrics() map[string][]string {
+	out := map[string][]string{}
 	for _, c := range collectors {
 		ch := make(chan *prometheus.Desc, 8)
 		go func() { c.Describe(ch); close(ch) }()
 		for d := range ch {
-			if m := descName.FindStringSubmatch(d.String()); m != nil {
-				names = append(names, m[1])
+			desc := d.String()
+			name := descName.FindStringSubmatch(desc)
+			if name == nil {
+				continue
 			}
+			var labels []string
+			if l := descLabels.FindStringSubmatch(desc); l != nil && l[1] != "" {
+				labels = strings.Split(l[1], ",")
+			}
+			out[name[1]] = labels
 		}
 	}
-	return names
+	return out
 }
 
 // recordFinishedRun counts a run that has just reached its final phase. It
 // is called once per run: after the status write that made it final.
 func recordFinishedRun(run *rpav1alpha1.RobotRun, reason string) {
 	ns, robot := run.Namespace, run.Spec.RobotName
-	runsFinished.WithLabelValues(ns, robot, string(run.Status.Phase), reason).Inc()
+	runsFinished.WithLabelValues(ns, robot, string(run.Status.Phase)).Inc()
+	if phase := run.Status.Phase; phase == rpav1alpha1.PhaseFailed || phase == rpav1alpha1.PhaseTimedOut {
+		runFailures.WithLabelValues(ns, robot, reason).Inc()
+	}
 	if start, end := run.Status.StartTime, run.Status.CompletionTime; start != nil && end != nil {
 		runDuration.WithLabelValues(ns, robot, string(run.Status.Phase)).Observe(end.Sub(start.Time).Seconds())
 	}
@@ -83,6 +113,18 @@ func recordFinishedRun(run *rpav1alpha1.RobotRun, reason string) {
 		addItems(ns, robot, "failed", res.ItemsFailed)
 		addItems(ns, robot, "business_exception", res.BusinessExceptions)
 	}
+}
+
+// recordStarted observes a scheduled run's lag when its Job has just
+// started: called once per run, after the status write that first set
+// startTime.
+func recordStarted(run *rpav1alpha1.RobotRun) {
+	scheduled, start := run.Spec.Trigger.ScheduledTime, run.Status.StartTime
+	if scheduled == nil || start == nil {
+		return
+	}
+	lag := start.Sub(scheduled.Time).Seconds()
+	scheduleLag.WithLabelValues(run.Namespace, run.Spec.RobotName).Observe(max(lag, 0))
 }
 
 func addItems(namespace, robot, outcome string, n *int64) {

@@ -50,7 +50,7 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	robot := &rpav1alpha1.Robot{}
 	if err := r.Get(ctx, req.NamespacedName, robot); err != nil {
 		if apierrors.IsNotFound(err) {
-			activeRuns.DeleteLabelValues(req.Namespace, req.Name)
+			forgetRobotMetrics(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -68,6 +68,9 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	next := robot.Status.DeepCopy()
 	next.ObservedGeneration = robot.Generation
+	// The success a run just reported counts before the schedules compute
+	// when the next one is due.
+	summarizeRuns(next, runs)
 	schedules, err := r.reconcileSchedules(ctx, robot, runs, next)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -77,12 +80,12 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	meta.SetStatusCondition(&next.Conditions, ready)
 	setRobotStalled(&next.Conditions, ready)
 	summarizeRuns(next, runs)
-	activeRuns.WithLabelValues(robot.Namespace, robot.Name).Set(float64(next.ActiveRuns))
 
 	r.recordReadyTransition(robot, ready)
 	if conflict, err := r.patchStatus(ctx, robot, next); conflict || err != nil {
 		return ctrl.Result{RequeueAfter: conflictRetryDelay}, err
 	}
+	recordRobotMetrics(robot, next, schedules.successDue)
 	return ctrl.Result{RequeueAfter: schedules.requeueAfter}, nil
 }
 

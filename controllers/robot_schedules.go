@@ -32,6 +32,9 @@ type scheduleOutcome struct {
 	missingCalendars []string
 	// requeueAfter is how long until the next scheduled time.
 	requeueAfter time.Duration
+	// successDue is the earliest of the schedules' success due times (see
+	// schedule.Plan); zero when no schedule expects a run.
+	successDue time.Time
 }
 
 // reconcileSchedules creates the runs that are due, counts skipped and
@@ -62,6 +65,9 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 		}
 		in := planInput(robot, sched, prev, now)
 		in.Calendar, in.Policy = cal, schedule.Policy(sched.CalendarPolicy)
+		if next.LastSuccessfulTime != nil {
+			in.LastSuccess = next.LastSuccessfulTime.Time
+		}
 		plan, err := schedule.MakePlan(in)
 		if err != nil {
 			out.problems = append(out.problems, fmt.Sprintf("schedule %q: %v", sched.Name, err))
@@ -74,6 +80,9 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 		next.Schedules = append(next.Schedules, status)
 		if !plan.Next.IsZero() {
 			out.requeueAfter = earliest(out.requeueAfter, plan.Next.Sub(now))
+		}
+		if !plan.SuccessDue.IsZero() && (out.successDue.IsZero() || plan.SuccessDue.Before(out.successDue)) {
+			out.successDue = plan.SuccessDue
 		}
 	}
 	summarizeSchedules(robot, next)
@@ -89,10 +98,17 @@ func planInput(robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, prev rpav1a
 		Previous:  schedule.State{Cron: prev.Cron, TimeZone: prev.TimeZone, Suspended: prev.Suspended},
 		Start:     now,
 		Now:       now,
+		// The robot's timeout bounds a run with its retries: a scheduled
+		// run has had its chance to succeed once it has passed.
+		SuccessGrace: jobs.Timeout(robot, &rpav1alpha1.RobotRun{}),
 	}
 	if prev.HandledUntil != nil {
 		in.Previous.HandledUntil = prev.HandledUntil.Time
 	}
+	if prev.ActiveSince != nil {
+		in.Previous.ActiveSince = prev.ActiveSince.Time
+	}
+
 	// A robot whose status was never written is new: its schedules count
 	// from its creation, so a time between creation and the first
 	// reconcile is not lost.
@@ -119,6 +135,9 @@ func (r *RobotReconciler) carryOut(ctx context.Context, robot *rpav1alpha1.Robot
 	}
 	if !plan.Next.IsZero() {
 		status.NextScheduleTime = &metav1.Time{Time: plan.Next}
+	}
+	if !plan.ActiveSince.IsZero() {
+		status.ActiveSince = &metav1.Time{Time: plan.ActiveSince}
 	}
 	if !plan.Latest.IsZero() {
 		status.LastScheduleTime = &metav1.Time{Time: plan.Latest}

@@ -406,8 +406,11 @@ func (r *RobotRunReconciler) writeStatus(ctx context.Context, run *rpav1alpha1.R
 }
 
 // recordTransition emits an Event when the run's phase or reason changed,
-// and counts the run in the metrics when it has just finished.
+// and counts the run in the metrics when it has just started or finished.
 func (r *RobotRunReconciler) recordTransition(ctx context.Context, before, after *rpav1alpha1.RobotRun) {
+	if after.Status.StartTime != nil && before.Status.StartTime == nil {
+		recordStarted(after)
+	}
 	oldReason, newReason := succeededReason(&before.Status), succeededReason(&after.Status)
 	if before.Status.Phase == after.Status.Phase && oldReason == newReason {
 		return

@@ -94,7 +94,7 @@ func TestRunSucceedsWithTheRobotsResult(t *testing.T) {
 	ns := newNamespace(t)
 	robot := createRobot(t, ns, "certificate-journal", nil)
 	run := createRun(t, ns, "journal-ok", robot.Name, nil)
-	finishedBefore := testutil.ToFloat64(runsFinished.WithLabelValues(ns, robot.Name, "Succeeded", rpav1alpha1.ReasonCompleted))
+	finishedBefore := testutil.ToFloat64(runsFinished.WithLabelValues(ns, robot.Name, "Succeeded"))
 
 	job := waitForJob(g, run)
 	startJob(g, job)
@@ -129,7 +129,7 @@ func TestRunSucceedsWithTheRobotsResult(t *testing.T) {
 		g.Expect(r.Status.LastRun).To(Equal(&rpav1alpha1.RunReference{Name: run.Name, Phase: rpav1alpha1.PhaseSucceeded, CompletionTime: got.Status.CompletionTime}))
 		g.Expect(r.Status.LastSuccessfulTime).To(Equal(got.Status.CompletionTime))
 	}, timeout, interval).Should(Succeed())
-	g.Expect(testutil.ToFloat64(runsFinished.WithLabelValues(ns, robot.Name, "Succeeded", rpav1alpha1.ReasonCompleted))).
+	g.Expect(testutil.ToFloat64(runsFinished.WithLabelValues(ns, robot.Name, "Succeeded"))).
 		To(Equal(finishedBefore+1), "a finished run is counted exactly once")
 }
 

@@ -38,7 +38,7 @@ var (
 func init() {
 	own := []prometheus.Collector{systemSlotsMax, systemSlotsInUse, systemWaitingRuns, runQueuedSeconds}
 	metrics.Registry.MustRegister(own...)
-	// MetricNames lists them too, for the alert and dashboard checks.
+	// ExportedMetrics lists them too, for the alert and dashboard checks.
 	collectors = append(collectors, own...)
 }
 

@@ -459,6 +459,13 @@ type ScheduleStatus struct {
 	// Suspended is true while the schedule or the robot is suspended.
 	// +optional
 	Suspended bool `json:"suspended,omitempty"`
+
+	// ActiveSince is when the schedule as it is now took effect: the
+	// robot's creation, the schedule's addition, its last edit or its
+	// resume. A success is expected at its first time after this (or after
+	// the last success); unset while suspended.
+	// +optional
+	ActiveSince *metav1.Time `json:"activeSince,omitempty"`
 }
 
 // RunReference points at a RobotRun and says how it stands.

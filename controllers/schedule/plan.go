@@ -11,6 +11,9 @@ type State struct {
 	HandledUntil time.Time
 	// Suspended: the schedule (or its robot) was suspended.
 	Suspended bool
+	// ActiveSince is when the schedule as it was took effect; zero if
+	// never recorded (a status written before the field existed).
+	ActiveSince time.Time
 }
 
 // Input is everything a plan depends on.
@@ -30,6 +33,11 @@ type Input struct {
 	Calendar *Calendar
 	Policy   Policy
 	Now      time.Time
+	// LastSuccess is when the robot last succeeded; zero for never.
+	LastSuccess time.Time
+	// SuccessGrace is how long after a scheduled time its run may take to
+	// succeed: the robot's timeout, which bounds a run with its retries.
+	SuccessGrace time.Duration
 }
 
 // Plan says what to do with a schedule now.
@@ -50,6 +58,16 @@ type Plan struct {
 	// now, or where handling starts. It moves only when something was
 	// handled, so that a reconcile with nothing due changes no status.
 	HandledUntil time.Time
+	// ActiveSince is when the schedule as it is now took effect: the
+	// robot's creation, the schedule's addition, its last edit or its
+	// resume. Zero while suspended.
+	ActiveSince time.Time
+	// SuccessDue is when the robot should, by this schedule, have
+	// succeeded again: its first time after the later of ActiveSince and
+	// the last success, plus SuccessGrace. Zero while suspended or when
+	// the schedule has no further times. The operator exports it for the
+	// RobotNoRecentSuccess alert (docs/runbook.md).
+	SuccessDue time.Time
 }
 
 // MakePlan decides, for one schedule at in.Now, which scheduled time (if
@@ -72,7 +90,8 @@ func MakePlan(in Input) (Plan, error) {
 		return Plan{HandledUntil: handled}, nil
 	}
 	from := baseline(in)
-	plan := Plan{HandledUntil: from, Next: s.Next(in.Now)}
+	plan := Plan{HandledUntil: from, Next: s.Next(in.Now), ActiveSince: activeSince(in)}
+	plan.SuccessDue = successDue(s, plan.ActiveSince, in.LastSuccess, in.SuccessGrace)
 	last, count := s.Last(from, in.Now)
 	if count == 0 {
 		return plan, nil
@@ -108,6 +127,36 @@ func baseline(in Input) time.Time {
 		return in.Now
 	}
 	return prev.HandledUntil
+}
+
+// activeSince is when the schedule as it is now took effect. Like baseline
+// it restarts on an addition, an edit or a resume; unlike baseline it does
+// not move as times are handled.
+func activeSince(in Input) time.Time {
+	prev := in.Previous
+	switch {
+	case prev.Cron == "":
+		return in.Start
+	case prev.Cron != in.Cron || prev.TimeZone != in.TimeZone, prev.Suspended, prev.ActiveSince.IsZero():
+		// A status from before ActiveSince existed starts counting now, so
+		// that upgrading the operator raises no alert.
+		return in.Now
+	}
+	return prev.ActiveSince
+}
+
+// successDue is when a run should have succeeded again: the schedule's
+// first time after both activation and the last success, plus grace.
+func successDue(s Times, active, lastSuccess time.Time, grace time.Duration) time.Time {
+	from := active
+	if lastSuccess.After(from) {
+		from = lastSuccess
+	}
+	next := s.Next(from)
+	if next.IsZero() {
+		return next
+	}
+	return next.Add(grace)
 }
 
 // lastBefore returns the latest time in (from, before), or zero.

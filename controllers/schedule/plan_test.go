@@ -136,3 +136,85 @@ func TestMakePlanReportsInvalidSchedules(t *testing.T) {
 		t.Error("unknown zone accepted")
 	}
 }
+
+func TestMakePlanSuccessDue(t *testing.T) {
+	const weekdays, tz = "0 7 * * 1-5", "Europe/Copenhagen"
+	monday7 := utc(2026, 11, 23, 6, 0) // 07:00 CET
+	wednesdayNoon := utc(2026, 11, 25, 11, 0)
+	since := monday7.Add(-24 * time.Hour)
+	active := State{Cron: weekdays, TimeZone: tz, HandledUntil: monday7, ActiveSince: since}
+	danish, err := NewCalendar(CalendarSpec{TimeZone: tz, Country: CountryDK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		in         Input
+		wantActive time.Time
+		wantDue    time.Time
+	}{
+		{
+			name:       "the next weekday's time after a success, plus the timeout",
+			in:         Input{Previous: active, LastSuccess: monday7.Add(10 * time.Minute), Now: wednesdayNoon.Add(-48 * time.Hour)},
+			wantActive: since, wantDue: utc(2026, 11, 24, 7, 0),
+		},
+		{
+			name:       "a Friday success is next due on Monday",
+			in:         Input{Previous: active, LastSuccess: utc(2026, 11, 27, 6, 10), Now: utc(2026, 11, 28, 12, 0)},
+			wantActive: since, wantDue: utc(2026, 11, 30, 7, 0),
+		},
+		{
+			name:       "a robot that never succeeded is due at its first time after creation",
+			in:         Input{Start: monday7.Add(-30 * time.Second), Now: monday7.Add(-20 * time.Second)},
+			wantActive: monday7.Add(-30 * time.Second), wantDue: monday7.Add(time.Hour),
+		},
+		{
+			name: "a resumed robot counts from its resume, not from its old success",
+			in: Input{Previous: State{Cron: weekdays, TimeZone: tz, HandledUntil: monday7, Suspended: true},
+				LastSuccess: monday7.Add(-30 * 24 * time.Hour), Now: wednesdayNoon},
+			wantActive: wednesdayNoon, wantDue: utc(2026, 11, 26, 7, 0),
+		},
+		{
+			name: "an edited schedule counts from its edit",
+			in: Input{Previous: State{Cron: "0 6 * * 1-5", TimeZone: tz, HandledUntil: monday7, ActiveSince: since},
+				LastSuccess: monday7.Add(-30 * 24 * time.Hour), Now: wednesdayNoon},
+			wantActive: wednesdayNoon, wantDue: utc(2026, 11, 26, 7, 0),
+		},
+		{
+			name: "a status written before activeSince existed counts from now",
+			in: Input{Previous: State{Cron: weekdays, TimeZone: tz, HandledUntil: monday7},
+				LastSuccess: monday7.Add(-30 * 24 * time.Hour), Now: wednesdayNoon},
+			wantActive: wednesdayNoon, wantDue: utc(2026, 11, 26, 7, 0),
+		},
+		{
+			name: "a robot that keeps failing stays due where it was",
+			in: Input{Previous: active, LastSuccess: monday7.Add(-24*time.Hour + 10*time.Minute),
+				Now: wednesdayNoon.Add(24 * time.Hour)},
+			wantActive: since, wantDue: monday7.Add(time.Hour),
+		},
+		{
+			name:       "suspended: nothing is due",
+			in:         Input{Previous: active, Suspended: true, LastSuccess: monday7, Now: wednesdayNoon},
+			wantActive: time.Time{}, wantDue: time.Time{},
+		},
+		{
+			name: "Easter closes Thursday to Monday: due Tuesday, in summer time",
+			in: Input{Previous: State{Cron: weekdays, TimeZone: tz, HandledUntil: utc(2027, 3, 24, 6, 0), ActiveSince: since},
+				Calendar: danish, LastSuccess: utc(2027, 3, 24, 6, 10), Now: utc(2027, 3, 26, 12, 0)},
+			wantActive: since, wantDue: utc(2027, 3, 30, 6, 0),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Cron, tt.in.TimeZone, tt.in.SuccessGrace = weekdays, tz, time.Hour
+			plan, err := MakePlan(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !plan.ActiveSince.Equal(tt.wantActive) || !plan.SuccessDue.Equal(tt.wantDue) {
+				t.Errorf("active since %s, success due %s; want %s and %s",
+					plan.ActiveSince.UTC(), plan.SuccessDue.UTC(), tt.wantActive.UTC(), tt.wantDue.UTC())
+			}
+		})
+	}
+}
