@@ -136,7 +136,7 @@ func firing(t *testing.T, engine *promql.Engine, series, expr string, at time.Du
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	out := make([]string, 0, len(vector))
 	for _, s := range vector {
 		id := s.Metric.Get("namespace") + "/" + s.Metric.Get("robot")
 		if phase := s.Metric.Get("phase"); phase != "" {
@@ -146,6 +146,9 @@ func firing(t *testing.T, engine *promql.Engine, series, expr string, at time.Du
 			id = s.Metric.String()
 		}
 		out = append(out, id)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	sort.Strings(out)
 	return out

@@ -45,8 +45,9 @@ type dashboard struct {
 // failures, schedule lag) and everything else the manager exports, so a
 // new metric does not go unseen.
 func dashboardMetrics() []string {
-	var names []string
-	for name := range controllers.ExportedMetrics() {
+	exported := controllers.ExportedMetrics()
+	names := make([]string, 0, len(exported))
+	for name := range exported {
 		names = append(names, name)
 	}
 	slices.Sort(names)
@@ -68,7 +69,7 @@ func TestDashboardQueriesUseExportedMetrics(t *testing.T) {
 	if d.UID == "" || d.Title == "" {
 		t.Fatalf("dashboard without uid or title: %q %q", d.UID, d.Title)
 	}
-	var variables []string
+	variables := make([]string, 0, len(d.Templating.List))
 	for _, v := range d.Templating.List {
 		variables = append(variables, v.Name)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/rpa-operator/rpa-operator/controllers"
@@ -71,7 +71,7 @@ func checkQuery(known map[string][]string, expr string) (used []string, problems
 			return nil
 		}
 		for _, m := range vs.LabelMatchers {
-			if m.Name != labels.MetricName && !slices.Contains(labelNames, m.Name) {
+			if m.Name != model.MetricNameLabel && !slices.Contains(labelNames, m.Name) {
 				problems = append(problems, fmt.Sprintf("metric %q has no label %q (it has %v)", vs.Name, m.Name, labelNames))
 			}
 		}
