@@ -83,7 +83,7 @@ build-plugin: ## Build the kubectl plugin into bin/kubectl-robot (put bin/ on PA
 	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/kubectl-robot ./cmd/kubectl-robot
 
 .PHONY: plugin-archives
-plugin-archives: ## Release archives for krew (bin/dist/kubectl-robot_<os>_<arch>.tar.gz) and their sha256 sums.
+plugin-archives: ## Release archives for krew (bin/dist/kubectl-robot_<os>_<arch>.tar.gz) and the krew manifest with their sha256 (bin/dist/robot.yaml).
 	@mkdir -p $(LOCALBIN)/dist
 	@for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do \
 	  os=$${p%/*}; arch=$${p#*/}; dir=$$(mktemp -d); \
@@ -91,6 +91,8 @@ plugin-archives: ## Release archives for krew (bin/dist/kubectl-robot_<os>_<arch
 	  cp LICENSE $$dir/ && tar -C $$dir -czf $(LOCALBIN)/dist/kubectl-robot_$${os}_$${arch}.tar.gz kubectl-robot LICENSE && rm -rf $$dir; \
 	done
 	cd $(LOCALBIN)/dist && sha256sum kubectl-robot_*.tar.gz
+	go run ./hack/krew-manifest --manifest plugins/krew/robot.yaml --archives $(LOCALBIN)/dist > $(LOCALBIN)/dist/robot.yaml
+	@echo "krew manifest: $(LOCALBIN)/dist/robot.yaml"
 
 .PHONY: run
 run: manifests generate ## Run the manager on this machine against the cluster in KUBECONFIG.
