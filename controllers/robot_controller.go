@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -33,6 +34,9 @@ type RobotReconciler struct {
 	APIReader client.Reader
 	Recorder  events.EventRecorder
 	Clock     clock.PassiveClock
+	// Workers is how many robots are reconciled at once; one robot is
+	// never reconciled by two workers at a time.
+	Workers int
 }
 
 // Secrets are watched as metadata only: the operator needs to know that a
@@ -75,6 +79,7 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	runs = append(runs, schedules.created...)
 	runs = r.pruneHistory(ctx, robot, runs)
 	ready := readyCondition(robot.Generation, missing, schedules.problems, schedules.missingCalendars, missingSystems)
 	meta.SetStatusCondition(&next.Conditions, ready)
@@ -139,6 +144,12 @@ func summarizeRuns(status *rpav1alpha1.RobotStatus, runs []rpav1alpha1.RobotRun)
 	if last != nil {
 		status.LastRun = &rpav1alpha1.RunReference{
 			Name: last.Name, Phase: last.Status.Phase, CompletionTime: last.Status.CompletionTime.DeepCopy(),
+		}
+		// A run the run controller has not written yet is Pending: it
+		// waits to start. Saying so now spares a robot status write when
+		// the run controller then writes Pending itself.
+		if status.LastRun.Phase == "" {
+			status.LastRun.Phase = rpav1alpha1.PhasePending
 		}
 	}
 }
@@ -249,6 +260,7 @@ func (r *RobotReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&rpav1alpha1.RobotCalendar{}, handler.EnqueueRequestsFromMapFunc(r.robotsForCalendar),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("robot").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Complete(r)
 }
 

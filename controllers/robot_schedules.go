@@ -35,6 +35,10 @@ type scheduleOutcome struct {
 	// successDue is the earliest of the schedules' success due times (see
 	// schedule.Plan); zero when no schedule expects a run.
 	successDue time.Time
+	// created are the runs this reconcile created. The status written next
+	// counts them already, so that their arrival in the cache changes
+	// nothing and costs no second status write.
+	created []rpav1alpha1.RobotRun
 }
 
 // reconcileSchedules creates the runs that are due, counts skipped and
@@ -73,9 +77,12 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 			out.problems = append(out.problems, fmt.Sprintf("schedule %q: %v", sched.Name, err))
 			continue
 		}
-		status, err := r.carryOut(ctx, robot, sched, prev, plan, runs, next)
+		status, created, err := r.carryOut(ctx, robot, sched, prev, plan, runs, next)
 		if err != nil {
 			return out, err
+		}
+		if created != nil {
+			out.created = append(out.created, *created)
 		}
 		next.Schedules = append(next.Schedules, status)
 		if !plan.Next.IsZero() {
@@ -123,10 +130,11 @@ func planInput(robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, prev rpav1a
 }
 
 // carryOut acts on a plan: creates the due run (or skips it under Forbid),
-// reports missed times, and returns the schedule's new status.
+// reports missed times, and returns the schedule's new status and the run
+// it created, if any.
 func (r *RobotReconciler) carryOut(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
 	prev rpav1alpha1.ScheduleStatus, plan schedule.Plan, runs []rpav1alpha1.RobotRun,
-	next *rpav1alpha1.RobotStatus) (rpav1alpha1.ScheduleStatus, error) {
+	next *rpav1alpha1.RobotStatus) (rpav1alpha1.ScheduleStatus, *rpav1alpha1.RobotRun, error) {
 	status := rpav1alpha1.ScheduleStatus{
 		Name: sched.Name, Cron: sched.Cron, TimeZone: sched.TimeZone,
 		LastScheduleTime: prev.LastScheduleTime, LastRunName: prev.LastRunName,
@@ -149,49 +157,72 @@ func (r *RobotReconciler) carryOut(ctx context.Context, robot *rpav1alpha1.Robot
 			sched.Name, plan.Missed, localTime(plan.MissedFrom, sched), localTime(plan.MissedTo, sched))
 	}
 	if plan.Due.IsZero() {
-		return status, nil
+		return status, nil, nil
 	}
-	name, err := r.startScheduledRun(ctx, robot, sched, plan.Due, runs, next)
+	name, created, err := r.startScheduledRun(ctx, robot, sched, plan.Due, runs, next)
 	if err != nil {
-		return status, err
+		return status, nil, err
 	}
 	if name != "" {
 		status.LastRunName = name
 	}
-	return status, nil
+	return status, created, nil
 }
 
 // startScheduledRun creates the run for a due time, named from robot,
 // schedule and time so that a second attempt finds it instead of creating
-// another. Under Forbid it skips the time while another run is unfinished.
-// It returns the run's name, or "" when skipped.
+// another (AlreadyExists is success). Under Forbid it skips the time while
+// another run is unfinished. It returns the run's name ("" when skipped)
+// and the run if this call created it.
+//
+// The common path costs one write and no read of the apiserver: the name
+// is looked up in the cache, and a run the cache does not have yet is
+// found by the create's AlreadyExists. Only before counting a skip is the
+// apiserver asked, since the unfinished run could be this very one.
 func (r *RobotReconciler) startScheduledRun(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
-	due time.Time, runs []rpav1alpha1.RobotRun, next *rpav1alpha1.RobotStatus) (string, error) {
+	due time.Time, runs []rpav1alpha1.RobotRun, next *rpav1alpha1.RobotStatus) (string, *rpav1alpha1.RobotRun, error) {
 	name := ScheduledRunName(robot.Name, sched.Name, due)
-	exists, err := r.runExists(ctx, robot.Namespace, name)
-	if err != nil || exists {
-		return name, err
+	if hasRun(runs, name) {
+		return name, nil, nil
 	}
 	if robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
 		if active := firstUnfinished(runs); active != "" {
+			if exists, err := r.runExists(ctx, robot.Namespace, name); err != nil || exists {
+				return name, nil, err
+			}
 			next.SkippedRuns++
 			r.Recorder.Eventf(robot, nil, corev1.EventTypeNormal, rpav1alpha1.ReasonSkippedRun, "Schedule",
 				"schedule %q skipped %s: run %s has not finished (concurrencyPolicy Forbid)",
 				sched.Name, localTime(due, sched), active)
-			return "", nil
+			return "", nil, nil
 		}
 	}
 	run := scheduledRun(robot, sched, name, due)
 	if err := controllerutil.SetControllerReference(robot, run, r.Scheme()); err != nil {
-		return "", fmt.Errorf("own scheduled run %s: %w", name, err)
+		return "", nil, fmt.Errorf("own scheduled run %s: %w", name, err)
 	}
-	if err := r.Create(ctx, run); err != nil && !apierrors.IsAlreadyExists(err) {
-		return "", fmt.Errorf("create scheduled run %s: %w", name, err)
+	err := r.Create(ctx, run)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return name, nil, nil
+	case err != nil:
+		return "", nil, fmt.Errorf("create scheduled run %s: %w", name, err)
 	}
+	// No Event: the run itself, the schedule's lastRunName and this log
+	// line record it. A routine Event per scheduled run would be a second
+	// write for every robot every time (docs/benchmarks.md).
 	log.FromContext(ctx).Info("scheduled run created", "run", name, "schedule", sched.Name, "scheduledTime", due)
-	r.Recorder.Eventf(robot, run, corev1.EventTypeNormal, rpav1alpha1.ReasonScheduled, "Schedule",
-		"schedule %q created run %s for %s", sched.Name, name, localTime(due, sched))
-	return name, nil
+	return name, run, nil
+}
+
+// hasRun reports whether runs holds a run of that name.
+func hasRun(runs []rpav1alpha1.RobotRun, name string) bool {
+	for i := range runs {
+		if runs[i].Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // runExists looks for a run in the cache and, if the cache does not have

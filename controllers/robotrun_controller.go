@@ -41,6 +41,10 @@ type RobotRunReconciler struct {
 	StartDeadline time.Duration
 	// PodStartDeadline is how long a pod may fail to start its container.
 	PodStartDeadline time.Duration
+	// Workers is how many runs are reconciled at once.
+	Workers int
+
+	admission robotLocks
 }
 
 // +kubebuilder:rbac:groups=rpa.dev,resources=robotruns,verbs=get;list;watch;patch;update
@@ -176,6 +180,9 @@ func (r *RobotRunReconciler) startRun(ctx context.Context, run *rpav1alpha1.Robo
 	if robot.Spec.Suspend {
 		wait(next, rpav1alpha1.ReasonRobotSuspended, "the robot is suspended; the run starts when it is resumed")
 		return 0, nil
+	}
+	if robot.Spec.ConcurrencyPolicy != rpav1alpha1.ConcurrencyAllow {
+		defer r.admission.lock(run.Namespace, robot.Name)()
 	}
 	if waitFor, err := r.admit(ctx, run, robot); err != nil || waitFor != "" {
 		queue(next, rpav1alpha1.ReasonWaitingForRun, waitFor)
@@ -405,6 +412,16 @@ func (r *RobotRunReconciler) writeStatus(ctx context.Context, run *rpav1alpha1.R
 	return ctrl.Result{RequeueAfter: requeueAfter}, nil
 }
 
+// routineProgress reports whether a reason is a run's ordinary progress
+// (its Job was created, its pod runs). Those are in the run's status
+// conditions with their times, and the Job and pod have Events of their
+// own; an Event each would be two more writes per run, for every robot on
+// every schedule (docs/benchmarks.md). Waiting, warnings and outcomes
+// still get an Event.
+func routineProgress(reason string) bool {
+	return reason == rpav1alpha1.ReasonJobCreated || reason == rpav1alpha1.ReasonRunning
+}
+
 // recordTransition emits an Event when the run's phase or reason changed,
 // and counts the run in the metrics when it has just started or finished.
 func (r *RobotRunReconciler) recordTransition(ctx context.Context, before, after *rpav1alpha1.RobotRun) {
@@ -416,11 +433,13 @@ func (r *RobotRunReconciler) recordTransition(ctx context.Context, before, after
 		return
 	}
 	log.FromContext(ctx).Info("run transition", "from", before.Status.Phase, "to", after.Status.Phase, "reason", newReason)
-	eventType := corev1.EventTypeNormal
-	if isWarning(after.Status.Phase, newReason) {
-		eventType = corev1.EventTypeWarning
+	if !routineProgress(newReason) {
+		eventType := corev1.EventTypeNormal
+		if isWarning(after.Status.Phase, newReason) {
+			eventType = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(after, nil, eventType, newReason, string(after.Status.Phase), "%s", after.Status.Message)
 	}
-	r.Recorder.Eventf(after, nil, eventType, newReason, string(after.Status.Phase), "%s", after.Status.Message)
 	if after.Status.Phase.Finished() && !before.Status.Phase.Finished() {
 		recordFinishedRun(after, newReason)
 	}

@@ -74,6 +74,10 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 		"Requests per second the manager's client may send to the apiserver. 0: controller-runtime's default (20).")
 	fs.IntVar(&cfg.kubeAPIBurst, "kube-api-burst", 0,
 		"Requests the manager's client may send at once above --kube-api-qps. 0: controller-runtime's default (30).")
+	fs.IntVar(&cfg.controllers.RobotWorkers, "robot-workers", controllers.DefaultRobotWorkers,
+		"How many Robots are reconciled at once (one robot never by two at a time).")
+	fs.IntVar(&cfg.controllers.RunWorkers, "run-workers", controllers.DefaultRunWorkers,
+		"How many RobotRuns are reconciled at once; runs of one robot under Forbid, Queue or Replace are admitted one at a time.")
 	fs.DurationVar(&cfg.controllers.RunStartDeadline, "run-start-deadline", controllers.DefaultRunStartDeadline,
 		"How long a run waits for a missing credential Secret before it fails with CredentialsNotFound.")
 	fs.DurationVar(&cfg.controllers.PodStartDeadline, "pod-start-deadline", controllers.DefaultPodStartDeadline,

@@ -36,6 +36,12 @@ func main() {
 	}
 }
 
+// releaseHeader opens the release manifest in place of the repository
+// manifest's opening comment.
+const releaseHeader = `# krew manifest of this release, written by hack/krew-manifest from
+# plugins/krew/robot.yaml with the digests of the release's archives.
+`
+
 // fill copies the manifest from in to out and sets every `sha256:` line to
 // the digest of the archive named by the `uri:` line before it. Apart from
 // the opening comment, comments and layout stay as they are, so the
@@ -45,7 +51,7 @@ func fill(in io.Reader, out io.Writer, archives string) error {
 	var archive string
 	filled := 0
 	header := true
-	if _, err := fmt.Fprintln(out, "# krew manifest of this release, written by hack/krew-manifest from\n# plugins/krew/robot.yaml with the digests of the release's archives."); err != nil {
+	if _, err := fmt.Fprint(out, releaseHeader); err != nil {
 		return err
 	}
 	for scanner.Scan() {
