@@ -159,27 +159,9 @@ func (r *RobotRunReconciler) jobOf(ctx context.Context, run *rpav1alpha1.RobotRu
 func (r *RobotRunReconciler) startRun(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot,
 	next *rpav1alpha1.RobotRunStatus) (time.Duration, error) {
 	now := r.Clock.Now()
-	if run.Spec.Cancel {
-		reason, message := cancelOutcome(run, "the run was cancelled before it started")
-		finish(next, rpav1alpha1.PhaseCancelled, reason, message, now)
-		return 0, nil
-	}
-	robot, args, err := r.confirmRobot(ctx, run, robot)
-	switch {
-	case err != nil:
+	robot, args, err := r.runnable(ctx, run, robot, next, now)
+	if err != nil || robot == nil {
 		return 0, err
-	case robot == nil:
-		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonRobotNotFound,
-			fmt.Sprintf("robot %q does not exist in namespace %s", run.Spec.RobotName, run.Namespace), now)
-		return 0, nil
-	case args == nil:
-		_, argErr := jobs.ResolveArguments(robot.Spec.Parameters, run.Spec.Arguments)
-		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonInvalidArguments, argErr.Error(), now)
-		return 0, nil
-	}
-	if robot.Spec.Suspend {
-		wait(next, rpav1alpha1.ReasonRobotSuspended, "the robot is suspended; the run starts when it is resumed")
-		return 0, nil
 	}
 	if robot.Spec.ConcurrencyPolicy != rpav1alpha1.ConcurrencyAllow {
 		defer r.admission.lock(run.Namespace, robot.Name)()
@@ -203,6 +185,37 @@ func (r *RobotRunReconciler) startRun(ctx context.Context, run *rpav1alpha1.Robo
 		next.WaitingFor = nil
 	}
 	return 0, nil
+}
+
+// runnable returns the run's robot and resolved arguments when the run may
+// go on to admission. A nil robot means the run has ended or waits, as
+// next now says: it was cancelled, its robot does not exist or is
+// suspended, or its arguments do not fit the robot's parameters.
+func (r *RobotRunReconciler) runnable(ctx context.Context, run *rpav1alpha1.RobotRun, cached *rpav1alpha1.Robot,
+	next *rpav1alpha1.RobotRunStatus, now time.Time) (*rpav1alpha1.Robot, map[string]string, error) {
+	if run.Spec.Cancel {
+		reason, message := cancelOutcome(run, "the run was cancelled before it started")
+		finish(next, rpav1alpha1.PhaseCancelled, reason, message, now)
+		return nil, nil, nil
+	}
+	robot, args, err := r.confirmRobot(ctx, run, cached)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case robot == nil:
+		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonRobotNotFound,
+			fmt.Sprintf("robot %q does not exist in namespace %s", run.Spec.RobotName, run.Namespace), now)
+		return nil, nil, nil
+	case args == nil:
+		_, argErr := jobs.ResolveArguments(robot.Spec.Parameters, run.Spec.Arguments)
+		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonInvalidArguments, argErr.Error(), now)
+		return nil, nil, nil
+	}
+	if robot.Spec.Suspend {
+		wait(next, rpav1alpha1.ReasonRobotSuspended, "the robot is suspended; the run starts when it is resumed")
+		return nil, nil, nil
+	}
+	return robot, args, nil
 }
 
 // waitForSlots records what the run waits for. A ledger that changed
