@@ -112,10 +112,14 @@ func missingSecrets(ctx context.Context, c client.Reader, robot *rpav1alpha1.Rob
 	return missing, nil
 }
 
-// runsOf lists the robot's runs from the cache, through the robot-name index.
+// runsOf lists the robot's runs from the cache, through the robot-name
+// index. The runs are the cache's own objects, not copies (a robot with a
+// thousand runs is reconciled on every change of any of them): they are
+// only read, never changed.
 func (r *RobotReconciler) runsOf(ctx context.Context, robot *rpav1alpha1.Robot) ([]rpav1alpha1.RobotRun, error) {
 	var runs rpav1alpha1.RobotRunList
-	err := r.List(ctx, &runs, client.InNamespace(robot.Namespace), client.MatchingFields{indexRunRobotName: robot.Name})
+	err := r.List(ctx, &runs, client.InNamespace(robot.Namespace), client.MatchingFields{indexRunRobotName: robot.Name},
+		client.UnsafeDisableDeepCopy)
 	if err != nil {
 		return nil, fmt.Errorf("list runs of robot %s: %w", robot.Name, err)
 	}

@@ -48,11 +48,22 @@ func (r *RobotRunReconciler) runsForPod(ctx context.Context, obj client.Object) 
 		return nil
 	}
 	own := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}}
+	if !podStopping(obj.(*corev1.Pod)) {
+		// Only a pod that has ended or is going away can let another run
+		// start; listing the robot's runs on every pod update would cost
+		// a robot with many runs a pass over all of them each time.
+		return []reconcile.Request{own}
+	}
 	waiting, err := r.waitingRuns(ctx, obj.GetNamespace(), obj.GetLabels()[jobs.LabelRobot])
 	if err != nil {
 		log.FromContext(ctx).Error(err, "list runs of robot", "robot", obj.GetLabels()[jobs.LabelRobot])
 	}
 	return append(waiting, own)
+}
+
+// podStopping reports whether a pod has ended or is being deleted.
+func podStopping(pod *corev1.Pod) bool {
+	return pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
 
 // waitingRunsOfSameRobot maps a run to the waiting runs of its robot: when a
@@ -100,7 +111,9 @@ func (r *RobotRunReconciler) waitingRunsForSecret(ctx context.Context, secret cl
 // waitingRuns lists the robot's runs that have no Job yet.
 func (r *RobotRunReconciler) waitingRuns(ctx context.Context, namespace, robot string) ([]reconcile.Request, error) {
 	var runs rpav1alpha1.RobotRunList
-	if err := r.List(ctx, &runs, client.InNamespace(namespace), client.MatchingFields{indexRunRobotName: robot}); err != nil {
+	// Read only: the cache's objects need no copy.
+	if err := r.List(ctx, &runs, client.InNamespace(namespace), client.MatchingFields{indexRunRobotName: robot},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	var requests []reconcile.Request

@@ -104,6 +104,7 @@ func (c *cluster) startManager(opts options, flags []string) error {
 		"--metrics-secure=false",
 		"--health-probe-bind-address=0",
 	}, flags...)
+	args = append(args, opts.managerArgs...)
 	c.manager = exec.Command(bin, args...)
 	c.manager.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig)
 	return startLogged(c.manager, filepath.Join(c.dir, "manager.log"))
@@ -127,7 +128,23 @@ func (c *cluster) stop() {
 		_ = c.env.Stop()
 	}
 	if c.dir != "" {
+		keepLogs(c.dir)
 		_ = os.RemoveAll(c.dir)
+	}
+}
+
+// keepLogs copies the controllers' logs to $BENCH_KEEP_LOGS, when set, for
+// looking into a run afterwards.
+func keepLogs(dir string) {
+	to := os.Getenv("BENCH_KEEP_LOGS")
+	if to == "" {
+		return
+	}
+	_ = os.MkdirAll(to, 0o755)
+	for _, name := range []string{"manager.log", "kube-controller-manager.log"} {
+		if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+			_ = os.WriteFile(filepath.Join(to, name), data, 0o644)
+		}
 	}
 }
 

@@ -34,6 +34,10 @@ type options struct {
 	qps     []string
 	out     string
 	root    string
+	// throughput is how many manual runs to create at once; 0 skips it.
+	throughput int
+	// managerArgs are extra flags for the manager, for trying settings.
+	managerArgs []string
 }
 
 func main() {
@@ -56,8 +60,18 @@ func main() {
 			printTable(os.Stdout, results)
 		}
 	}
+	var throughput *throughputResult
+	if opts.throughput > 0 {
+		t, err := runThroughput(opts, opts.throughput)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: throughput: %v\n", err)
+			os.Exit(1)
+		}
+		throughput = &t
+		printThroughput(os.Stdout, throughput)
+	}
 	if opts.out != "" {
-		if err := writeReport(opts, results); err != nil {
+		if err := writeReport(opts, results, throughput); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -73,11 +87,16 @@ func parseFlags(args []string) (options, error) {
 		`or a number used as QPS for both sides (burst twice that)`)
 	out := fs.String("out", "", "also write the results as Markdown to this file")
 	root := fs.String("root", ".", "the repository root")
+	managerArgs := fs.String("manager-args", "", "extra flags for the manager, space-separated (for trying settings; the report names them)")
+	throughput := fs.Int("throughput", 1000, "manual runs created at once for the throughput measurement (0: skip it)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	opts := options{minutes: *minutes, out: *out, root: *root}
+	opts := options{minutes: *minutes, out: *out, root: *root, throughput: *throughput, managerArgs: strings.Fields(*managerArgs)}
 	for _, s := range strings.Split(*sizes, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			return options{}, fmt.Errorf("-n: %q is not a positive number", s)

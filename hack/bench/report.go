@@ -87,6 +87,20 @@ func printTable(w io.Writer, results []result) {
 	_ = tw.Flush()
 }
 
+// printThroughput prints the manual-runs measurement, if it was made.
+func printThroughput(w io.Writer, t *throughputResult) {
+	if t == nil {
+		return
+	}
+	rate := func(d time.Duration) float64 { return float64(t.runs) / d.Seconds() }
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nMANUAL RUNS\tRAW JOB CREATES (ceiling)\tRUNS TO JOBS\tOF CEILING\tPODS RUNNING TO RUNS RUNNING\tMANAGER PEAK RSS\tREQUESTS PER RUN (manager)")
+	fmt.Fprintf(tw, "%d\t%s (%.0f/s)\t%s (%.0f/s)\t%.0f%%\t%s\t%.0f MiB\t%s\n", t.runs,
+		ms(t.rawJobs), rate(t.rawJobs), ms(t.toJobs), rate(t.toJobs), 100*rate(t.toJobs)/rate(t.rawJobs),
+		ms(t.toRunning), t.peakRSSMiB, requestsText(t.requestsPerRun))
+	_ = tw.Flush()
+}
+
 func requestsText(per map[string]float64) string {
 	methods := make([]string, 0, len(per))
 	total := 0.0
@@ -111,12 +125,13 @@ const (
 
 // writeReport writes the results, the machine and the command into
 // opts.out, between the markers when the file has them.
-func writeReport(opts options, results []result) error {
+func writeReport(opts options, results []result, throughput *throughputResult) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\nMeasured %s with `go run ./hack/bench %s`\n", beginResults,
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), strings.Join(os.Args[1:], " "))
 	fmt.Fprintf(&b, "on %d CPUs, %s (%s/%s, %s).\n\n```\n", runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	printTable(&b, results)
+	printThroughput(&b, throughput)
 	b.WriteString("```\n" + endResults)
 	report := b.String()
 	if old, err := os.ReadFile(opts.out); err == nil {

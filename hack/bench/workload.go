@@ -28,17 +28,32 @@ func createWorkload(ctx context.Context, c client.Client, n int) error {
 	if err := c.Create(ctx, ns); err != nil {
 		return err
 	}
-	objs := make(chan client.Object, 64)
+	return parallel(2*n, func(i int) error {
+		var obj client.Object = benchRobot(i / 2)
+		if i%2 == 1 {
+			obj = benchCronJob(i / 2)
+		}
+		if err := c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("create %s: %w", obj.GetName(), err)
+		}
+		return nil
+	})
+}
+
+// parallel calls fn for 0..n-1 from 32 goroutines, as many clients of a
+// busy cluster would, and returns the first error.
+func parallel(n int, fn func(i int) error) error {
+	next := make(chan int, 64)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for obj := range objs {
-				if err := c.Create(ctx, obj); err != nil {
+			for i := range next {
+				if err := fn(i); err != nil {
 					select {
-					case errs <- fmt.Errorf("create %s: %w", obj.GetName(), err):
+					case errs <- err:
 					default:
 					}
 				}
@@ -46,10 +61,9 @@ func createWorkload(ctx context.Context, c client.Client, n int) error {
 		}()
 	}
 	for i := range n {
-		objs <- benchRobot(i)
-		objs <- benchCronJob(i)
+		next <- i
 	}
-	close(objs)
+	close(next)
 	wg.Wait()
 	select {
 	case err := <-errs:
