@@ -35,6 +35,7 @@ const leaderElectionID = "rpa-operator.rpa.dev"
 // config is everything the manager's flags set.
 type config struct {
 	metricsAddr          string
+	pprofAddr            string
 	metricsSecure        bool
 	metricsCertDir       string
 	probeAddr            string
@@ -64,6 +65,8 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 		"Serve metrics over HTTPS with authentication and authorization. Set false only for local development.")
 	fs.StringVar(&cfg.metricsCertDir, "metrics-cert-dir", "",
 		"Directory holding tls.crt and tls.key for the metrics endpoint. Empty: a self-signed certificate is generated.")
+	fs.StringVar(&cfg.pprofAddr, "pprof-bind-address", "",
+		"Address for Go's pprof endpoints (/debug/pprof), for profiling. Empty: off. Bind to localhost; it has no authentication.")
 	fs.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081",
 		"Address the /healthz and /readyz probes bind to.")
 	fs.BoolVar(&cfg.enableLeaderElection, "leader-elect", true,
@@ -71,9 +74,9 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 	fs.BoolVar(&cfg.enableHTTP2, "enable-http2", false,
 		"Serve metrics over HTTP/2. Off by default because of the HTTP/2 Stream Cancellation and Rapid Reset CVEs.")
 	fs.Float64Var(&cfg.kubeAPIQPS, "kube-api-qps", 0,
-		"Requests per second the manager's client may send to the apiserver. 0: controller-runtime's default (20).")
+		"Requests per second the manager's client may send to the apiserver. 0: controller-runtime's default, no client-side limit (the apiserver's API Priority and Fairness throttles).")
 	fs.IntVar(&cfg.kubeAPIBurst, "kube-api-burst", 0,
-		"Requests the manager's client may send at once above --kube-api-qps. 0: controller-runtime's default (30).")
+		"Requests the manager's client may send at once above --kube-api-qps; only with --kube-api-qps set.")
 	fs.IntVar(&cfg.controllers.RobotWorkers, "robot-workers", controllers.DefaultRobotWorkers,
 		"How many Robots are reconciled at once (one robot never by two at a time).")
 	fs.IntVar(&cfg.controllers.RunWorkers, "run-workers", controllers.DefaultRunWorkers,
@@ -154,6 +157,7 @@ func managerOptions(cfg config, scheme *runtime.Scheme) manager.Options {
 		Cache:                         controllers.CacheOptions(),
 		Metrics:                       metrics,
 		HealthProbeBindAddress:        cfg.probeAddr,
+		PprofBindAddress:              cfg.pprofAddr,
 		LeaderElection:                cfg.enableLeaderElection,
 		LeaderElectionID:              leaderElectionID,
 		LeaderElectionReleaseOnCancel: true,

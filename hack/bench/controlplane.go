@@ -26,6 +26,7 @@ type cluster struct {
 	manager    *exec.Cmd
 	kcm        *exec.Cmd
 	metrics    string
+	pprof      string
 }
 
 // startCluster starts etcd and kube-apiserver with the operator's CRDs,
@@ -104,6 +105,14 @@ func (c *cluster) startManager(opts options, flags []string) error {
 		"--metrics-secure=false",
 		"--health-probe-bind-address=0",
 	}, flags...)
+	if opts.profileDir != "" {
+		pport, err := freePort()
+		if err != nil {
+			return err
+		}
+		c.pprof = "127.0.0.1:" + strconv.Itoa(pport)
+		args = append(args, "--pprof-bind-address="+c.pprof)
+	}
 	args = append(args, opts.managerArgs...)
 	c.manager = exec.Command(bin, args...)
 	c.manager.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig)

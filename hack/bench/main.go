@@ -38,6 +38,9 @@ type options struct {
 	throughput int
 	// managerArgs are extra flags for the manager, for trying settings.
 	managerArgs []string
+	// profileDir, if set, receives a CPU profile of the manager over the
+	// first measured instant of each scenario.
+	profileDir string
 }
 
 func main() {
@@ -88,11 +91,12 @@ func parseFlags(args []string) (options, error) {
 	out := fs.String("out", "", "also write the results as Markdown to this file")
 	root := fs.String("root", ".", "the repository root")
 	managerArgs := fs.String("manager-args", "", "extra flags for the manager, space-separated (for trying settings; the report names them)")
+	profileDir := fs.String("profile", "", "directory for a 30 s CPU profile of the manager around the first measured instant of each scenario")
 	throughput := fs.Int("throughput", 1000, "manual runs created at once for the throughput measurement (0: skip it)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	opts := options{minutes: *minutes, out: *out, root: *root, throughput: *throughput, managerArgs: strings.Fields(*managerArgs)}
+	opts := options{minutes: *minutes, out: *out, root: *root, throughput: *throughput, managerArgs: strings.Fields(*managerArgs), profileDir: *profileDir}
 	for _, s := range strings.Split(*sizes, ",") {
 		if strings.TrimSpace(s) == "" {
 			continue

@@ -59,6 +59,8 @@ func runScenario(opts options, s scenario) (result, error) {
 	fmt.Fprintf(os.Stderr, "bench: measuring the scheduled times %s to %s\n",
 		instants[0].Format(time.TimeOnly), instants[len(instants)-1].Format(time.TimeOnly))
 	time.Sleep(time.Until(instants[0].Add(-10 * time.Second)))
+	profiled := make(chan error, 1)
+	go func() { profiled <- saveProfile(opts, c, s) }()
 	cpuBefore, _ := cpuSeconds(c.manager.Process.Pid)
 	reqBefore, err := clientRequests(c.metrics)
 	if err != nil {
@@ -73,6 +75,9 @@ func runScenario(opts options, s scenario) (result, error) {
 	}
 	if len(obs.errs) > 0 {
 		return result{}, obs.errs[0]
+	}
+	if err := <-profiled; err != nil {
+		fmt.Fprintf(os.Stderr, "bench: profile: %v\n", err)
 	}
 	runs, robotJobs, cronJobs := obs.sides(instants)
 	res := result{
@@ -89,6 +94,34 @@ func runScenario(opts options, s scenario) (result, error) {
 	res.peakRSSMiB, _ = peakRSSMiB(c.manager.Process.Pid)
 	res.requestsPerRun = perRun(reqBefore, reqAfter, res.runs.created)
 	return res, nil
+}
+
+// saveProfile writes a 30 s CPU profile of the manager, from 5 s before the
+// first measured instant, to opts.profileDir (when profiling is on).
+func saveProfile(opts options, c *cluster, s scenario) error {
+	if c.pprof == "" {
+		return nil
+	}
+	time.Sleep(5 * time.Second)
+	resp, err := http.Get("http://" + c.pprof + "/debug/pprof/profile?seconds=30")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := os.MkdirAll(opts.profileDir, 0o755); err != nil {
+		return err
+	}
+	path := fmt.Sprintf("%s/manager-cpu-n%d-qps-%s.pprof", opts.profileDir, s.n, s.qps)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: CPU profile of the manager in %s (go tool pprof -top %s)\n", path, path)
+	return nil
 }
 
 // benchClient is the benchmark's own client: admin, and not rate limited,
