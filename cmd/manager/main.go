@@ -74,7 +74,8 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 	fs.BoolVar(&cfg.enableHTTP2, "enable-http2", false,
 		"Serve metrics over HTTP/2. Off by default because of the HTTP/2 Stream Cancellation and Rapid Reset CVEs.")
 	fs.Float64Var(&cfg.kubeAPIQPS, "kube-api-qps", 0,
-		"Requests per second the manager's client may send to the apiserver. 0: controller-runtime's default, no client-side limit (the apiserver's API Priority and Fairness throttles).")
+		"Requests per second the manager's client may send to the apiserver. "+
+			"0: controller-runtime's default, no client-side limit (the apiserver's API Priority and Fairness throttles).")
 	fs.IntVar(&cfg.kubeAPIBurst, "kube-api-burst", 0,
 		"Requests the manager's client may send at once above --kube-api-qps; only with --kube-api-qps set.")
 	fs.IntVar(&cfg.controllers.RobotWorkers, "robot-workers", controllers.DefaultRobotWorkers,

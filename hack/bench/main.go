@@ -109,7 +109,7 @@ func parseFlags(args []string) (options, error) {
 	}
 	for _, s := range strings.Split(*qps, ",") {
 		s = strings.TrimSpace(s)
-		if _, err := strconv.Atoi(s); err != nil && s != "default" {
+		if _, err := strconv.Atoi(s); err != nil && s != defaultClients {
 			return options{}, fmt.Errorf(`-qps: %q is neither "default" nor a number`, s)
 		}
 		opts.qps = append(opts.qps, s)
@@ -120,6 +120,10 @@ func parseFlags(args []string) (options, error) {
 	return opts, nil
 }
 
+// defaultClients names the scenario with each side's out-of-the-box
+// client settings.
+const defaultClients = "default"
+
 // scenario is one measured configuration.
 type scenario struct {
 	n   int
@@ -128,7 +132,7 @@ type scenario struct {
 
 // clientFlags are the client settings for each side in a scenario.
 func (s scenario) clientFlags() (manager, kcm []string) {
-	if s.qps == "default" {
+	if s.qps == defaultClients {
 		return nil, nil
 	}
 	q, _ := strconv.Atoi(s.qps)

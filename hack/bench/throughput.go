@@ -46,7 +46,7 @@ type throughputResult struct {
 // Jobs and, once the benchmark has made their pods run, to Running.
 func runThroughput(opts options, n int) (throughputResult, error) {
 	fmt.Fprintf(os.Stderr, "bench: throughput of %d manual runs: starting the control plane\n", n)
-	c, err := startCluster(opts, scenario{n: n, qps: "default"})
+	c, err := startCluster(opts, scenario{n: n, qps: defaultClients})
 	if c != nil {
 		defer c.stop()
 	}
@@ -73,9 +73,7 @@ func runThroughput(opts options, n int) (throughputResult, error) {
 		return res, err
 	}
 	w := newRunWatcher()
-	if err := w.watch(ctx, cl); err != nil {
-		return res, err
-	}
+	w.watch(ctx, cl)
 	reqBefore, err := clientRequests(c.metrics)
 	if err != nil {
 		return res, err
@@ -189,14 +187,13 @@ type runWatcher struct {
 	jobs    map[string]*batchv1.Job
 	lastJob time.Time
 	running map[string]time.Time
-	errs    []error
 }
 
 func newRunWatcher() *runWatcher {
 	return &runWatcher{jobs: map[string]*batchv1.Job{}, running: map[string]time.Time{}}
 }
 
-func (w *runWatcher) watch(ctx context.Context, cl client.WithWatch) error {
+func (w *runWatcher) watch(ctx context.Context, cl client.WithWatch) {
 	jobsOfRobot := client.MatchingLabels{jobs.LabelRobot: throughputRobot}
 	go follow(ctx, func(rv string) (watch.Interface, error) {
 		return cl.Watch(ctx, &batchv1.JobList{}, client.InNamespace(benchNamespace), jobsOfRobot, fromVersion(rv))
@@ -204,7 +201,6 @@ func (w *runWatcher) watch(ctx context.Context, cl client.WithWatch) error {
 	go follow(ctx, func(rv string) (watch.Interface, error) {
 		return cl.Watch(ctx, &rpav1alpha1.RobotRunList{}, client.InNamespace(benchNamespace), fromVersion(rv))
 	}, w.addRun)
-	return nil
 }
 
 func fromVersion(rv string) client.ListOption {
