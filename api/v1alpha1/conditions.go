@@ -60,8 +60,8 @@ const (
 	// concurrencyPolicy Replace.
 	ReasonReplaced = "Replaced"
 
-	// Reasons of Events about schedules.
-	ReasonScheduled     = "Scheduled"
+	// Reasons of Events about schedules. (Creating a run is not an Event:
+	// the run and the schedule's lastRunName record it.)
 	ReasonSkippedRun    = "ScheduledRunSkipped"
 	ReasonMissedRuns    = "ScheduledRunsMissed"
 	ReasonPrunedHistory = "HistoryPruned"
