@@ -58,6 +58,11 @@ func stripForCache(obj any) (any, error) {
 		delete(o.Annotations, jobs.AnnotationRunJSON)
 	case *batchv1.Job:
 		delete(o.Spec.Template.Annotations, jobs.AnnotationRunJSON)
+		// The controllers read a Job's status, its retry and deadline
+		// settings and its metadata, never its pod template (Jobs are
+		// created, never updated): caching the containers, env and volumes
+		// of thousands of Jobs would only cost memory.
+		o.Spec.Template.Spec = corev1.PodSpec{}
 	}
 	return obj, nil
 }

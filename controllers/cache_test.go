@@ -3,9 +3,13 @@ package controllers
 import (
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 )
 
 func TestStripForCache(t *testing.T) {
@@ -34,6 +38,21 @@ func TestStripForCache(t *testing.T) {
 		p := got.(*corev1.Pod)
 		if p.Annotations["a"] != "b" || p.ManagedFields != nil {
 			t.Errorf("annotations %v, managed fields %v; want annotations kept and managed fields dropped", p.Annotations, p.ManagedFields)
+		}
+	})
+	t.Run("jobs keep what the controllers read, not their pod template", func(t *testing.T) {
+		job := &batchv1.Job{Spec: batchv1.JobSpec{
+			BackoffLimit: ptr.To[int32](2), ActiveDeadlineSeconds: ptr.To[int64](3600),
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{jobs.AnnotationRunName: "r"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "robot", Image: "x"}}},
+			},
+		}}
+		got, _ := stripForCache(job)
+		j := got.(*batchv1.Job)
+		if len(j.Spec.Template.Spec.Containers) != 0 || *j.Spec.BackoffLimit != 2 || *j.Spec.ActiveDeadlineSeconds != 3600 ||
+			j.Spec.Template.Annotations[jobs.AnnotationRunName] != "r" {
+			t.Errorf("job spec after stripping: %+v", j.Spec)
 		}
 	})
 	t.Run("tombstones pass through", func(t *testing.T) {
