@@ -91,7 +91,8 @@ func parseFlags(args []string) (options, error) {
 	out := fs.String("out", "", "also write the results as Markdown to this file")
 	root := fs.String("root", ".", "the repository root")
 	managerArgs := fs.String("manager-args", "", "extra flags for the manager, space-separated (for trying settings; the report names them)")
-	profileDir := fs.String("profile", "", "directory for a 30 s CPU profile of the manager around the first measured instant of each scenario")
+	profileDir := fs.String("profile", "",
+		"directory for a 30 s CPU profile of the manager around the first measured instant of each scenario, and a heap profile at its end")
 	throughput := fs.Int("throughput", 1000, "manual runs created at once for the throughput measurement (0: skip it)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err

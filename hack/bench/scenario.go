@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +93,9 @@ func runScenario(opts options, s scenario) (result, error) {
 		showLogTails(c.dir)
 	}
 	res.peakRSSMiB, _ = peakRSSMiB(c.manager.Process.Pid)
+	if err := saveHeapProfile(opts, c, s); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: heap profile: %v\n", err)
+	}
 	res.requestsPerRun = perRun(reqBefore, reqAfter, res.runs.created)
 	return res, nil
 }
@@ -103,15 +107,31 @@ func saveProfile(opts options, c *cluster, s scenario) error {
 		return nil
 	}
 	time.Sleep(5 * time.Second)
-	resp, err := http.Get("http://" + c.pprof + "/debug/pprof/profile?seconds=30")
+	return fetchProfile("http://"+c.pprof+"/debug/pprof/profile?seconds=30",
+		fmt.Sprintf("%s/manager-cpu-n%d-qps-%s.pprof", opts.profileDir, s.n, s.qps))
+}
+
+// saveHeapProfile writes the manager's heap profile at the end of the
+// measurement, when its cache holds the most, to opts.profileDir (when
+// profiling is on).
+func saveHeapProfile(opts options, c *cluster, s scenario) error {
+	if c.pprof == "" {
+		return nil
+	}
+	return fetchProfile("http://"+c.pprof+"/debug/pprof/heap",
+		fmt.Sprintf("%s/manager-heap-n%d-qps-%s.pprof", opts.profileDir, s.n, s.qps))
+}
+
+// fetchProfile saves the profile served at url to path.
+func fetchProfile(url, path string) error {
+	resp, err := http.Get(url)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if err := os.MkdirAll(opts.profileDir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	path := fmt.Sprintf("%s/manager-cpu-n%d-qps-%s.pprof", opts.profileDir, s.n, s.qps)
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -120,7 +140,7 @@ func saveProfile(opts options, c *cluster, s scenario) error {
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "bench: CPU profile of the manager in %s (go tool pprof -top %s)\n", path, path)
+	fmt.Fprintf(os.Stderr, "bench: profile of the manager in %s (go tool pprof -top %s)\n", path, path)
 	return nil
 }
 
