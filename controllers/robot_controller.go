@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -37,6 +38,9 @@ type RobotReconciler struct {
 	// Workers is how many robots are reconciled at once; one robot is
 	// never reconciled by two workers at a time.
 	Workers int
+	// ScheduleLead is how long before a scheduled time its run is created
+	// (docs/schedules.md); zero creates runs at their time.
+	ScheduleLead time.Duration
 }
 
 // Secrets are watched as metadata only: the operator needs to know that a
@@ -74,7 +78,7 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	next.ObservedGeneration = robot.Generation
 	// The success a run just reported counts before the schedules compute
 	// when the next one is due.
-	summarizeRuns(next, runs)
+	summarizeRuns(next, runs, r.Clock.Now())
 	schedules, err := r.reconcileSchedules(ctx, robot, runs, next)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -84,7 +88,7 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	ready := readyCondition(robot.Generation, missing, schedules.problems, schedules.missingCalendars, missingSystems)
 	meta.SetStatusCondition(&next.Conditions, ready)
 	setRobotStalled(&next.Conditions, ready)
-	summarizeRuns(next, runs)
+	summarizeRuns(next, runs, r.Clock.Now())
 
 	r.recordReadyTransition(robot, ready)
 	if conflict, err := r.patchStatus(ctx, robot, next); conflict || err != nil {
@@ -128,12 +132,16 @@ func (r *RobotReconciler) runsOf(ctx context.Context, robot *rpav1alpha1.Robot) 
 
 // summarizeRuns sets activeRuns, lastRun and lastSuccessfulTime from the
 // robot's runs. lastSuccessfulTime never goes back: the run that set it may
-// since have been pruned from history.
-func summarizeRuns(status *rpav1alpha1.RobotStatus, runs []rpav1alpha1.RobotRun) {
+// since have been pruned from history. A run created ahead of its time
+// counts from that time.
+func summarizeRuns(status *rpav1alpha1.RobotStatus, runs []rpav1alpha1.RobotRun, now time.Time) {
 	status.ActiveRuns = 0
 	var last *rpav1alpha1.RobotRun
 	for i := range runs {
 		run := &runs[i]
+		if notYetDue(run, now) {
+			continue
+		}
 		if !run.Status.Phase.Finished() {
 			status.ActiveRuns++
 		}
@@ -158,11 +166,13 @@ func summarizeRuns(status *rpav1alpha1.RobotStatus, runs []rpav1alpha1.RobotRun)
 	}
 }
 
-// createdAfter orders runs by creation; the name breaks ties of runs created
-// in the same second.
+// createdAfter orders runs by creation (orderTime: a run created ahead of
+// its time by that time); the name breaks ties of runs created in the same
+// second.
 func createdAfter(a, b *rpav1alpha1.RobotRun) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return b.CreationTimestamp.Before(&a.CreationTimestamp)
+	ta, tb := orderTime(a), orderTime(b)
+	if !ta.Equal(tb) {
+		return tb.Before(ta)
 	}
 	return a.Name > b.Name
 }

@@ -52,6 +52,7 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 		previous[s.Name] = s
 	}
 	next.Schedules = nil
+	plans := map[string]schedule.Plan{}
 	for _, sched := range robot.Spec.Schedules {
 		prev := previous[sched.Name]
 		cal, problem, err := r.scheduleCalendar(ctx, robot, sched)
@@ -68,7 +69,7 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 			continue
 		}
 		in := planInput(robot, sched, prev, now)
-		in.Calendar, in.Policy = cal, schedule.Policy(sched.CalendarPolicy)
+		in.Calendar, in.Policy, in.Lead = cal, schedule.Policy(sched.CalendarPolicy), r.ScheduleLead
 		if next.LastSuccessfulTime != nil {
 			in.LastSuccess = next.LastSuccessfulTime.Time
 		}
@@ -85,15 +86,16 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 			out.created = append(out.created, *created)
 		}
 		next.Schedules = append(next.Schedules, status)
-		if !plan.Next.IsZero() {
-			out.requeueAfter = earliest(out.requeueAfter, plan.Next.Sub(now))
+		plans[sched.Name] = plan
+		if !plan.Wake.IsZero() {
+			out.requeueAfter = earliest(out.requeueAfter, plan.Wake.Sub(now))
 		}
 		if !plan.SuccessDue.IsZero() && (out.successDue.IsZero() || plan.SuccessDue.Before(out.successDue)) {
 			out.successDue = plan.SuccessDue
 		}
 	}
 	summarizeSchedules(robot, next)
-	return out, nil
+	return out, r.withdrawUnwanted(ctx, robot, runs, plans, now)
 }
 
 // planInput gathers what schedule.MakePlan needs for one schedule.
@@ -129,9 +131,10 @@ func planInput(robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, prev rpav1a
 	return in
 }
 
-// carryOut acts on a plan: creates the due run (or skips it under Forbid),
-// reports missed times, and returns the schedule's new status and the run
-// it created, if any.
+// carryOut acts on a plan: creates the due run (or skips it under Forbid)
+// and the next time's run when it may be created ahead, reports missed
+// times, and returns the schedule's new status and the due run it created,
+// if any.
 func (r *RobotReconciler) carryOut(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
 	prev rpav1alpha1.ScheduleStatus, plan schedule.Plan, runs []rpav1alpha1.RobotRun,
 	next *rpav1alpha1.RobotStatus) (rpav1alpha1.ScheduleStatus, *rpav1alpha1.RobotRun, error) {
@@ -156,15 +159,21 @@ func (r *RobotReconciler) carryOut(ctx context.Context, robot *rpav1alpha1.Robot
 			"schedule %q missed %d scheduled time(s) from %s to %s: the operator could not start them in time",
 			sched.Name, plan.Missed, localTime(plan.MissedFrom, sched), localTime(plan.MissedTo, sched))
 	}
-	if plan.Due.IsZero() {
-		return status, nil, nil
+	var created *rpav1alpha1.RobotRun
+	if !plan.Due.IsZero() {
+		name, run, err := r.startScheduledRun(ctx, robot, sched, plan.Due, runs, next)
+		if err != nil {
+			return status, nil, err
+		}
+		if name != "" {
+			status.LastRunName = name
+		}
+		created = run
 	}
-	name, created, err := r.startScheduledRun(ctx, robot, sched, plan.Due, runs, next)
-	if err != nil {
-		return status, nil, err
-	}
-	if name != "" {
-		status.LastRunName = name
+	if !plan.Ahead.IsZero() {
+		if err := r.createAhead(ctx, robot, sched, plan.Ahead, runs); err != nil {
+			return status, created, err
+		}
 	}
 	return status, created, nil
 }
@@ -186,7 +195,7 @@ func (r *RobotReconciler) startScheduledRun(ctx context.Context, robot *rpav1alp
 		return name, nil, nil
 	}
 	if robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
-		if active := firstUnfinished(runs); active != "" {
+		if active := firstUnfinished(runs, r.Clock.Now()); active != "" {
 			if exists, err := r.runExists(ctx, robot.Namespace, name); err != nil || exists {
 				return name, nil, err
 			}
@@ -197,22 +206,37 @@ func (r *RobotReconciler) startScheduledRun(ctx context.Context, robot *rpav1alp
 			return "", nil, nil
 		}
 	}
-	run := scheduledRun(robot, sched, name, due)
-	if err := controllerutil.SetControllerReference(robot, run, r.Scheme()); err != nil {
-		return "", nil, fmt.Errorf("own scheduled run %s: %w", name, err)
-	}
-	err := r.Create(ctx, run)
-	switch {
-	case apierrors.IsAlreadyExists(err):
-		return name, nil, nil
-	case err != nil:
-		return "", nil, fmt.Errorf("create scheduled run %s: %w", name, err)
+	run, err := r.createScheduledRun(ctx, robot, sched, name, due, false)
+	if err != nil || run == nil {
+		return name, nil, err
 	}
 	// No Event: the run itself, the schedule's lastRunName and this log
 	// line record it. A routine Event per scheduled run would be a second
 	// write for every robot every time (docs/benchmarks.md).
 	log.FromContext(ctx).Info("scheduled run created", "run", name, "schedule", sched.Name, "scheduledTime", due)
 	return name, run, nil
+}
+
+// createScheduledRun creates the run of a schedule's time, owned by the
+// robot; ahead marks it created before that time. It returns nil, and no
+// error, when the run exists already.
+func (r *RobotReconciler) createScheduledRun(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
+	name string, at time.Time, ahead bool) (*rpav1alpha1.RobotRun, error) {
+	run := scheduledRun(robot, sched, name, at)
+	if ahead {
+		run.Annotations = map[string]string{AnnotationCreatedAhead: "true"}
+	}
+	if err := controllerutil.SetControllerReference(robot, run, r.Scheme()); err != nil {
+		return nil, fmt.Errorf("own scheduled run %s: %w", name, err)
+	}
+	err := r.Create(ctx, run)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("create scheduled run %s: %w", name, err)
+	}
+	return run, nil
 }
 
 // hasRun reports whether runs holds a run of that name.
@@ -272,10 +296,11 @@ func scheduledRun(robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, name str
 	}
 }
 
-// firstUnfinished names an unfinished run, or "".
-func firstUnfinished(runs []rpav1alpha1.RobotRun) string {
-	for _, run := range runs {
-		if !run.Status.Phase.Finished() {
+// firstUnfinished names an unfinished run whose time has come, or "".
+func firstUnfinished(runs []rpav1alpha1.RobotRun, now time.Time) string {
+	for i := range runs {
+		run := &runs[i]
+		if !run.Status.Phase.Finished() && !notYetDue(run, now) {
 			return run.Name
 		}
 	}

@@ -30,9 +30,27 @@ const scheduleTimeout = 30 * time.Second
 // moved clock.
 func clockJustBefore(t *testing.T, next func(now time.Time) time.Time) time.Time {
 	t.Helper()
+	return clockBefore(t, next, 2*time.Second)
+}
+
+// clockBefore moves the controllers' clock to d before the next time at
+// which next() fires after now (as clockJustBefore), and returns that time.
+func clockBefore(t *testing.T, next func(now time.Time) time.Time, d time.Duration) time.Time {
+	t.Helper()
 	at := next(testClock.Now())
-	advanceClock(t, at.Add(-2*time.Second).Sub(testClock.Now()))
+	advanceClock(t, at.Add(-d).Sub(testClock.Now()))
 	return at
+}
+
+// expectTimeHandled waits until the robot's (first) schedule has handled
+// the time: its run was created at or ahead of it, and the time has come.
+func expectTimeHandled(g Gomega, robot *rpav1alpha1.Robot, at time.Time) {
+	g.Eventually(func(g Gomega) {
+		last := getRobot(g, robot).Status.Schedules
+		g.Expect(last).NotTo(BeEmpty())
+		g.Expect(last[0].LastScheduleTime).NotTo(BeNil())
+		g.Expect(last[0].LastScheduleTime.Time).To(BeTemporally("==", at))
+	}, scheduleTimeout, interval).Should(Succeed())
 }
 
 // nextMinute is the next whole minute after now.
@@ -88,6 +106,9 @@ func TestScheduleCreatesOneRunPerTimeNamedForIt(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		status := getRobot(g, robot).Status
 		g.Expect(status.Schedules).To(HaveLen(1))
+		// With the schedule lead the run exists before its time; the
+		// schedule records the time when it comes.
+		g.Expect(status.Schedules[0].LastScheduleTime).NotTo(BeNil())
 		g.Expect(status.Schedules[0].LastScheduleTime.Time).To(BeTemporally("==", first))
 		g.Expect(status.Schedules[0].LastRunName).To(Equal(wantName))
 		g.Expect(status.Schedules[0].NextScheduleTime.Time).To(BeTemporally("==", first.Add(time.Minute)))
@@ -302,6 +323,7 @@ func TestAfterAnOutageOnlyTheMostRecentTimeRunsAndTheRestAreCounted(t *testing.T
 	g.Eventually(func(g Gomega) {
 		g.Expect(runsOfRobot(g, ns, robot.Name)).To(HaveLen(1))
 	}, scheduleTimeout, interval).Should(Succeed())
+	expectTimeHandled(g, robot, first)
 
 	// The controller sees nothing for 30 minutes (its clock jumps), then
 	// recovers: one run for the latest minute, 29 counted missed, one Event.
@@ -330,9 +352,11 @@ func TestATimePastTheStartingDeadlineIsMissedNotRunLate(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(runsOfRobot(g, ns, robot.Name)).To(HaveLen(1))
 	}, scheduleTimeout, interval).Should(Succeed())
+	expectTimeHandled(g, robot, first)
 
-	// Down for ten minutes and 30 seconds: the latest time is 30 s late.
-	advanceClock(t, 10*time.Minute+30*time.Second)
+	// Down for ten minutes and 20 seconds: the latest time is 20 s late,
+	// and the next is more than the schedule lead away.
+	advanceClock(t, 10*time.Minute+20*time.Second)
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Description = "after the outage" })
 	g.Eventually(func(g Gomega) {
 		status := getRobot(g, robot).Status

@@ -66,8 +66,14 @@ func (r *RobotRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if run.Status.Phase.Finished() {
 		return r.release(ctx, run)
 	}
+	if wait := untilDue(run, r.Clock.Now()); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
 	robot, err := r.robotOf(ctx, run)
 	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if withdrawn, err := r.withdrawIfUnwanted(ctx, run, robot); err != nil || withdrawn {
 		return ctrl.Result{}, err
 	}
 	if err := r.ensureOwnedByRobot(ctx, run, robot); apierrors.IsConflict(err) {
@@ -286,7 +292,7 @@ func (r *RobotRunReconciler) awaitCredentials(ctx context.Context, run *rpav1alp
 		return 0, err
 	}
 	msg := credentialsMessage(missing)
-	remaining := run.CreationTimestamp.Add(r.StartDeadline).Sub(now)
+	remaining := orderTime(run).Add(r.StartDeadline).Sub(now)
 	if remaining <= 0 {
 		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonCredentialsNotFound,
 			fmt.Sprintf("%s, still after %s", msg, r.StartDeadline), now)

@@ -196,7 +196,7 @@ func startSecondManager(t *testing.T) {
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
-	NewWithT(t).Expect(Setup(mgr, Options{Clock: testClock})).To(Succeed())
+	NewWithT(t).Expect(Setup(mgr, Options{Clock: testClock, ScheduleLead: DefaultScheduleLead})).To(Succeed())
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
 	go func() { stopped <- mgr.Start(ctx) }()

@@ -197,7 +197,7 @@ func effectivePriority(run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot) int3
 func claimantOf(run *rpav1alpha1.RobotRun, priority int32) slots.Claimant {
 	return slots.Claimant{
 		Namespace: run.Namespace, Name: run.Name, UID: string(run.UID),
-		Priority: priority, Created: run.CreationTimestamp.Time,
+		Priority: priority, Created: orderTime(run),
 	}
 }
 

@@ -16,7 +16,8 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
 
-// Options tune the controllers; zero values take the defaults below.
+// Options tune the controllers; zero values take the defaults below (a zero
+// ScheduleLead means no lead).
 type Options struct {
 	// Clock is the controllers' time source; tests inject a fake one.
 	Clock clock.PassiveClock
@@ -31,6 +32,11 @@ type Options struct {
 	// so when many robots share a scheduled minute more workers mean less
 	// lag, up to what the apiserver takes (docs/benchmarks.md).
 	RobotWorkers, RunWorkers int
+	// ScheduleLead is how long before a scheduled time its run is created,
+	// for robots whose concurrencyPolicy is not Forbid; the run's Job is
+	// still created at the time (docs/schedules.md). Zero creates runs at
+	// their time. The manager's flag defaults to DefaultScheduleLead.
+	ScheduleLead time.Duration
 }
 
 // Defaults for Options.
@@ -39,6 +45,7 @@ const (
 	DefaultPodStartDeadline = 5 * time.Minute
 	DefaultRobotWorkers     = 16
 	DefaultRunWorkers       = 16
+	DefaultScheduleLead     = 30 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -88,6 +95,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Recorder:  mgr.GetEventRecorder("robot-controller"),
 		Clock:     opts.Clock,
 		Workers:   opts.RobotWorkers,
+
+		ScheduleLead: opts.ScheduleLead,
 	}
 	if err := robots.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up robot controller: %w", err)

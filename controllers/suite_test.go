@@ -136,7 +136,7 @@ func startManager(ctx context.Context) (<-chan error, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := Setup(mgr, Options{Clock: testClock}); err != nil {
+	if err := Setup(mgr, Options{Clock: testClock, ScheduleLead: DefaultScheduleLead}); err != nil {
 		return nil, err
 	}
 	stopped := make(chan error, 1)

@@ -56,11 +56,11 @@ func forgetSystemMetrics(system string) {
 }
 
 // recordQueuedTime observes, when a run that waited for a slot gets its
-// Job, how long it waited: from its creation, which is when it first
-// asked, to now.
+// Job, how long it waited: from when it first asked (its creation, or for
+// a run created ahead of its time, that time) to now.
 func recordQueuedTime(run *rpav1alpha1.RobotRun, now time.Time) {
 	if len(run.Status.WaitingFor) == 0 {
 		return
 	}
-	runQueuedSeconds.WithLabelValues(run.Namespace, run.Spec.RobotName).Observe(now.Sub(run.CreationTimestamp.Time).Seconds())
+	runQueuedSeconds.WithLabelValues(run.Namespace, run.Spec.RobotName).Observe(now.Sub(orderTime(run)).Seconds())
 }

@@ -65,6 +65,10 @@ const (
 	ReasonSkippedRun    = "ScheduledRunSkipped"
 	ReasonMissedRuns    = "ScheduledRunsMissed"
 	ReasonPrunedHistory = "HistoryPruned"
+	// ReasonWithdrawnRun: a run created ahead of its time was deleted
+	// before that time, because its schedule no longer has the time (the
+	// robot or schedule was suspended, the schedule edited or removed).
+	ReasonWithdrawnRun = "ScheduledRunWithdrawn"
 
 	// ReasonJobCreated means the run's Job exists and its pod has not started.
 	ReasonJobCreated = "JobCreated"

@@ -82,6 +82,9 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 		"How many Robots are reconciled at once (one robot never by two at a time).")
 	fs.IntVar(&cfg.controllers.RunWorkers, "run-workers", controllers.DefaultRunWorkers,
 		"How many RobotRuns are reconciled at once; runs of one robot under Forbid, Queue or Replace are admitted one at a time.")
+	fs.DurationVar(&cfg.controllers.ScheduleLead, "schedule-lead", controllers.DefaultScheduleLead,
+		"How long before a scheduled time its RobotRun is created (robots not under concurrencyPolicy Forbid); "+
+			"the Job is still created at that time. 0 creates runs at their time.")
 	fs.DurationVar(&cfg.controllers.RunStartDeadline, "run-start-deadline", controllers.DefaultRunStartDeadline,
 		"How long a run waits for a missing credential Secret before it fails with CredentialsNotFound.")
 	fs.DurationVar(&cfg.controllers.PodStartDeadline, "pod-start-deadline", controllers.DefaultPodStartDeadline,

@@ -38,6 +38,9 @@ type Input struct {
 	// SuccessGrace is how long after a scheduled time its run may take to
 	// succeed: the robot's timeout, which bounds a run with its retries.
 	SuccessGrace time.Duration
+	// Lead is how long before a scheduled time its run may be created;
+	// zero creates runs at their time.
+	Lead time.Duration
 }
 
 // Plan says what to do with a schedule now.
@@ -68,6 +71,14 @@ type Plan struct {
 	// the schedule has no further times. The operator exports it for the
 	// RobotNoRecentSuccess alert (docs/runbook.md).
 	SuccessDue time.Time
+	// Ahead is the schedule's next time when it is at most Lead away: its
+	// run may be created now, to start at that time (docs/schedules.md,
+	// "Runs created ahead of their time"). Zero for none. It does not move
+	// HandledUntil: the time is handled when it comes, as any other.
+	Ahead time.Time
+	// Wake is when the schedule needs planning again: Lead before Next
+	// (to create its run ahead), else Next. Zero while suspended or never.
+	Wake time.Time
 }
 
 // MakePlan decides, for one schedule at in.Now, which scheduled time (if
@@ -92,6 +103,7 @@ func MakePlan(in Input) (Plan, error) {
 	from := baseline(in)
 	plan := Plan{HandledUntil: from, Next: s.Next(in.Now), ActiveSince: activeSince(in)}
 	plan.SuccessDue = successDue(s, plan.ActiveSince, in.LastSuccess, in.SuccessGrace)
+	plan.Ahead, plan.Wake = ahead(plan.Next, in.Now, in.Lead)
 	last, count := s.Last(from, in.Now)
 	if count == 0 {
 		return plan, nil
@@ -110,6 +122,20 @@ func MakePlan(in Input) (Plan, error) {
 		}
 	}
 	return plan, nil
+}
+
+// ahead returns the next time if its run may be created now, and when to
+// plan again: at the next time, or Lead before it.
+func ahead(next, now time.Time, lead time.Duration) (time.Time, time.Time) {
+	switch {
+	case next.IsZero():
+		return time.Time{}, time.Time{}
+	case lead > 0 && next.Sub(now) <= lead:
+		return next, next
+	case lead > 0:
+		return time.Time{}, next.Add(-lead)
+	}
+	return time.Time{}, next
 }
 
 // baseline is the instant after which the schedule's times are still to be

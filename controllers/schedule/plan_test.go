@@ -218,3 +218,70 @@ func TestMakePlanSuccessDue(t *testing.T) {
 		})
 	}
 }
+
+func TestMakePlanAhead(t *testing.T) {
+	const weekdays, tz = "0 7 * * 1-5", "Europe/Copenhagen"
+	monday7 := utc(2026, 11, 23, 6, 0) // 07:00 CET
+	lead := 30 * time.Second
+	seen := State{Cron: weekdays, TimeZone: tz, HandledUntil: monday7.Add(-24 * time.Hour)}
+	tests := []struct {
+		name                   string
+		in                     Input
+		wantAhead, wantWake    time.Time
+		wantDue, wantHandledTo time.Time
+	}{
+		{
+			name:     "more than the lead before the time: wake the lead before it",
+			in:       Input{Cron: weekdays, TimeZone: tz, Previous: seen, Now: monday7.Add(-time.Hour), Lead: lead},
+			wantWake: monday7.Add(-lead), wantHandledTo: seen.HandledUntil,
+		},
+		{
+			name:      "within the lead: the next time may be created now, and is not handled yet",
+			in:        Input{Cron: weekdays, TimeZone: tz, Previous: seen, Now: monday7.Add(-lead), Lead: lead},
+			wantAhead: monday7, wantWake: monday7, wantHandledTo: seen.HandledUntil,
+		},
+		{
+			name:      "a second before the time",
+			in:        Input{Cron: weekdays, TimeZone: tz, Previous: seen, Now: monday7.Add(-time.Second), Lead: lead},
+			wantAhead: monday7, wantWake: monday7, wantHandledTo: seen.HandledUntil,
+		},
+		{
+			name:    "at the time it is due and handled as without a lead",
+			in:      Input{Cron: weekdays, TimeZone: tz, Previous: seen, Now: monday7, Lead: lead},
+			wantDue: monday7, wantHandledTo: monday7, wantWake: utc(2026, 11, 24, 6, 0).Add(-lead),
+		},
+		{
+			name:          "no lead: wake at the time",
+			in:            Input{Cron: weekdays, TimeZone: tz, Previous: seen, Now: monday7.Add(-time.Second)},
+			wantWake:      monday7,
+			wantHandledTo: seen.HandledUntil,
+		},
+		{
+			name: "suspended: nothing ahead, no wake",
+			in: Input{Cron: weekdays, TimeZone: tz, Suspended: true, Previous: seen, Now: monday7.Add(-time.Second),
+				Lead: lead},
+			wantHandledTo: seen.HandledUntil,
+		},
+		{
+			name: "an edited schedule's first time may be created ahead",
+			in: Input{Cron: "0 8 * * 1-5", TimeZone: tz, Previous: seen, Now: monday7.Add(time.Hour - 10*time.Second),
+				Lead: lead},
+			wantAhead: monday7.Add(time.Hour), wantWake: monday7.Add(time.Hour),
+			wantHandledTo: monday7.Add(time.Hour - 10*time.Second),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := MakePlan(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !plan.Ahead.Equal(tt.wantAhead) || !plan.Wake.Equal(tt.wantWake) {
+				t.Errorf("ahead %v, wake %v; want %v, %v", plan.Ahead, plan.Wake, tt.wantAhead, tt.wantWake)
+			}
+			if !plan.Due.Equal(tt.wantDue) || !plan.HandledUntil.Equal(tt.wantHandledTo) {
+				t.Errorf("due %v, handled until %v; want %v, %v", plan.Due, plan.HandledUntil, tt.wantDue, tt.wantHandledTo)
+			}
+		})
+	}
+}

@@ -57,8 +57,12 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
 
-// ratio is our p99 over the CronJob controller's.
+// ratio is our p99 over the CronJob controller's; "ahead" when even our
+// p99 arrived before the scheduled time (RobotRuns created ahead of it).
 func ratio(ours, theirs stats) string {
+	if ours.created > 0 && ours.p99 <= 0 {
+		return "ahead"
+	}
 	if theirs.p99 <= 0 {
 		return "-"
 	}

@@ -91,3 +91,23 @@ func TestSidesMatchInstantsWhateverTheLocation(t *testing.T) {
 		t.Errorf("the same instant in two locations was not seen as doubled: %+v", s)
 	}
 }
+
+func TestRatio(t *testing.T) {
+	tests := []struct {
+		name         string
+		ours, theirs stats
+		want         string
+	}{
+		{"a fifth", stats{created: 1, p99: time.Second}, stats{created: 1, p99: 5 * time.Second}, "0.20"},
+		{"created ahead of the time", stats{created: 1, p99: -time.Second}, stats{created: 1, p99: 5 * time.Second}, "ahead"},
+		{"nothing of theirs", stats{created: 1, p99: time.Second}, stats{}, "-"},
+		{"nothing of ours either", stats{}, stats{}, "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ratio(tt.ours, tt.theirs); got != tt.want {
+				t.Errorf("ratio = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

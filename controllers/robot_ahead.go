@@ -1,0 +1,148 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/schedule"
+)
+
+// AnnotationCreatedAhead marks a scheduled run created before its time
+// (--schedule-lead, docs/schedules.md). Until its time comes and the run
+// controller first acts on it, such a run is withdrawn (deleted) when its
+// schedule no longer has that time.
+const AnnotationCreatedAhead = "rpa.dev/created-ahead"
+
+// notYetDue reports whether run is a scheduled run whose time has not come.
+// It waits untouched: no Job, no status, and it counts nowhere yet (not an
+// active run, not the robot's last run), so that creating it ahead of its
+// time changes nothing anyone reads until that time.
+func notYetDue(run *rpav1alpha1.RobotRun, now time.Time) bool {
+	at := run.Spec.Trigger.ScheduledTime
+	return at != nil && run.Status.Phase == "" && run.Status.JobName == "" && at.After(now)
+}
+
+// orderTime is when a run joined its robot's queue: its creation, or for a
+// scheduled run created before its time, that time. Queue order, slot
+// order and the robot's last run follow it, so a run created ahead takes
+// the place it would have had if created at its time.
+func orderTime(run *rpav1alpha1.RobotRun) time.Time {
+	created := run.CreationTimestamp.Time
+	if at := run.Spec.Trigger.ScheduledTime; at != nil && at.After(created) {
+		return at.Time
+	}
+	return created
+}
+
+// createAhead creates the run for a schedule's next time before that time
+// (plan.Ahead), under the name the time gives it, so that when the time
+// comes the schedule finds its run instead of creating one, and the run
+// controller only has to create the Job: half the writes of a scheduled
+// run move out of the busy instant (docs/benchmarks.md).
+//
+// Robots with concurrencyPolicy Forbid are left out: whether their time
+// runs or is skipped depends on the runs unfinished at that instant.
+func (r *RobotReconciler) createAhead(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
+	at time.Time, runs []rpav1alpha1.RobotRun) error {
+	if robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
+		return nil
+	}
+	name := ScheduledRunName(robot.Name, sched.Name, at)
+	if hasRun(runs, name) {
+		return nil
+	}
+	created, err := r.createScheduledRun(ctx, robot, sched, name, at, true)
+	if err != nil || created == nil {
+		return err
+	}
+	log.FromContext(ctx).V(1).Info("scheduled run created ahead of its time", "run", name, "schedule", sched.Name, "scheduledTime", at)
+	return nil
+}
+
+// withdrawUnwanted deletes the robot's runs that were created ahead and
+// have not started, when their schedule no longer wants them: for a time
+// still to come, when it is no longer the schedule's next (the robot or
+// the schedule was suspended, the schedule edited, removed or made
+// invalid, or its calendar closed the day); for a time that has come, when
+// this reconcile counts it missed (the operator was down past it and a
+// later time runs instead, or it is past the starting deadline). plans
+// holds each schedule planned in this reconcile.
+func (r *RobotReconciler) withdrawUnwanted(ctx context.Context, robot *rpav1alpha1.Robot, runs []rpav1alpha1.RobotRun,
+	plans map[string]schedule.Plan, now time.Time) error {
+	for i := range runs {
+		run := &runs[i]
+		if !createdAheadAndWaiting(run) || wantedByPlan(run, plans, now) {
+			continue
+		}
+		if err := r.withdraw(ctx, robot, run); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createdAheadAndWaiting reports whether run was created ahead of its time
+// and the run controller has not acted on it yet.
+func createdAheadAndWaiting(run *rpav1alpha1.RobotRun) bool {
+	return run.Annotations[AnnotationCreatedAhead] != "" && run.Spec.Trigger.ScheduledTime != nil &&
+		run.Status.Phase == "" && run.Status.JobName == "" && run.DeletionTimestamp == nil
+}
+
+// wantedByPlan reports whether the schedule's plan still wants a run
+// created ahead (see withdrawUnwanted).
+func wantedByPlan(run *rpav1alpha1.RobotRun, plans map[string]schedule.Plan, now time.Time) bool {
+	at := run.Spec.Trigger.ScheduledTime.Time
+	plan, planned := plans[run.Spec.Trigger.Schedule]
+	if at.After(now) {
+		return planned && plan.Next.Equal(at)
+	}
+	missed := planned && plan.Missed > 0 && !at.Before(plan.MissedFrom) && !at.After(plan.MissedTo)
+	return !missed
+}
+
+// withdraw deletes a run created ahead, this very one (by UID), and says
+// so in an Event on the robot.
+func (r *RobotReconciler) withdraw(ctx context.Context, robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun) error {
+	if err := deleteRunExactly(ctx, r.Client, run); err != nil {
+		return err
+	}
+	sched := rpav1alpha1.Schedule{Name: run.Spec.Trigger.Schedule, TimeZone: scheduleTimeZone(robot, run.Spec.Trigger.Schedule)}
+	r.Recorder.Eventf(robot, run, corev1.EventTypeNormal, rpav1alpha1.ReasonWithdrawnRun, "Schedule",
+		"run %s for %s, created ahead of its time, was withdrawn: schedule %q no longer runs that time (suspended, edited, removed, or the time was missed)",
+		run.Name, localTime(run.Spec.Trigger.ScheduledTime.Time, sched), sched.Name)
+	log.FromContext(ctx).Info("scheduled run withdrawn before its time", "run", run.Name)
+	return nil
+}
+
+// deleteRunExactly deletes the run with run's UID, and nothing of the same
+// name created since.
+func deleteRunExactly(ctx context.Context, c client.Writer, run *rpav1alpha1.RobotRun) error {
+	target := &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: run.Namespace, Name: run.Name}}
+	err := c.Delete(ctx, target, client.Preconditions{UID: &run.UID})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("withdraw run %s: %w", run.Name, err)
+	}
+	return nil
+}
+
+// scheduleTimeZone is the time zone of the robot's schedule of that name,
+// or UTC when the schedule is gone.
+func scheduleTimeZone(robot *rpav1alpha1.Robot, name string) string {
+	for _, s := range robot.Spec.Schedules {
+		if s.Name == name {
+			return s.TimeZone
+		}
+	}
+	return "UTC"
+}
