@@ -17,9 +17,9 @@ import (
 // lead, so that the time's run is created ahead of it.
 const inLead = 20 * time.Second
 
-// scheduledRunAt is the run a robot's schedule has for a time.
-func scheduledRunAt(ns, robot, sched string, at time.Time) *rpav1alpha1.RobotRun {
-	return &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ScheduledRunName(robot, sched, at)}}
+// scheduledRunAt is the run a robot's schedule "sort" has for a time.
+func scheduledRunAt(ns, robot string, at time.Time) *rpav1alpha1.RobotRun {
+	return &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ScheduledRunName(robot, "sort", at)}}
 }
 
 // expectCreatedAheadUntouched waits for the run of a time to be created
@@ -48,7 +48,7 @@ func TestARunIsCreatedAheadAndItsJobAtItsTime(t *testing.T) {
 		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
 		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
 	})
-	run := scheduledRunAt(ns, robot.Name, "sort", at)
+	run := scheduledRunAt(ns, robot.Name, at)
 	expectCreatedAheadUntouched(g, robot, run)
 	g.Expect(getRun(g, run).Spec.Trigger.ScheduledTime.Time).To(BeTemporally("==", at))
 
@@ -76,7 +76,7 @@ func TestSuspendingBeforeItsTimeWithdrawsARunCreatedAhead(t *testing.T) {
 		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyQueue
 		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
 	})
-	run := scheduledRunAt(ns, robot.Name, "sort", at)
+	run := scheduledRunAt(ns, robot.Name, at)
 	expectCreatedAheadUntouched(g, robot, run)
 
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Suspend = true })
@@ -104,7 +104,7 @@ func TestEditingTheScheduleBeforeItsTimeWithdrawsARunCreatedAhead(t *testing.T) 
 		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
 		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
 	})
-	run := scheduledRunAt(ns, robot.Name, "sort", at)
+	run := scheduledRunAt(ns, robot.Name, at)
 	expectCreatedAheadUntouched(g, robot, run)
 
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Schedules[0].Cron = "0 0 1 1 *" })
@@ -127,7 +127,7 @@ func TestAManualRunIsNotHeldBehindARunCreatedAhead(t *testing.T) {
 		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyQueue
 		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
 	})
-	scheduled := scheduledRunAt(ns, robot.Name, "sort", at)
+	scheduled := scheduledRunAt(ns, robot.Name, at)
 	expectCreatedAheadUntouched(g, robot, scheduled)
 
 	// Created after the scheduled run but before its time, the manual run
