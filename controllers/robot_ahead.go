@@ -68,18 +68,20 @@ func (r *RobotReconciler) createAhead(ctx context.Context, robot *rpav1alpha1.Ro
 }
 
 // withdrawUnwanted deletes the robot's runs that were created ahead and
-// have not started, when their schedule no longer wants them: for a time
-// still to come, when it is no longer the schedule's next (the robot or
-// the schedule was suspended, the schedule edited, removed or made
-// invalid, or its calendar closed the day); for a time that has come, when
-// this reconcile counts it missed (the operator was down past it and a
-// later time runs instead, or it is past the starting deadline). plans
-// holds each schedule planned in this reconcile.
+// whose time has not come, when that time is no longer their schedule's
+// next: the robot or the schedule was suspended, the schedule was edited,
+// removed or made invalid, or its calendar closed the day. plans holds
+// each schedule planned in this reconcile. Once its time has come, a run
+// created ahead is a run like any other: it is never withdrawn for being
+// late (that would delete work already done, and under load add writes).
 func (r *RobotReconciler) withdrawUnwanted(ctx context.Context, robot *rpav1alpha1.Robot, runs []rpav1alpha1.RobotRun,
 	plans map[string]schedule.Plan, now time.Time) error {
 	for i := range runs {
 		run := &runs[i]
-		if !createdAheadAndWaiting(run) || wantedByPlan(run, plans, now) {
+		if !createdAheadAndWaiting(run) || !notYetDue(run, now) {
+			continue
+		}
+		if plan, ok := plans[run.Spec.Trigger.Schedule]; ok && plan.Next.Equal(run.Spec.Trigger.ScheduledTime.Time) {
 			continue
 		}
 		if err := r.withdraw(ctx, robot, run); err != nil {
@@ -96,16 +98,18 @@ func createdAheadAndWaiting(run *rpav1alpha1.RobotRun) bool {
 		run.Status.Phase == "" && run.Status.JobName == "" && run.DeletionTimestamp == nil
 }
 
-// wantedByPlan reports whether the schedule's plan still wants a run
-// created ahead (see withdrawUnwanted).
-func wantedByPlan(run *rpav1alpha1.RobotRun, plans map[string]schedule.Plan, now time.Time) bool {
-	at := run.Spec.Trigger.ScheduledTime.Time
-	plan, planned := plans[run.Spec.Trigger.Schedule]
-	if at.After(now) {
-		return planned && plan.Next.Equal(at)
+// runsCreatedFor counts the runs of a schedule for times in [from, to]:
+// times the plan would count missed although their run was created (ahead
+// of them) and will start, however late.
+func runsCreatedFor(runs []rpav1alpha1.RobotRun, sched string, from, to time.Time) int64 {
+	var n int64
+	for i := range runs {
+		at := runs[i].Spec.Trigger.ScheduledTime
+		if at != nil && runs[i].Spec.Trigger.Schedule == sched && !at.Time.Before(from) && !at.Time.After(to) {
+			n++
+		}
 	}
-	missed := planned && plan.Missed > 0 && !at.Before(plan.MissedFrom) && !at.After(plan.MissedTo)
-	return !missed
+	return n
 }
 
 // withdraw deletes a run created ahead, this very one (by UID), and says
@@ -116,7 +120,7 @@ func (r *RobotReconciler) withdraw(ctx context.Context, robot *rpav1alpha1.Robot
 	}
 	sched := rpav1alpha1.Schedule{Name: run.Spec.Trigger.Schedule, TimeZone: scheduleTimeZone(robot, run.Spec.Trigger.Schedule)}
 	r.Recorder.Eventf(robot, run, corev1.EventTypeNormal, rpav1alpha1.ReasonWithdrawnRun, "Schedule",
-		"run %s for %s, created ahead of its time, was withdrawn: schedule %q no longer runs that time (suspended, edited, removed, or the time was missed)",
+		"run %s for %s, created ahead of its time, was withdrawn before it: schedule %q no longer has that time (suspended, edited or removed)",
 		run.Name, localTime(run.Spec.Trigger.ScheduledTime.Time, sched), sched.Name)
 	log.FromContext(ctx).Info("scheduled run withdrawn before its time", "run", run.Name)
 	return nil

@@ -159,3 +159,30 @@ func TestForbidRobotsGetNoRunAhead(t *testing.T) {
 		g.Expect(runsOfRobot(g, ns, robot.Name)).To(BeEmpty(), "Forbid decides at the time whether the time runs")
 	}, 2*time.Second, interval).Should(Succeed())
 }
+
+func TestARunCreatedAheadStartsLateAfterAnOutageAndIsNotCountedMissed(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	at := clockBefore(t, nextMinute, inLead)
+	robot := createRobot(t, ns, "mail-robot", func(r *rpav1alpha1.Robot) {
+		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
+		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
+	})
+	early := scheduledRunAt(ns, robot.Name, at)
+	expectCreatedAheadUntouched(g, robot, early)
+
+	// The operator sees nothing for 30 minutes (its clock jumps past the
+	// run's time and 29 more), then recovers. The run created ahead exists
+	// and starts, late, like a run created at its time; its time is not
+	// missed. Of the 29 later times, the latest runs and 28 are missed.
+	advanceClock(t, 30*time.Minute)
+	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Description = "after the outage" })
+	waitForJob(g, early)
+	latest := scheduledRunAt(ns, robot.Name, at.Add(29*time.Minute))
+	waitForJob(g, latest)
+	g.Eventually(func(g Gomega) {
+		g.Expect(getRobot(g, robot).Status.MissedRuns).To(Equal(int64(28)))
+	}, timeout, interval).Should(Succeed())
+	g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(ConsistOf(early.Name, latest.Name,
+		ScheduledRunName(robot.Name, "sort", at.Add(30*time.Minute))), "and the next time's run, created ahead")
+}

@@ -154,6 +154,11 @@ func (r *RobotReconciler) carryOut(ctx context.Context, robot *rpav1alpha1.Robot
 		status.LastScheduleTime = &metav1.Time{Time: plan.Latest}
 	}
 	if plan.Missed > 0 {
+		// A time whose run was created ahead of it is not missed: the run
+		// exists and starts, however late the operator comes to it.
+		plan.Missed -= runsCreatedFor(runs, sched.Name, plan.MissedFrom, plan.MissedTo)
+	}
+	if plan.Missed > 0 {
 		next.MissedRuns += plan.Missed
 		r.Recorder.Eventf(robot, nil, corev1.EventTypeWarning, rpav1alpha1.ReasonMissedRuns, "Schedule",
 			"schedule %q missed %d scheduled time(s) from %s to %s: the operator could not start them in time",

@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,20 +25,18 @@ func untilDue(run *rpav1alpha1.RobotRun, now time.Time) time.Duration {
 
 // withdrawIfUnwanted deletes a run created ahead of its time when, at the
 // run controller's first look at it once that time has come, the robot's
-// schedule no longer runs that time: the robot or schedule is suspended,
-// the schedule is gone or edited so that the time is not one of its own, a
-// later time of the schedule has come (the operator was down past the
-// time, and only the most recent time runs), or the time is past the
-// robot's starting deadline. These are the times the robot controller
-// counts missed or never plans; it also withdraws such runs itself, before
-// their time and with calendars, and this covers a change that reached the
-// cache only at the instant, or a restart after an outage. It reports
-// whether the run was withdrawn.
+// schedule no longer has that time: the robot or schedule is suspended, or
+// the schedule is gone or edited so that the time is not one of its own.
+// The robot controller withdraws such runs before their time (calendars
+// included); this covers a change that reached the cache only at the
+// instant. A run that is merely late (the operator was down or behind) is
+// not withdrawn: like a run created at its time, it starts late. It
+// reports whether the run was withdrawn.
 func (r *RobotRunReconciler) withdrawIfUnwanted(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot) (bool, error) {
 	if robot == nil || !createdAheadAndWaiting(run) {
 		return false, nil
 	}
-	why := unwantedBecause(robot, run, r.Clock.Now())
+	why := unwantedBecause(robot, run)
 	if why == "" {
 		return false, nil
 	}
@@ -52,43 +49,30 @@ func (r *RobotRunReconciler) withdrawIfUnwanted(ctx context.Context, run *rpav1a
 	return true, nil
 }
 
-// unwantedBecause says why the robot's schedules no longer run a scheduled
-// run's time at now, or "" when they still do.
-func unwantedBecause(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, now time.Time) string {
+// unwantedBecause says why the robot's schedules no longer have a
+// scheduled run's time, or "" when they still do.
+func unwantedBecause(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun) string {
 	if robot.Spec.Suspend {
 		return "the robot is suspended"
 	}
 	at := run.Spec.Trigger.ScheduledTime.Time
-	if d := robot.Spec.StartingDeadlineSeconds; d != nil && now.Sub(at) > time.Duration(*d)*time.Second {
-		return fmt.Sprintf("the time is past the robot's starting deadline (%ds)", *d)
-	}
 	for _, sched := range robot.Spec.Schedules {
 		if sched.Name != run.Spec.Trigger.Schedule {
 			continue
 		}
-		if sched.Suspend {
+		switch {
+		case sched.Suspend:
 			return "its schedule is suspended"
-		}
-		if sched.Calendar != "" {
+		case sched.Calendar != "":
 			// A calendar may move a time off the cron's; the robot
 			// controller, which reads the calendar, judges those.
 			return ""
 		}
-		return unwantedTime(sched, at, now)
+		parsed, err := schedule.Parse(sched.Cron, sched.TimeZone)
+		if err != nil || !parsed.Next(at.Add(-time.Nanosecond)).Equal(at) {
+			return "its schedule was edited and no longer has that time"
+		}
+		return ""
 	}
 	return "its schedule was removed"
-}
-
-// unwantedTime says why a schedule without a calendar does not run at
-// now the time at: not one of its times, or not its most recent.
-func unwantedTime(sched rpav1alpha1.Schedule, at, now time.Time) string {
-	parsed, err := schedule.Parse(sched.Cron, sched.TimeZone)
-	if err != nil || !parsed.Next(at.Add(-time.Nanosecond)).Equal(at) {
-		return "its schedule was edited and no longer has that time"
-	}
-	if later := parsed.Next(at); !later.After(now) {
-		return fmt.Sprintf("a later time of its schedule (%s) has come; after an outage only the most recent time runs",
-			later.UTC().Format(time.RFC3339))
-	}
-	return ""
 }
