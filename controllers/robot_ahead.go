@@ -104,8 +104,11 @@ func createdAheadAndWaiting(run *rpav1alpha1.RobotRun) bool {
 func runsCreatedFor(runs []rpav1alpha1.RobotRun, sched string, from, to time.Time) int64 {
 	var n int64
 	for i := range runs {
-		at := runs[i].Spec.Trigger.ScheduledTime
-		if at != nil && runs[i].Spec.Trigger.Schedule == sched && !at.Time.Before(from) && !at.Time.After(to) {
+		trigger := runs[i].Spec.Trigger
+		if trigger.ScheduledTime == nil || trigger.Schedule != sched {
+			continue
+		}
+		if at := trigger.ScheduledTime.Time; !at.Before(from) && !at.After(to) {
 			n++
 		}
 	}

@@ -87,8 +87,8 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 		}
 		next.Schedules = append(next.Schedules, status)
 		plans[sched.Name] = plan
-		if !plan.Wake.IsZero() {
-			out.requeueAfter = earliest(out.requeueAfter, plan.Wake.Sub(now))
+		if wake := r.wakeAt(robot, plan); !wake.IsZero() {
+			out.requeueAfter = earliest(out.requeueAfter, wake.Sub(now))
 		}
 		if !plan.SuccessDue.IsZero() && (out.successDue.IsZero() || plan.SuccessDue.Before(out.successDue)) {
 			out.successDue = plan.SuccessDue
@@ -96,6 +96,19 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 	}
 	summarizeSchedules(robot, next)
 	return out, r.withdrawUnwanted(ctx, robot, runs, plans, now)
+}
+
+// wakeAt is when the robot needs reconciling again for a schedule: the
+// plan's wake, except when the next time's run was created ahead. Then the
+// robot need not wake at that instant, when the Jobs of every robot due
+// then go first: the run's first status write, right after its Job,
+// brings the robot back to record the time, and at the latest it looks
+// again one lead later.
+func (r *RobotReconciler) wakeAt(robot *rpav1alpha1.Robot, plan schedule.Plan) time.Time {
+	if plan.Ahead.IsZero() || robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
+		return plan.Wake
+	}
+	return plan.Ahead.Add(r.ScheduleLead)
 }
 
 // planInput gathers what schedule.MakePlan needs for one schedule.

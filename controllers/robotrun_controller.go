@@ -90,11 +90,17 @@ func (r *RobotRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	var requeueAfter time.Duration
 	switch {
 	case job != nil:
+		fillFromJob(next, run, robot, job)
 		requeueAfter, err = r.followJob(ctx, run, job, next)
 	case run.Status.JobName != "":
 		r.jobLost(run, next)
 	default:
 		requeueAfter, err = r.startRun(ctx, run, robot, next)
+		if err == nil && jobJustCreated(run, next) {
+			// Jobs first (robotrun_jobs_first.go): the Job's event brings
+			// the run back to write its status.
+			return ctrl.Result{RequeueAfter: statusAfterJobFallback}, nil
+		}
 	}
 	if err != nil {
 		return ctrl.Result{}, err

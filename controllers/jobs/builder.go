@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -42,10 +43,14 @@ func Build(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]
 	labels := jobLabels(robot, run)
 	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:            JobName(run.Name),
-			Namespace:       run.Namespace,
-			Labels:          labels,
-			Annotations:     map[string]string{AnnotationRunName: run.Name},
+			Name:      JobName(run.Name),
+			Namespace: run.Namespace,
+			Labels:    labels,
+			Annotations: map[string]string{
+				AnnotationRunName:         run.Name,
+				AnnotationRobotGeneration: strconv.FormatInt(robot.Generation, 10),
+				AnnotationImage:           robot.Spec.Template.Image,
+			},
 			OwnerReferences: []metav1.OwnerReference{runOwnerReference(run)},
 		},
 		Spec: batchv1.JobSpec{

@@ -19,6 +19,12 @@ const (
 	// AnnotationRunName holds the run's full name, for mapping a pod back to
 	// its run whatever the name's length.
 	AnnotationRunName = "rpa.dev/run-name"
+	// AnnotationRobotGeneration and AnnotationImage on a Job record the
+	// Robot generation and the image it was built from: the run's status
+	// is written from the Job after its creation (the run controller
+	// creates Jobs first and writes statuses after them).
+	AnnotationRobotGeneration = "rpa.dev/robot-generation"
+	AnnotationImage           = "rpa.dev/image"
 	// AnnotationRunJSON holds the run description that the downward API
 	// projects into the container as /var/run/rpa/run.json.
 	AnnotationRunJSON = "rpa.dev/run-json"
