@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -27,7 +28,13 @@ const AnnotationCreatedAhead = "rpa.dev/created-ahead"
 // time changes nothing anyone reads until that time.
 func notYetDue(run *rpav1alpha1.RobotRun, now time.Time) bool {
 	at := run.Spec.Trigger.ScheduledTime
-	return at != nil && run.Status.Phase == "" && run.Status.JobName == "" && at.After(now)
+	return at != nil && untouched(run) && at.After(now)
+}
+
+// untouched reports whether the run controller has not acted on run yet:
+// no status, no Job.
+func untouched(run *rpav1alpha1.RobotRun) bool {
+	return run.Status.Phase == "" && run.Status.JobName == ""
 }
 
 // orderTime is when a run joined its robot's queue: its creation, or for a
@@ -46,15 +53,10 @@ func orderTime(run *rpav1alpha1.RobotRun) time.Time {
 // (plan.Ahead), under the name the time gives it, so that when the time
 // comes the schedule finds its run instead of creating one, and the run
 // controller only has to create the Job: half the writes of a scheduled
-// run move out of the busy instant (docs/benchmarks.md).
-//
-// Robots with concurrencyPolicy Forbid are left out: whether their time
-// runs or is skipped depends on the runs unfinished at that instant.
+// run move out of the busy instant (docs/benchmarks.md). (Forbid robots
+// plan no time ahead: leadFor.)
 func (r *RobotReconciler) createAhead(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
 	at time.Time, runs []rpav1alpha1.RobotRun) error {
-	if robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
-		return nil
-	}
 	name := ScheduledRunName(robot.Name, sched.Name, at)
 	if hasRun(runs, name) {
 		return nil
@@ -78,13 +80,18 @@ func (r *RobotReconciler) withdrawUnwanted(ctx context.Context, robot *rpav1alph
 	plans map[string]schedule.Plan, now time.Time) error {
 	for i := range runs {
 		run := &runs[i]
-		if !createdAheadAndWaiting(run) || !notYetDue(run, now) {
+		if !notYetDue(run, now) || !createdAheadAndWaiting(run) {
 			continue
 		}
 		if plan, ok := plans[run.Spec.Trigger.Schedule]; ok && plan.Next.Equal(run.Spec.Trigger.ScheduledTime.Time) {
 			continue
 		}
-		if err := r.withdraw(ctx, robot, run); err != nil {
+		why := unwantedBecause(robot, run)
+		if why == "" {
+			// The schedule has the time, but its calendar has closed the day.
+			why = "its calendar no longer has that time"
+		}
+		if err := withdrawRun(ctx, r.Client, r.Recorder, robot, run, why); err != nil {
 			return err
 		}
 	}
@@ -95,7 +102,7 @@ func (r *RobotReconciler) withdrawUnwanted(ctx context.Context, robot *rpav1alph
 // and the run controller has not acted on it yet.
 func createdAheadAndWaiting(run *rpav1alpha1.RobotRun) bool {
 	return run.Annotations[AnnotationCreatedAhead] != "" && run.Spec.Trigger.ScheduledTime != nil &&
-		run.Status.Phase == "" && run.Status.JobName == "" && run.DeletionTimestamp == nil
+		untouched(run) && run.DeletionTimestamp == nil
 }
 
 // runsCreatedFor counts the runs of a schedule for times in [from, to]:
@@ -115,31 +122,24 @@ func runsCreatedFor(runs []rpav1alpha1.RobotRun, sched string, from, to time.Tim
 	return n
 }
 
-// withdraw deletes a run created ahead, this very one (by UID), and says
-// so in an Event on the robot.
-func (r *RobotReconciler) withdraw(ctx context.Context, robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun) error {
-	if err := deleteRunExactly(ctx, r.Client, run); err != nil {
-		return err
-	}
-	sched := rpav1alpha1.Schedule{Name: run.Spec.Trigger.Schedule, TimeZone: scheduleTimeZone(robot, run.Spec.Trigger.Schedule)}
-	r.Recorder.Eventf(robot, run, corev1.EventTypeNormal, rpav1alpha1.ReasonWithdrawnRun, "Schedule",
-		"run %s for %s, created ahead of its time, was withdrawn before it: schedule %q no longer has that time (suspended, edited or removed)",
-		run.Name, localTime(run.Spec.Trigger.ScheduledTime.Time, sched), sched.Name)
-	log.FromContext(ctx).Info("scheduled run withdrawn before its time", "run", run.Name)
-	return nil
-}
-
-// deleteRunExactly deletes the run with run's UID, and nothing of the same
-// name created since.
-func deleteRunExactly(ctx context.Context, c client.Writer, run *rpav1alpha1.RobotRun) error {
+// withdrawRun deletes a run created ahead, this very one (by UID), and
+// says why in an Event on the robot. Both controllers withdraw: the robot
+// controller before the run's time, the run controller at it.
+func withdrawRun(ctx context.Context, c client.Writer, recorder events.EventRecorder, robot *rpav1alpha1.Robot,
+	run *rpav1alpha1.RobotRun, why string) error {
 	target := &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: run.Namespace, Name: run.Name}}
 	err := c.Delete(ctx, target, client.Preconditions{UID: &run.UID})
-	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-		return nil
-	}
-	if err != nil {
+	switch {
+	case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
+		return nil // gone already, or replaced by a newer run of the name
+	case err != nil:
 		return fmt.Errorf("withdraw run %s: %w", run.Name, err)
 	}
+	sched := rpav1alpha1.Schedule{Name: run.Spec.Trigger.Schedule, TimeZone: scheduleTimeZone(robot, run.Spec.Trigger.Schedule)}
+	recorder.Eventf(robot, run, corev1.EventTypeNormal, rpav1alpha1.ReasonWithdrawnRun, "Schedule",
+		"run %s for %s, created ahead of its time, was withdrawn: %s", run.Name,
+		localTime(run.Spec.Trigger.ScheduledTime.Time, sched), why)
+	log.FromContext(ctx).Info("scheduled run withdrawn", "run", run.Name, "why", why)
 	return nil
 }
 

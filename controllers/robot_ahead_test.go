@@ -40,16 +40,26 @@ func expectCreatedAheadUntouched(g Gomega, robot *rpav1alpha1.Robot, run *rpav1a
 	}, 2*time.Second, interval).Should(Succeed())
 }
 
-func TestARunIsCreatedAheadAndItsJobAtItsTime(t *testing.T) {
-	g := NewWithT(t)
+// robotWithRunAhead creates a per-minute robot "mail-robot" (schedule
+// "sort") under the policy, with the clock inside the lead before its next
+// time, and waits for that time's run to be created ahead, untouched.
+func robotWithRunAhead(t *testing.T, g Gomega, policy rpav1alpha1.ConcurrencyPolicy) (
+	string, *rpav1alpha1.Robot, time.Time, *rpav1alpha1.RobotRun) {
+	t.Helper()
 	ns := newNamespace(t)
 	at := clockBefore(t, nextMinute, inLead)
 	robot := createRobot(t, ns, "mail-robot", func(r *rpav1alpha1.Robot) {
-		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
+		r.Spec.ConcurrencyPolicy = policy
 		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
 	})
 	run := scheduledRunAt(ns, robot.Name, at)
 	expectCreatedAheadUntouched(g, robot, run)
+	return ns, robot, at, run
+}
+
+func TestARunIsCreatedAheadAndItsJobAtItsTime(t *testing.T) {
+	g := NewWithT(t)
+	ns, robot, at, run := robotWithRunAhead(t, g, rpav1alpha1.ConcurrencyAllow)
 	g.Expect(getRun(g, run).Spec.Trigger.ScheduledTime.Time).To(BeTemporally("==", at))
 
 	// The time comes; a touch of the robot wakes both controllers at once
@@ -70,14 +80,7 @@ func TestARunIsCreatedAheadAndItsJobAtItsTime(t *testing.T) {
 
 func TestSuspendingBeforeItsTimeWithdrawsARunCreatedAhead(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	at := clockBefore(t, nextMinute, inLead)
-	robot := createRobot(t, ns, "mail-robot", func(r *rpav1alpha1.Robot) {
-		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyQueue
-		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
-	})
-	run := scheduledRunAt(ns, robot.Name, at)
-	expectCreatedAheadUntouched(g, robot, run)
+	ns, robot, _, run := robotWithRunAhead(t, g, rpav1alpha1.ConcurrencyQueue)
 
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Suspend = true })
 	g.Eventually(func(g Gomega) {
@@ -98,14 +101,7 @@ func TestSuspendingBeforeItsTimeWithdrawsARunCreatedAhead(t *testing.T) {
 
 func TestEditingTheScheduleBeforeItsTimeWithdrawsARunCreatedAhead(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	at := clockBefore(t, nextMinute, inLead)
-	robot := createRobot(t, ns, "mail-robot", func(r *rpav1alpha1.Robot) {
-		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
-		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
-	})
-	run := scheduledRunAt(ns, robot.Name, at)
-	expectCreatedAheadUntouched(g, robot, run)
+	ns, robot, _, _ := robotWithRunAhead(t, g, rpav1alpha1.ConcurrencyAllow)
 
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Schedules[0].Cron = "0 0 1 1 *" })
 	g.Eventually(func(g Gomega) {
@@ -121,14 +117,7 @@ func TestEditingTheScheduleBeforeItsTimeWithdrawsARunCreatedAhead(t *testing.T) 
 
 func TestAManualRunIsNotHeldBehindARunCreatedAhead(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	at := clockBefore(t, nextMinute, inLead)
-	robot := createRobot(t, ns, "mail-robot", func(r *rpav1alpha1.Robot) {
-		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyQueue
-		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
-	})
-	scheduled := scheduledRunAt(ns, robot.Name, at)
-	expectCreatedAheadUntouched(g, robot, scheduled)
+	ns, robot, _, scheduled := robotWithRunAhead(t, g, rpav1alpha1.ConcurrencyQueue)
 
 	// Created after the scheduled run but before its time, the manual run
 	// is first in the queue, as it would be without the lead.
@@ -162,14 +151,7 @@ func TestForbidRobotsGetNoRunAhead(t *testing.T) {
 
 func TestARunCreatedAheadStartsLateAfterAnOutageAndIsNotCountedMissed(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	at := clockBefore(t, nextMinute, inLead)
-	robot := createRobot(t, ns, "mail-robot", func(r *rpav1alpha1.Robot) {
-		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
-		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
-	})
-	early := scheduledRunAt(ns, robot.Name, at)
-	expectCreatedAheadUntouched(g, robot, early)
+	ns, robot, at, early := robotWithRunAhead(t, g, rpav1alpha1.ConcurrencyAllow)
 
 	// The operator sees nothing for 30 minutes (its clock jumps past the
 	// run's time and 29 more), then recovers. The run created ahead exists

@@ -78,7 +78,8 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	next.ObservedGeneration = robot.Generation
 	// The success a run just reported counts before the schedules compute
 	// when the next one is due.
-	summarizeRuns(next, runs, r.Clock.Now())
+	now := r.Clock.Now()
+	summarizeRuns(next, runs, now)
 	schedules, err := r.reconcileSchedules(ctx, robot, runs, next)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -88,7 +89,7 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	ready := readyCondition(robot.Generation, missing, schedules.problems, schedules.missingCalendars, missingSystems)
 	meta.SetStatusCondition(&next.Conditions, ready)
 	setRobotStalled(&next.Conditions, ready)
-	summarizeRuns(next, runs, r.Clock.Now())
+	summarizeRuns(next, runs, now)
 
 	r.recordReadyTransition(robot, ready)
 	if conflict, err := r.patchStatus(ctx, robot, next); conflict || err != nil {

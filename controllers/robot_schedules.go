@@ -69,7 +69,7 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 			continue
 		}
 		in := planInput(robot, sched, prev, now)
-		in.Calendar, in.Policy, in.Lead = cal, schedule.Policy(sched.CalendarPolicy), r.ScheduleLead
+		in.Calendar, in.Policy, in.Lead = cal, schedule.Policy(sched.CalendarPolicy), r.leadFor(robot)
 		if next.LastSuccessfulTime != nil {
 			in.LastSuccess = next.LastSuccessfulTime.Time
 		}
@@ -87,7 +87,7 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 		}
 		next.Schedules = append(next.Schedules, status)
 		plans[sched.Name] = plan
-		if wake := r.wakeAt(robot, plan); !wake.IsZero() {
+		if wake := wakeAt(plan, in.Lead); !wake.IsZero() {
 			out.requeueAfter = earliest(out.requeueAfter, wake.Sub(now))
 		}
 		if !plan.SuccessDue.IsZero() && (out.successDue.IsZero() || plan.SuccessDue.Before(out.successDue)) {
@@ -104,11 +104,21 @@ func (r *RobotReconciler) reconcileSchedules(ctx context.Context, robot *rpav1al
 // then go first: the run's first status write, right after its Job,
 // brings the robot back to record the time, and at the latest it looks
 // again one lead later.
-func (r *RobotReconciler) wakeAt(robot *rpav1alpha1.Robot, plan schedule.Plan) time.Time {
-	if plan.Ahead.IsZero() || robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
+func wakeAt(plan schedule.Plan, lead time.Duration) time.Time {
+	if plan.Ahead.IsZero() {
 		return plan.Wake
 	}
-	return plan.Ahead.Add(r.ScheduleLead)
+	return plan.Ahead.Add(lead)
+}
+
+// leadFor is how long before their times the robot's scheduled runs are
+// created: none under concurrencyPolicy Forbid, where whether a time runs
+// or is skipped depends on the runs unfinished at that very instant.
+func (r *RobotReconciler) leadFor(robot *rpav1alpha1.Robot) time.Duration {
+	if robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
+		return 0
+	}
+	return r.ScheduleLead
 }
 
 // planInput gathers what schedule.MakePlan needs for one schedule.

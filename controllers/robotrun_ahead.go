@@ -4,9 +4,6 @@ import (
 	"context"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/log"
-
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 )
@@ -40,12 +37,9 @@ func (r *RobotRunReconciler) withdrawIfUnwanted(ctx context.Context, run *rpav1a
 	if why == "" {
 		return false, nil
 	}
-	if err := deleteRunExactly(ctx, r.Client, run); err != nil {
+	if err := withdrawRun(ctx, r.Client, r.Recorder, robot, run, why); err != nil {
 		return false, err
 	}
-	r.Recorder.Eventf(robot, run, corev1.EventTypeNormal, rpav1alpha1.ReasonWithdrawnRun, "Schedule",
-		"run %s, created ahead of its time, was withdrawn at that time: %s", run.Name, why)
-	log.FromContext(ctx).Info("scheduled run withdrawn at its time", "why", why)
 	return true, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -70,12 +71,22 @@ func loadLocation(tz string) (*time.Location, error) {
 	if tz == "Local" || strings.HasPrefix(tz, "/") || strings.Contains(tz, "..") {
 		return nil, fmt.Errorf("unknown time zone %q: use an IANA name such as Europe/Copenhagen", tz)
 	}
+	if loc, ok := locations.Load(tz); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		return nil, fmt.Errorf("unknown time zone %q: use an IANA name such as Europe/Copenhagen", tz)
 	}
+	locations.Store(tz, loc)
 	return loc, nil
 }
+
+// locations caches loaded time zones by name: time.LoadLocation reads and
+// parses the zone's file on every call, and schedules are parsed on every
+// robot reconcile and for every run created ahead at its time. A Location
+// never changes once loaded, so sharing one is safe.
+var locations sync.Map
 
 // standardFields returns the five fields of expr, expanding descriptors and
 // rejecting what the standard syntax does not have.
