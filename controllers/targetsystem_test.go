@@ -179,7 +179,10 @@ func TestExclusiveCredentialIsUsedByOneRunAtATime(t *testing.T) {
 
 	succeedJob(g, jobA)
 	waitForJob(g, b)
-	g.Expect(getRun(g, b).Status.WaitingFor).To(BeEmpty())
+	// The reconcile that creates a Job leaves the run's status to the
+	// Job's watch event (Jobs first), so wait for the status that names it.
+	got = waitForOutcome(g, b, rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobCreated)
+	g.Expect(got.Status.WaitingFor).To(BeEmpty())
 }
 
 // TestDeletedAndCancelledRunsFreeTheirSlots: a queued run deleted stops
