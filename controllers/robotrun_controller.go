@@ -76,11 +76,6 @@ func (r *RobotRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if withdrawn, err := r.withdrawIfUnwanted(ctx, run, robot); err != nil || withdrawn {
 		return ctrl.Result{}, err
 	}
-	if err := r.ensureOwnedByRobot(ctx, run, robot); apierrors.IsConflict(err) {
-		return ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
-	} else if err != nil {
-		return ctrl.Result{}, err
-	}
 	job, err := r.jobOf(ctx, run)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -99,10 +94,17 @@ func (r *RobotRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err == nil && jobJustCreated(run, next) {
 			// Jobs first (robotrun_jobs_first.go): the Job's event brings
 			// the run back to write its status.
-			return ctrl.Result{RequeueAfter: statusAfterJobFallback}, nil
+			return statusLater(), nil
 		}
 	}
 	if err != nil {
+		return ctrl.Result{}, err
+	}
+	// A run created without its robot as owner (kubectl create) is adopted
+	// here, after its Job: the Job is what the run waits for.
+	if err := r.ensureOwnedByRobot(ctx, run, robot); apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
+	} else if err != nil {
 		return ctrl.Result{}, err
 	}
 	return r.writeStatus(ctx, run, next, requeueAfter)

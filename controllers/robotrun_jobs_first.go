@@ -1,10 +1,21 @@
 package controllers
 
 import (
+	"context"
 	"strconv"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
@@ -24,6 +35,15 @@ import (
 // statusAfterJobFallback is when a run whose Job was just created is looked
 // at again should the Job's watch event not have brought it back first.
 const statusAfterJobFallback = 10 * time.Second
+
+// statusLater is the result of the reconcile that created the run's Job:
+// back at low priority, by the Job's event or after the fallback. The
+// priority matters for both: the queue keeps the higher of an item's
+// priorities, so a fallback queued at normal priority would lift the Job
+// event's low one and put the status write before other runs' Jobs.
+func statusLater() ctrl.Result {
+	return ctrl.Result{RequeueAfter: statusAfterJobFallback, Priority: ptr.To(handler.LowPriority)}
+}
 
 // jobJustCreated reports whether this reconcile created the run's Job (or
 // found it created by an earlier one whose status was not written yet).
@@ -49,4 +69,41 @@ func fillFromJob(next *rpav1alpha1.RobotRunStatus, run *rpav1alpha1.RobotRun, ro
 		next.Priority = effectivePriority(run, robot)
 	}
 	next.WaitingFor = nil
+}
+
+// jobEvents enqueues a Job's run on the Job's events. The event of a Job
+// just created goes in at low priority: it only brings the run back to
+// write the status its creating reconcile left (Jobs first). A Job's
+// updates and deletion (it started, ended or went away) keep the normal
+// priority of controller-runtime's owner handler.
+func jobEvents(owner handler.EventHandler) handler.EventHandler {
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if req, ok := runOfJob(e.Object); ok {
+				addLowPriority(q, req)
+			}
+		},
+		UpdateFunc:  owner.Update,
+		DeleteFunc:  owner.Delete,
+		GenericFunc: owner.Generic,
+	}
+}
+
+// runOfJob is the request for the RobotRun that controls the Job.
+func runOfJob(obj client.Object) (reconcile.Request, bool) {
+	ref := metav1.GetControllerOf(obj)
+	if ref == nil || ref.Kind != "RobotRun" || ref.APIVersion != rpav1alpha1.GroupVersion.String() {
+		return reconcile.Request{}, false
+	}
+	return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: ref.Name}}, true
+}
+
+// addLowPriority adds the request at low priority where the queue has
+// priorities (controller-runtime's default), plainly where it does not.
+func addLowPriority(q workqueue.TypedRateLimitingInterface[reconcile.Request], req reconcile.Request) {
+	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(handler.LowPriority)}, req)
+		return
+	}
+	q.Add(req)
 }

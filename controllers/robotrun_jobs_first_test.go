@@ -1,10 +1,17 @@
 package controllers
 
 import (
+	"context"
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
@@ -65,4 +72,55 @@ func TestFillFromJobWritesWhatTheJobWasBuiltFrom(t *testing.T) {
 	if done.RobotGeneration != 5 || done.Priority != 1 {
 		t.Errorf("a written status changed: %+v", *done)
 	}
+}
+
+// TestANewJobsRunComesBackBehindOtherWork: the event of a Job just created
+// queues its run at low priority, behind a run whose Job changed (queued
+// later) and any other run; a Job that no run controls queues nothing.
+func TestANewJobsRunComesBackBehindOtherWork(t *testing.T) {
+	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper.Add(rpav1alpha1.GroupVersion.WithKind("RobotRun"), meta.RESTScopeNamespace)
+	h := jobEvents(handler.EnqueueRequestForOwner(scheme, mapper, &rpav1alpha1.RobotRun{}, handler.OnlyControllerOwner()))
+	q := priorityqueue.New[reconcile.Request]("jobs-first-test")
+	defer q.ShutDown()
+	ctx := context.Background()
+
+	// The reconcile that created the Job queued its fallback, as the
+	// controller queues a result, before the Job's event arrives.
+	later := statusLater()
+	q.AddWithOpts(priorityqueue.AddOpts{After: later.RequeueAfter, Priority: later.Priority}, runRequest("created"))
+	h.Create(ctx, event.CreateEvent{Object: jobOfRun("created")}, q)
+	h.Create(ctx, event.CreateEvent{Object: &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "not-ours"}}}, q)
+	old, changed := jobOfRun("changed"), jobOfRun("changed")
+	changed.ResourceVersion = "2"
+	h.Update(ctx, event.UpdateEvent{ObjectOld: old, ObjectNew: changed}, q)
+
+	want := []struct {
+		run      string
+		priority int
+	}{{"changed", 0}, {"created", handler.LowPriority}}
+	for _, w := range want {
+		req, priority, _ := q.GetWithPriority()
+		if req.Name != w.run || priority != w.priority {
+			t.Errorf("got run %s at priority %d, want %s at %d", req.Name, priority, w.run, w.priority)
+		}
+		q.Done(req)
+	}
+	if n := q.Len(); n != 0 {
+		t.Errorf("%d more requests queued, want none", n)
+	}
+}
+
+// jobOfRun is a Job controlled by the run of that name, as jobs.Build
+// makes it.
+func jobOfRun(run string) *batchv1.Job {
+	owner := &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: run, UID: types.UID("uid-" + run)}}
+	return &batchv1.Job{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "ns", Name: jobs.JobName(run), ResourceVersion: "1",
+		OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(owner, rpav1alpha1.GroupVersion.WithKind("RobotRun"))},
+	}}
+}
+
+func runRequest(name string) reconcile.Request {
+	return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: name}}
 }

@@ -28,7 +28,8 @@ import (
 func (r *RobotRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.RobotRun{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&batchv1.Job{}).
+		Watches(&batchv1.Job{}, jobEvents(handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(),
+			&rpav1alpha1.RobotRun{}, handler.OnlyControllerOwner()))).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.runsForPod)).
 		Watches(&rpav1alpha1.RobotRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfSameRobot)).
 		Watches(&rpav1alpha1.Robot{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfRobot)).

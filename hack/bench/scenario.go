@@ -102,8 +102,13 @@ func saveProfile(opts options, c *cluster, s scenario) error {
 		return nil
 	}
 	time.Sleep(5 * time.Second)
-	return fetchProfile("http://"+c.pprof+"/debug/pprof/profile?seconds=30",
-		fmt.Sprintf("%s/manager-cpu-n%d-qps-%s.pprof", opts.profileDir, s.n, s.qps))
+	return saveCPUProfile(c, 30, fmt.Sprintf("%s/manager-cpu-n%d-qps-%s.pprof", opts.profileDir, s.n, s.qps))
+}
+
+// saveCPUProfile writes a CPU profile of the manager over the next seconds
+// to path.
+func saveCPUProfile(c *cluster, seconds int, path string) error {
+	return fetchProfile(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.pprof, seconds), path)
 }
 
 // saveHeapProfile writes the manager's heap profile at the end of the

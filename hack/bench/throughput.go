@@ -32,6 +32,9 @@ type throughputResult struct {
 	// create as many Jobs directly: the apiserver's create rate on this
 	// machine, the ceiling for anything that creates Jobs.
 	rawJobs time.Duration
+	// runPosts is how long the benchmark's own POSTs of the runs took; they
+	// share the apiserver with the manager's Job POSTs.
+	runPosts time.Duration
 	// toJobs is from the first run's create to the last of their Jobs.
 	toJobs time.Duration
 	// toRunning is from the moment every pod was marked running (as the
@@ -80,14 +83,19 @@ func runThroughput(opts options, n int) (throughputResult, error) {
 	}
 	fmt.Fprintf(os.Stderr, "bench: creating %d manual runs\n", n)
 	start := time.Now()
+	profiled := profileThroughput(opts, c)
 	if err := parallel(n, func(i int) error { return cl.Create(ctx, manualRun(i)) }); err != nil {
 		return res, err
 	}
+	res.runPosts = time.Since(start)
 	lastJob, err := w.waitForJobs(n, 5*time.Minute)
 	if err != nil {
 		return res, err
 	}
 	res.toJobs = lastJob.Sub(start)
+	if err := <-profiled; err != nil {
+		fmt.Fprintf(os.Stderr, "bench: profile: %v\n", err)
+	}
 	fmt.Fprintf(os.Stderr, "bench: %d Jobs in %s; marking their pods running\n", n, res.toJobs.Round(time.Millisecond))
 	marked, err := runPods(ctx, cl, w.jobList())
 	if err != nil {
@@ -305,4 +313,17 @@ func (w *runWatcher) waitFor(limit time.Duration, what string, count func() (int
 	got, _ := count()
 	w.mu.Unlock()
 	return time.Time{}, fmt.Errorf("only %d of %d %s after %s", got, n, what, limit)
+}
+
+// profileThroughput takes a CPU profile of the manager over the first 15 s
+// of the manual runs, when profiling is on; the channel reports when it is
+// written.
+func profileThroughput(opts options, c *cluster) <-chan error {
+	done := make(chan error, 1)
+	if c.pprof == "" {
+		done <- nil
+		return done
+	}
+	go func() { done <- saveCPUProfile(c, 15, opts.profileDir+"/manager-cpu-throughput.pprof") }()
+	return done
 }

@@ -81,13 +81,18 @@ func validArgumentName(name string) bool {
 
 // manualRun is the run `kubectl robot run` creates: named like the manual
 // run in docs/robots-and-runs.md and labelled with its robot like the runs
-// schedules create, so label selectors find it.
+// schedules create, so label selectors find it. It is created as a
+// dependent of its robot, which saves the controller the write that adopts
+// runs made with kubectl create.
 func manualRun(robot *rpav1alpha1.Robot, arguments map[string]string) *rpav1alpha1.RobotRun {
 	return &rpav1alpha1.RobotRun{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:    robot.Namespace,
 			GenerateName: robot.Name + "-manual-",
 			Labels:       map[string]string{jobs.LabelRobot: robot.Name},
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: rpav1alpha1.GroupVersion.String(), Kind: "Robot", Name: robot.Name, UID: robot.UID,
+			}},
 		},
 		Spec: rpav1alpha1.RobotRunSpec{
 			RobotName: robot.Name,

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
@@ -26,6 +27,18 @@ func TestRunCreatesManualRunWithArguments(t *testing.T) {
 	g.Expect(run.Spec.Arguments).To(Equal(map[string]string{"municipality": "Roskilde", "batch": "a=b"}))
 	g.Expect(run.Spec.Trigger.Type).To(Equal(rpav1alpha1.TriggerManual))
 	g.Expect(run.Labels).To(HaveKeyWithValue(jobs.LabelRobot, "welcome-letters"))
+	g.Expect(run.OwnerReferences).To(ContainElement(HaveField("Kind", "Robot")), "a dependent of its robot")
+}
+
+// TestManualRunIsCreatedOwnedByItsRobot: the run is created as its robot's
+// dependent (not its controllee), so the controller need not adopt it.
+func TestManualRunIsCreatedOwnedByItsRobot(t *testing.T) {
+	g := NewWithT(t)
+	robot := &rpav1alpha1.Robot{ObjectMeta: metav1.ObjectMeta{Namespace: "hr", Name: "welcome-letters", UID: "robot-uid"}}
+	run := manualRun(robot, nil)
+	g.Expect(run.OwnerReferences).To(Equal([]metav1.OwnerReference{{
+		APIVersion: "rpa.dev/v1alpha1", Kind: "Robot", Name: "welcome-letters", UID: "robot-uid",
+	}}))
 }
 
 func TestRunRejectsMalformedArgumentsBeforeCreating(t *testing.T) {
