@@ -6,6 +6,8 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -39,7 +41,11 @@ func (r *RobotRunReconciler) admit(ctx context.Context, run *rpav1alpha1.RobotRu
 			return "", err
 		}
 	}
-	if earlier := earlierWaitingRun(run, runs); earlier != "" {
+	earlier, err := r.earlierWaitingRun(ctx, run, runs)
+	if err != nil {
+		return "", err
+	}
+	if earlier != "" {
 		return fmt.Sprintf("run %s was created earlier and starts first (concurrencyPolicy %s)", earlier, policy), nil
 	}
 	executing, err := r.executingRun(ctx, run, robot.Name)
@@ -80,15 +86,38 @@ func (r *RobotRunReconciler) replaceEarlierRuns(ctx context.Context, run *rpav1a
 }
 
 // earlierWaitingRun names an unfinished run of the robot, created before
-// run, that has not started its Job either: it goes first.
-func earlierWaitingRun(run *rpav1alpha1.RobotRun, runs []rpav1alpha1.RobotRun) string {
+// run, that has not started its Job either: it goes first. A run whose Job
+// exists has started even while its status does not say so yet (Jobs
+// first writes the status after the Job), so a candidate's Job is looked up.
+func (r *RobotRunReconciler) earlierWaitingRun(ctx context.Context, run *rpav1alpha1.RobotRun, runs []rpav1alpha1.RobotRun) (string, error) {
 	for i := range runs {
 		other := &runs[i]
-		if other.UID != run.UID && !other.Status.Phase.Finished() && other.Status.JobName == "" && createdAfter(run, other) {
-			return other.Name
+		if other.UID == run.UID || other.Status.Phase.Finished() || other.Status.JobName != "" || !createdAfter(run, other) {
+			continue
+		}
+		started, err := r.hasJob(ctx, other)
+		if err != nil || !started {
+			return other.Name, err
 		}
 	}
-	return ""
+	return "", nil
+}
+
+// hasJob says whether the run's Job exists, asking the apiserver when the
+// cache does not have it: it may lag behind a Job created a moment ago.
+func (r *RobotRunReconciler) hasJob(ctx context.Context, run *rpav1alpha1.RobotRun) (bool, error) {
+	key := client.ObjectKey{Namespace: run.Namespace, Name: jobs.JobName(run.Name)}
+	err := r.Get(ctx, key, &batchv1.Job{})
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}})
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("get job of run %s: %w", run.Name, err)
+	}
+	return true, nil
 }
 
 // executingRun names a run of the robot other than run whose Job has not
