@@ -47,6 +47,13 @@ func robotWithRunAhead(t *testing.T, g Gomega, policy rpav1alpha1.ConcurrencyPol
 	string, *rpav1alpha1.Robot, time.Time, *rpav1alpha1.RobotRun) {
 	t.Helper()
 	ns := newNamespace(t)
+	// The apiserver stamps the runs a test creates with the real time; the
+	// scheduled time must stay ahead of it throughout the test, or a run
+	// the test creates would be ordered behind the scheduled run. Close to
+	// the end of a real minute, start in the next one.
+	if left := nextMinute(time.Now()).Sub(time.Now()); left < 10*time.Second {
+		time.Sleep(left)
+	}
 	at := clockBefore(t, nextMinute, inLead)
 	robot := createRobot(t, ns, "mail-robot", func(r *rpav1alpha1.Robot) {
 		r.Spec.ConcurrencyPolicy = policy
