@@ -51,7 +51,7 @@ func robotWithRunAhead(t *testing.T, g Gomega, policy rpav1alpha1.ConcurrencyPol
 	// scheduled time must stay ahead of it throughout the test, or a run
 	// the test creates would be ordered behind the scheduled run. Close to
 	// the end of a real minute, start in the next one.
-	if left := nextMinute(time.Now()).Sub(time.Now()); left < 10*time.Second {
+	if left := time.Until(nextMinute(time.Now())); left < 10*time.Second {
 		time.Sleep(left)
 	}
 	at := clockBefore(t, nextMinute, inLead)
