@@ -3,11 +3,10 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -41,14 +40,14 @@ func (r *RobotRunReconciler) admit(ctx context.Context, run *rpav1alpha1.RobotRu
 			return "", err
 		}
 	}
-	earlier, err := r.earlierWaitingRun(ctx, run, runs)
+	robotJobs, err := r.jobsOfRobot(ctx, run.Namespace, robot.Name)
 	if err != nil {
 		return "", err
 	}
-	if earlier != "" {
+	if earlier := earlierWaitingRun(run, runs, robotJobs); earlier != "" {
 		return fmt.Sprintf("run %s was created earlier and starts first (concurrencyPolicy %s)", earlier, policy), nil
 	}
-	executing, err := r.executingRun(ctx, run, robot.Name)
+	executing, err := r.executingRun(ctx, run, robot.Name, robotJobs)
 	if err != nil || executing == "" {
 		return "", err
 	}
@@ -87,49 +86,38 @@ func (r *RobotRunReconciler) replaceEarlierRuns(ctx context.Context, run *rpav1a
 
 // earlierWaitingRun names an unfinished run of the robot, created before
 // run, that has not started its Job either: it goes first. A run whose Job
-// exists has started even while its status does not say so yet (Jobs
-// first writes the status after the Job), so a candidate's Job is looked up.
-func (r *RobotRunReconciler) earlierWaitingRun(ctx context.Context, run *rpav1alpha1.RobotRun, runs []rpav1alpha1.RobotRun) (string, error) {
+// is among the robot's Jobs has started even while its status does not say
+// so yet (Jobs first writes the status after the Job).
+func earlierWaitingRun(run *rpav1alpha1.RobotRun, runs []rpav1alpha1.RobotRun, robotJobs []batchv1.Job) string {
 	for i := range runs {
 		other := &runs[i]
-		if other.UID == run.UID || other.Status.Phase.Finished() || other.Status.JobName != "" || !createdAfter(run, other) {
-			continue
-		}
-		started, err := r.hasJob(ctx, other)
-		if err != nil || !started {
-			return other.Name, err
+		if other.UID != run.UID && !other.Status.Phase.Finished() && other.Status.JobName == "" && createdAfter(run, other) &&
+			!hasJobOf(robotJobs, other.Name) {
+			return other.Name
 		}
 	}
-	return "", nil
+	return ""
 }
 
-// hasJob says whether the run's Job exists, asking the apiserver when the
-// cache does not have it: it may lag behind a Job created a moment ago.
-func (r *RobotRunReconciler) hasJob(ctx context.Context, run *rpav1alpha1.RobotRun) (bool, error) {
-	key := client.ObjectKey{Namespace: run.Namespace, Name: jobs.JobName(run.Name)}
-	err := r.Get(ctx, key, &batchv1.Job{})
-	if apierrors.IsNotFound(err) {
-		err = r.APIReader.Get(ctx, key, &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}})
-	}
-	switch {
-	case apierrors.IsNotFound(err):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("get job of run %s: %w", run.Name, err)
-	}
-	return true, nil
+func hasJobOf(robotJobs []batchv1.Job, run string) bool {
+	return slices.ContainsFunc(robotJobs, func(job batchv1.Job) bool { return job.Name == jobs.JobName(run) })
 }
 
-// executingRun names a run of the robot other than run whose Job has not
-// finished or whose pod is still there and not stopped, asking the
-// apiserver; "" when there is none.
-func (r *RobotRunReconciler) executingRun(ctx context.Context, run *rpav1alpha1.RobotRun, robot string) (string, error) {
-	selector := client.MatchingLabels{jobs.LabelRobot: robot, jobs.LabelManagedBy: jobs.ManagedBy}
+// jobsOfRobot lists the robot's Jobs from the apiserver, not the cache: a
+// Job created a moment ago by an earlier reconcile must count.
+func (r *RobotRunReconciler) jobsOfRobot(ctx context.Context, namespace, robot string) ([]batchv1.Job, error) {
 	var jobList batchv1.JobList
-	if err := r.APIReader.List(ctx, &jobList, client.InNamespace(run.Namespace), selector); err != nil {
-		return "", fmt.Errorf("list jobs of robot %s: %w", robot, err)
+	if err := r.APIReader.List(ctx, &jobList, client.InNamespace(namespace), ofRobot(robot)); err != nil {
+		return nil, fmt.Errorf("list jobs of robot %s: %w", robot, err)
 	}
-	for _, job := range jobList.Items {
+	return jobList.Items, nil
+}
+
+// executingRun names a run of the robot other than run whose Job (among
+// robotJobs) has not finished or whose pod is still there and not stopped,
+// asking the apiserver for the pods; "" when there is none.
+func (r *RobotRunReconciler) executingRun(ctx context.Context, run *rpav1alpha1.RobotRun, robot string, robotJobs []batchv1.Job) (string, error) {
+	for _, job := range robotJobs {
 		if job.Name != jobs.JobName(run.Name) && !jobFinished(&job) {
 			return job.Annotations[jobs.AnnotationRunName], nil
 		}
@@ -137,7 +125,7 @@ func (r *RobotRunReconciler) executingRun(ctx context.Context, run *rpav1alpha1.
 	// A cancelled run's Job is gone at once, but its pod may still be in its
 	// grace period, finishing the current item.
 	var pods corev1.PodList
-	if err := r.APIReader.List(ctx, &pods, client.InNamespace(run.Namespace), selector); err != nil {
+	if err := r.APIReader.List(ctx, &pods, client.InNamespace(run.Namespace), ofRobot(robot)); err != nil {
 		return "", fmt.Errorf("list pods of robot %s: %w", robot, err)
 	}
 	for _, pod := range pods.Items {
@@ -146,6 +134,11 @@ func (r *RobotRunReconciler) executingRun(ctx context.Context, run *rpav1alpha1.
 		}
 	}
 	return "", nil
+}
+
+// ofRobot selects the Jobs and pods the operator made for the robot.
+func ofRobot(robot string) client.MatchingLabels {
+	return client.MatchingLabels{jobs.LabelRobot: robot, jobs.LabelManagedBy: jobs.ManagedBy}
 }
 
 func jobFinished(job *batchv1.Job) bool {

@@ -58,8 +58,7 @@ func runScenario(opts options, s scenario) (result, error) {
 	fmt.Fprintf(os.Stderr, "bench: measuring the scheduled times %s to %s\n",
 		instants[0].Format(time.TimeOnly), instants[len(instants)-1].Format(time.TimeOnly))
 	time.Sleep(time.Until(instants[0].Add(-10 * time.Second)))
-	profiled := make(chan error, 1)
-	go func() { profiled <- saveProfile(opts, c, s) }()
+	profiled := inBackground(func() error { return saveProfile(opts, c, s) })
 	cpuBefore, _ := cpuSeconds(c.manager.Process.Pid)
 	reqBefore, err := clientRequests(c.metrics)
 	if err != nil {
@@ -103,6 +102,14 @@ func saveProfile(opts options, c *cluster, s scenario) error {
 	}
 	time.Sleep(5 * time.Second)
 	return saveCPUProfile(c, 30, fmt.Sprintf("%s/manager-cpu-n%d-qps-%s.pprof", opts.profileDir, s.n, s.qps))
+}
+
+// inBackground runs f in a goroutine of its own; the channel receives its
+// error when it is done.
+func inBackground(f func() error) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	return done
 }
 
 // saveCPUProfile writes a CPU profile of the manager over the next seconds

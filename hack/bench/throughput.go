@@ -83,7 +83,7 @@ func runThroughput(opts options, n int) (throughputResult, error) {
 	}
 	fmt.Fprintf(os.Stderr, "bench: creating %d manual runs\n", n)
 	start := time.Now()
-	profiled := profileThroughput(opts, c)
+	profiled := inBackground(func() error { return saveThroughputProfile(opts, c) })
 	if err := parallel(n, func(i int) error { return cl.Create(ctx, manualRun(i)) }); err != nil {
 		return res, err
 	}
@@ -93,9 +93,6 @@ func runThroughput(opts options, n int) (throughputResult, error) {
 		return res, err
 	}
 	res.toJobs = lastJob.Sub(start)
-	if err := <-profiled; err != nil {
-		fmt.Fprintf(os.Stderr, "bench: profile: %v\n", err)
-	}
 	fmt.Fprintf(os.Stderr, "bench: %d Jobs in %s; marking their pods running\n", n, res.toJobs.Round(time.Millisecond))
 	marked, err := runPods(ctx, cl, w.jobList())
 	if err != nil {
@@ -113,6 +110,11 @@ func runThroughput(opts options, n int) (throughputResult, error) {
 	}
 	res.requestsPerRun = perRun(reqBefore, reqAfter, n)
 	res.peakRSSMiB, _ = peakRSSMiB(c.manager.Process.Pid)
+	// Waited for only now: waiting before marking the pods running would
+	// give the runs the rest of the 15 s to write their statuses first.
+	if err := <-profiled; err != nil {
+		fmt.Fprintf(os.Stderr, "bench: profile: %v\n", err)
+	}
 	return res, nil
 }
 
@@ -315,15 +317,11 @@ func (w *runWatcher) waitFor(limit time.Duration, what string, count func() (int
 	return time.Time{}, fmt.Errorf("only %d of %d %s after %s", got, n, what, limit)
 }
 
-// profileThroughput takes a CPU profile of the manager over the first 15 s
-// of the manual runs, when profiling is on; the channel reports when it is
-// written.
-func profileThroughput(opts options, c *cluster) <-chan error {
-	done := make(chan error, 1)
+// saveThroughputProfile writes a CPU profile of the manager over the first
+// 15 s of the manual runs, when profiling is on.
+func saveThroughputProfile(opts options, c *cluster) error {
 	if c.pprof == "" {
-		done <- nil
-		return done
+		return nil
 	}
-	go func() { done <- saveCPUProfile(c, 15, opts.profileDir+"/manager-cpu-throughput.pprof") }()
-	return done
+	return saveCPUProfile(c, 15, opts.profileDir+"/manager-cpu-throughput.pprof")
 }
