@@ -24,7 +24,8 @@ import (
 // because `kubectl apply` stores a Secret's whole content, values included,
 // in the last-applied-configuration annotation; without this the operator
 // would hold secret values in memory after all. The run file annotation on
-// Jobs and Pods is dropped too: it can be large and only the robot reads it.
+// Pods is dropped too, and a Job's pod template with it: it can be large
+// and only the robot reads it.
 func CacheOptions() cache.Options {
 	ours := labels.SelectorFromSet(labels.Set{jobs.LabelManagedBy: jobs.ManagedBy})
 	return cache.Options{
@@ -56,13 +57,18 @@ func stripForCache(obj any) (any, error) {
 		// The run file (up to 128 KiB of arguments) is for the robot, not
 		// for the controllers, which map pods to runs by the run-name annotation.
 		delete(o.Annotations, jobs.AnnotationRunJSON)
+		// The controllers read a pod's metadata and status (phase,
+		// conditions, the robot container's state), never its spec; the
+		// pods of finished runs stay as long as their runs' history.
+		o.Spec = corev1.PodSpec{}
 	case *batchv1.Job:
-		delete(o.Spec.Template.Annotations, jobs.AnnotationRunJSON)
 		// The controllers read a Job's status, its retry and deadline
-		// settings and its metadata, never its pod template (Jobs are
-		// created, never updated): caching the containers, env and volumes
-		// of thousands of Jobs would only cost memory.
-		o.Spec.Template.Spec = corev1.PodSpec{}
+		// settings and its own metadata, never its pod template or
+		// selector (Jobs are created, never updated): caching the
+		// containers, env, volumes, labels and run file of thousands of
+		// Jobs would only cost memory (about half of a cached Job's).
+		o.Spec.Template = corev1.PodTemplateSpec{}
+		o.Spec.Selector = nil
 	}
 	return obj, nil
 }

@@ -38,8 +38,9 @@ type options struct {
 	throughput int
 	// managerArgs are extra flags for the manager, for trying settings.
 	managerArgs []string
-	// profileDir, if set, receives a CPU profile of the manager over the
-	// first measured instant of each scenario.
+	// profileDir, if set, receives CPU profiles of the manager and of
+	// kube-apiserver over the first measured instant of each scenario and
+	// over the throughput measurement, and the manager's heap profile.
 	profileDir string
 }
 
@@ -92,7 +93,8 @@ func parseFlags(args []string) (options, error) {
 	root := fs.String("root", ".", "the repository root")
 	managerArgs := fs.String("manager-args", "", "extra flags for the manager, space-separated (for trying settings; the report names them)")
 	profileDir := fs.String("profile", "",
-		"directory for a 30 s CPU profile of the manager around the first measured instant of each scenario, and a heap profile at its end")
+		"directory for 30 s CPU profiles of the manager and kube-apiserver around the first measured instant of each scenario, "+
+			"and a heap profile of the manager at its end")
 	throughput := fs.Int("throughput", 1000, "manual runs created at once for the throughput measurement (0: skip it)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -112,10 +113,30 @@ func inBackground(f func() error) <-chan error {
 	return done
 }
 
-// saveCPUProfile writes a CPU profile of the manager over the next seconds
-// to path.
+// saveCPUProfile writes CPU profiles of the manager and of kube-apiserver
+// over the same next seconds, to path and to path with "manager" replaced
+// by "apiserver". The apiserver's shows what the manager's requests cost
+// where the time goes when the apiserver is the limit.
 func saveCPUProfile(c *cluster, seconds int, path string) error {
-	return fetchProfile(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.pprof, seconds), path)
+	apiserver := inBackground(func() error {
+		hc, err := rest.HTTPClientFor(c.admin)
+		if err != nil {
+			return err
+		}
+		url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(c.admin.Host, "/"), seconds)
+		return fetchProfile(hc, url, apiserverProfilePath(path))
+	})
+	err := fetchProfile(http.DefaultClient, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.pprof, seconds), path)
+	if aerr := <-apiserver; aerr != nil {
+		fmt.Fprintf(os.Stderr, "bench: profile of kube-apiserver: %v\n", aerr)
+	}
+	return err
+}
+
+// apiserverProfilePath names the apiserver's profile after the manager's.
+func apiserverProfilePath(managerPath string) string {
+	dir, file := filepath.Split(managerPath)
+	return filepath.Join(dir, strings.Replace(file, "manager", "apiserver", 1))
 }
 
 // saveHeapProfile writes the manager's heap profile at the end of the
@@ -125,17 +146,20 @@ func saveHeapProfile(opts options, c *cluster, s scenario) error {
 	if c.pprof == "" {
 		return nil
 	}
-	return fetchProfile("http://"+c.pprof+"/debug/pprof/heap",
+	return fetchProfile(http.DefaultClient, "http://"+c.pprof+"/debug/pprof/heap",
 		fmt.Sprintf("%s/manager-heap-n%d-qps-%s.pprof", opts.profileDir, s.n, s.qps))
 }
 
 // fetchProfile saves the profile served at url to path.
-func fetchProfile(url, path string) error {
-	resp, err := http.Get(url)
+func fetchProfile(hc *http.Client, url, path string) error {
+	resp, err := hc.Get(url)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -147,7 +171,7 @@ func fetchProfile(url, path string) error {
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "bench: profile of the manager in %s (go tool pprof -top %s)\n", path, path)
+	fmt.Fprintf(os.Stderr, "bench: profile in %s (go tool pprof -top %s)\n", path, path)
 	return nil
 }
 
