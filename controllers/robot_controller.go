@@ -91,10 +91,10 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	setRobotStalled(&next.Conditions, ready)
 	summarizeRuns(next, runs, now)
 
-	r.recordReadyTransition(robot, ready)
 	if conflict, err := r.patchStatus(ctx, robot, next); conflict || err != nil {
 		return ctrl.Result{RequeueAfter: conflictRetryDelay}, err
 	}
+	r.recordReadyTransition(robot, ready)
 	recordRobotMetrics(robot, next, schedules.successDue)
 	return ctrl.Result{RequeueAfter: schedules.requeueAfter}, nil
 }
@@ -225,9 +225,16 @@ func readyCondition(generation int64, missingSecrets, scheduleProblems, missingC
 
 // recordReadyTransition emits an Event when Ready changes, so that a person
 // watching Events sees a credential go missing (or come back) once, not on
-// every reconcile.
+// every reconcile. It runs after the status write, so a write refused for a
+// conflict does not emit the Event twice. A new robot that is Ready from the
+// start gets no Event: that is routine, its condition says it, and a fleet
+// applied at once (Argo CD syncing hundreds of robots) would otherwise
+// flood the namespace's Events and the apiserver with one each.
 func (r *RobotReconciler) recordReadyTransition(robot *rpav1alpha1.Robot, ready metav1.Condition) {
 	old := meta.FindStatusCondition(robot.Status.Conditions, ready.Type)
+	if old == nil && ready.Status == metav1.ConditionTrue {
+		return
+	}
 	if old != nil && old.Status == ready.Status && old.Reason == ready.Reason && old.Message == ready.Message {
 		return
 	}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -46,6 +47,10 @@ func TestRobotIsNotReadyUntilItsCredentialSecretExists(t *testing.T) {
 		g.Expect(ready.Status).To(Equal(metav1.ConditionTrue))
 		g.Expect(ready.Reason).To(Equal(rpav1alpha1.ReasonReady))
 	}, timeout, interval).Should(Succeed())
+	// A recovery is news to whoever saw the Warning: it gets an Event.
+	g.Eventually(func(g Gomega) {
+		g.Expect(eventReasons(g, ns, robot.Name)).To(ContainElement(rpav1alpha1.ReasonReady))
+	}, timeout, interval).Should(Succeed())
 
 	g.Expect(k8sClient.Delete(ctx, secret)).To(Succeed())
 	g.Eventually(func(g Gomega) {
@@ -61,6 +66,10 @@ func TestRobotWithoutCredentialsIsReady(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(readyOf(g, robot).Status).To(Equal(metav1.ConditionTrue))
 	}, timeout, interval).Should(Succeed())
+	// Ready from the start is routine: no Event (the condition says it).
+	g.Consistently(func(g Gomega) {
+		g.Expect(eventReasons(g, ns, robot.Name)).NotTo(ContainElement(rpav1alpha1.ReasonReady))
+	}, 3*time.Second, interval).Should(Succeed())
 }
 
 // readyOf reads the robot and returns its Ready condition.
