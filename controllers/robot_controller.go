@@ -274,7 +274,7 @@ func (r *RobotReconciler) patchStatus(ctx context.Context, robot *rpav1alpha1.Ro
 func (r *RobotReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.Robot{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&rpav1alpha1.RobotRun{}, handler.EnqueueRequestsFromMapFunc(robotOfRun)).
+		Watches(&rpav1alpha1.RobotRun{}, runEvents()).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.robotsForSecret)).
 		// Only creation and deletion matter to a Robot, not slots taken.
 		Watches(&rpav1alpha1.TargetSystem{}, handler.EnqueueRequestsFromMapFunc(r.robotsForTargetSystem),
@@ -284,12 +284,6 @@ func (r *RobotReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("robot").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Complete(r)
-}
-
-// robotOfRun maps a run to its Robot.
-func robotOfRun(_ context.Context, obj client.Object) []reconcile.Request {
-	run := obj.(*rpav1alpha1.RobotRun)
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.RobotName}}}
 }
 
 // robotsForSecret maps a Secret to the Robots whose credentials name it.

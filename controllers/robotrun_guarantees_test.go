@@ -66,9 +66,12 @@ func TestSecretValuesNeverAppearInStatusEventsOrLogs(t *testing.T) {
 	failJob(g, job, batchv1.JobReasonPodFailurePolicy, 1)
 	waitForOutcome(g, run, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonBusinessException)
 
+	// Events are sent in the background: wait for the run's outcome.
 	var events eventsv1.EventList
-	g.Expect(k8sClient.List(ctx, &events, client.InNamespace(ns))).To(Succeed())
-	g.Expect(events.Items).NotTo(BeEmpty())
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8sClient.List(ctx, &events, client.InNamespace(ns))).To(Succeed())
+		g.Expect(events.Items).To(ContainElement(HaveField("Reason", rpav1alpha1.ReasonBusinessException)))
+	}, timeout, interval).Should(Succeed())
 	places := map[string]any{
 		"run":    getRun(g, run),
 		"robot":  getRobot(g, robot),
