@@ -115,8 +115,8 @@ func inBackground(f func() error) <-chan error {
 
 // saveCPUProfile writes CPU profiles of the manager and of kube-apiserver
 // over the same next seconds, to path and to path with "manager" replaced
-// by "apiserver". The apiserver's shows what the manager's requests cost
-// where the time goes when the apiserver is the limit.
+// by "apiserver". When the apiserver is the limit, its profile shows what
+// each kind of request costs it.
 func saveCPUProfile(c *cluster, seconds int, path string) error {
 	apiserver := inBackground(func() error {
 		hc, err := rest.HTTPClientFor(c.admin)
