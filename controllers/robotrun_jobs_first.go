@@ -6,12 +6,9 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -71,17 +68,15 @@ func fillFromJob(next *rpav1alpha1.RobotRunStatus, run *rpav1alpha1.RobotRun, ro
 	next.WaitingFor = nil
 }
 
-// jobEvents enqueues a Job's run on the Job's events. The event of a Job
-// just created goes in at low priority: it only brings the run back to
-// write the status its creating reconcile left (Jobs first). A Job's
-// updates and deletion (it started, ended or went away) keep the normal
-// priority of controller-runtime's owner handler.
+// jobEvents enqueues a Job's run on the Job's events, through
+// controller-runtime's owner handler. The event of a Job just created goes
+// in at low priority: it only brings the run back to write the status its
+// creating reconcile left (Jobs first). A Job's updates and deletion (it
+// started, ended or went away) keep the owner handler's normal priority.
 func jobEvents(owner handler.EventHandler) handler.EventHandler {
 	return handler.Funcs{
-		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			if req, ok := runOfJob(e.Object); ok {
-				addLowPriority(q, req)
-			}
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			owner.Create(ctx, e, lowPriorityQueue{q})
 		},
 		UpdateFunc:  owner.Update,
 		DeleteFunc:  owner.Delete,
@@ -89,21 +84,18 @@ func jobEvents(owner handler.EventHandler) handler.EventHandler {
 	}
 }
 
-// runOfJob is the request for the RobotRun that controls the Job.
-func runOfJob(obj client.Object) (reconcile.Request, bool) {
-	ref := metav1.GetControllerOf(obj)
-	if ref == nil || ref.Kind != "RobotRun" || ref.APIVersion != rpav1alpha1.GroupVersion.String() {
-		return reconcile.Request{}, false
-	}
-	return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: ref.Name}}, true
+// lowPriorityQueue adds at low priority what a handler adds to it, where
+// the queue has priorities (controller-runtime's default), plainly where it
+// does not. It hides the priority queue from the handler, which then calls
+// Add instead of choosing a priority itself.
+type lowPriorityQueue struct {
+	workqueue.TypedRateLimitingInterface[reconcile.Request]
 }
 
-// addLowPriority adds the request at low priority where the queue has
-// priorities (controller-runtime's default), plainly where it does not.
-func addLowPriority(q workqueue.TypedRateLimitingInterface[reconcile.Request], req reconcile.Request) {
-	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+func (q lowPriorityQueue) Add(req reconcile.Request) {
+	if pq, ok := q.TypedRateLimitingInterface.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
 		pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(handler.LowPriority)}, req)
 		return
 	}
-	q.Add(req)
+	q.TypedRateLimitingInterface.Add(req)
 }

@@ -115,9 +115,12 @@ func inBackground(f func() error) <-chan error {
 
 // saveCPUProfile writes CPU profiles of the manager and of kube-apiserver
 // over the same next seconds, to path and to path with "manager" replaced
-// by "apiserver". When the apiserver is the limit, its profile shows what
-// each kind of request costs it.
+// by "apiserver", when profiling is on. When the apiserver is the limit,
+// its profile shows what each kind of request costs it.
 func saveCPUProfile(c *cluster, seconds int, path string) error {
+	if c.pprof == "" {
+		return nil
+	}
 	apiserver := inBackground(func() error {
 		hc, err := rest.HTTPClientFor(c.admin)
 		if err != nil {

@@ -83,7 +83,10 @@ func runThroughput(opts options, n int) (throughputResult, error) {
 	}
 	fmt.Fprintf(os.Stderr, "bench: creating %d manual runs\n", n)
 	start := time.Now()
-	profiled := inBackground(func() error { return saveThroughputProfile(opts, c) })
+	// CPU profiles over the first 15 s of the manual runs (with -profile).
+	profiled := inBackground(func() error {
+		return saveCPUProfile(c, 15, opts.profileDir+"/manager-cpu-throughput.pprof")
+	})
 	if err := parallel(n, func(i int) error { return cl.Create(ctx, manualRun(i)) }); err != nil {
 		return res, err
 	}
@@ -315,13 +318,4 @@ func (w *runWatcher) waitFor(limit time.Duration, what string, count func() (int
 	got, _ := count()
 	w.mu.Unlock()
 	return time.Time{}, fmt.Errorf("only %d of %d %s after %s", got, n, what, limit)
-}
-
-// saveThroughputProfile writes a CPU profile of the manager over the first
-// 15 s of the manual runs, when profiling is on.
-func saveThroughputProfile(opts options, c *cluster) error {
-	if c.pprof == "" {
-		return nil
-	}
-	return saveCPUProfile(c, 15, opts.profileDir+"/manager-cpu-throughput.pprof")
 }

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
@@ -82,17 +83,15 @@ func validArgumentName(name string) bool {
 // manualRun is the run `kubectl robot run` creates: named like the manual
 // run in docs/robots-and-runs.md and labelled with its robot like the runs
 // schedules create, so label selectors find it. It is created as a
-// dependent of its robot, which saves the controller the write that adopts
-// runs made with kubectl create.
-func manualRun(robot *rpav1alpha1.Robot, arguments map[string]string) *rpav1alpha1.RobotRun {
-	return &rpav1alpha1.RobotRun{
+// dependent of its robot, with the same owner reference the controller
+// would add, which saves the controller the write that adopts runs made
+// with kubectl create.
+func manualRun(robot *rpav1alpha1.Robot, arguments map[string]string) (*rpav1alpha1.RobotRun, error) {
+	run := &rpav1alpha1.RobotRun{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:    robot.Namespace,
 			GenerateName: robot.Name + "-manual-",
 			Labels:       map[string]string{jobs.LabelRobot: robot.Name},
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: rpav1alpha1.GroupVersion.String(), Kind: "Robot", Name: robot.Name, UID: robot.UID,
-			}},
 		},
 		Spec: rpav1alpha1.RobotRunSpec{
 			RobotName: robot.Name,
@@ -100,6 +99,10 @@ func manualRun(robot *rpav1alpha1.Robot, arguments map[string]string) *rpav1alph
 			Trigger:   rpav1alpha1.Trigger{Type: rpav1alpha1.TriggerManual},
 		},
 	}
+	if err := controllerutil.SetOwnerReference(robot, run, Scheme); err != nil {
+		return nil, fmt.Errorf("make run of robot %s its dependent: %w", robot.Name, err)
+	}
+	return run, nil
 }
 
 func runRobot(ctx context.Context, env *Env, name string, arguments map[string]string, o runOptions) error {
@@ -107,7 +110,10 @@ func runRobot(ctx context.Context, env *Env, name string, arguments map[string]s
 	if err != nil {
 		return err
 	}
-	run := manualRun(robot, arguments)
+	run, err := manualRun(robot, arguments)
+	if err != nil {
+		return err
+	}
 	if err := env.Client.Create(ctx, run); err != nil {
 		return fmt.Errorf("create run of robot %s in namespace %s: %w", name, env.Namespace, err)
 	}

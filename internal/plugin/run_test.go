@@ -35,7 +35,8 @@ func TestRunCreatesManualRunWithArguments(t *testing.T) {
 func TestManualRunIsCreatedOwnedByItsRobot(t *testing.T) {
 	g := NewWithT(t)
 	robot := &rpav1alpha1.Robot{ObjectMeta: metav1.ObjectMeta{Namespace: "hr", Name: "welcome-letters", UID: "robot-uid"}}
-	run := manualRun(robot, nil)
+	run, err := manualRun(robot, nil)
+	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(run.OwnerReferences).To(Equal([]metav1.OwnerReference{{
 		APIVersion: "rpa.dev/v1alpha1", Kind: "Robot", Name: "welcome-letters", UID: "robot-uid",
 	}}))
