@@ -84,9 +84,11 @@ func printTable(w io.Writer, results []result) {
 	}
 	_ = tw.Flush()
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nN\tCLIENT QPS\tMANAGER PEAK RSS\tCPU SECONDS\tREQUESTS PER RUN (manager)")
+	fmt.Fprintln(tw, "\nN\tCLIENT QPS\tMANAGER PEAK RSS\tCPU SECONDS\tREQUESTS PER RUN (manager)\t"+
+		"MACHINE CPUS BUSY\tAPISERVER WRITES/S (all clients)\tAPF REJECTED")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%d\t%s\t%.0f MiB\t%.1f\t%s\n", r.n, r.qps, r.peakRSSMiB, r.cpuSeconds, requestsText(r.requestsPerRun))
+		fmt.Fprintf(tw, "%d\t%s\t%.0f MiB\t%.1f\t%s\t%.2f of %d\t%.0f\t%.0f\n", r.n, r.qps, r.peakRSSMiB, r.cpuSeconds,
+			requestsText(r.requestsPerRun), r.load.busyCores, runtime.NumCPU(), r.load.writesPerSecond, r.load.rejectedRequests)
 	}
 	_ = tw.Flush()
 }

@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/procfs"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -28,6 +28,8 @@ type result struct {
 	peakRSSMiB                float64
 	cpuSeconds                float64
 	requestsPerRun            map[string]float64
+	// load is the machine's and the apiserver's over the measured minutes.
+	load load
 }
 
 // runScenario measures one N at one client setting.
@@ -61,6 +63,7 @@ func runScenario(opts options, s scenario) (result, error) {
 	time.Sleep(time.Until(instants[0].Add(-10 * time.Second)))
 	profiled := inBackground(func() error { return saveProfile(opts, c, s) })
 	cpuBefore, _ := cpuSeconds(c.manager.Process.Pid)
+	loadBefore, loadErr := takeLoadSnapshot(c.admin)
 	reqBefore, err := clientRequests(c.metrics)
 	if err != nil {
 		return result{}, err
@@ -68,6 +71,10 @@ func runScenario(opts options, s scenario) (result, error) {
 	// A minute after the last instant every run and Job of it should exist.
 	time.Sleep(time.Until(instants[len(instants)-1].Add(time.Minute)))
 	cpuAfter, _ := cpuSeconds(c.manager.Process.Pid)
+	loadAfter, err := takeLoadSnapshot(c.admin)
+	if loadErr == nil {
+		loadErr = err
+	}
 	reqAfter, err := clientRequests(c.metrics)
 	if err != nil {
 		return result{}, err
@@ -83,6 +90,11 @@ func runScenario(opts options, s scenario) (result, error) {
 		robotJobs:  computeStats(robotJobs, s.n, instants),
 		cronJobs:   computeStats(cronJobs, s.n, instants),
 		cpuSeconds: cpuAfter - cpuBefore,
+	}
+	if loadErr != nil {
+		fmt.Fprintf(os.Stderr, "bench: load of the machine and apiserver: %v\n", loadErr)
+	} else {
+		res.load = loadBetween(loadBefore, loadAfter)
 	}
 	if res.cronJobs.created == 0 || res.runs.created == 0 {
 		showLogTails(c.dir)
@@ -208,37 +220,17 @@ func waitForMetrics(ctx context.Context, addr string) error {
 // clientRequests reads the manager's own count of the requests it sent to
 // the apiserver, by method (client-go's rest_client_requests_total).
 func clientRequests(addr string) (map[string]float64, error) {
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
+	families, err := scrape(http.DefaultClient, "http://"+addr+"/metrics")
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]float64{}
-	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, "rest_client_requests_total{") {
-			continue
-		}
-		method := labelValue(line, "method")
-		fields := strings.Fields(line)
-		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-		if err == nil {
-			out[method] += v
+	if f := families["rest_client_requests_total"]; f != nil {
+		for _, m := range f.GetMetric() {
+			out[label(m, "method")] += m.GetCounter().GetValue()
 		}
 	}
 	return out, nil
-}
-
-func labelValue(line, label string) string {
-	_, rest, ok := strings.Cut(line, label+`="`)
-	if !ok {
-		return ""
-	}
-	v, _, _ := strings.Cut(rest, `"`)
-	return v
 }
 
 func perRun(before, after map[string]float64, runs int) map[string]float64 {
@@ -256,33 +248,28 @@ func perRun(before, after map[string]float64, runs int) map[string]float64 {
 
 // peakRSSMiB is the process's peak resident set (VmHWM).
 func peakRSSMiB(pid int) (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	proc, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			fields := strings.Fields(line)
-			kb, err := strconv.ParseFloat(fields[1], 64)
-			return kb / 1024, err
-		}
+	status, err := proc.NewStatus()
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
+	return float64(status.VmHWM) / (1 << 20), nil
 }
 
 // cpuSeconds is the process's user and system CPU time so far.
 func cpuSeconds(pid int) (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	proc, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0, err
 	}
-	// Fields after the command name, which is in parentheses.
-	_, rest, _ := strings.Cut(string(data), ") ")
-	fields := strings.Fields(rest)
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	const clockTicks = 100 // USER_HZ on Linux
-	return (utime + stime) / clockTicks, nil
+	stat, err := proc.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return stat.CPUTime(), nil
 }
 
 // showLogTails prints the end of each controller's log when a side created
