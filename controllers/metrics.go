@@ -10,6 +10,11 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
 
+const (
+	runsFinishedName = "rpa_robotruns_finished_total"
+	runsFinishedHelp = "Runs that reached a final phase, by namespace, robot and phase."
+)
+
 // Metric label names.
 const (
 	labelNamespace = "namespace"
@@ -21,11 +26,12 @@ const (
 // number of robots; run names never become labels.
 var (
 	// runsFinished has no reason label, so that its series can start at
-	// zero for every robot and final phase (recordRobotMetrics): an alert on
-	// increase() then sees a robot's first failure too.
+	// zero for every robot and final phase (robotStatusMetrics exports the
+	// zeros): an alert on increase() then sees a robot's first failure too.
+	// It is registered through robotStatus, which sends its series.
 	runsFinished = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "rpa_robotruns_finished_total",
-		Help: "Runs that reached a final phase, by namespace, robot and phase.",
+		Name: runsFinishedName,
+		Help: runsFinishedHelp,
 	}, []string{labelNamespace, labelRobot, labelPhase})
 
 	runFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -48,11 +54,6 @@ var (
 		Buckets: prometheus.ExponentialBuckets(1, 2.5, 12),
 	}, []string{labelNamespace, labelRobot, labelPhase})
 
-	activeRuns = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "rpa_robot_active_runs",
-		Help: "Runs of a robot that have not finished.",
-	}, []string{labelNamespace, labelRobot})
-
 	itemsProcessed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rpa_robotrun_items_total",
 		Help: "Work items finished runs reported, by outcome (succeeded, failed, business_exception).",
@@ -60,7 +61,7 @@ var (
 )
 
 // collectors are the metrics this package registers with the manager.
-var collectors = []prometheus.Collector{runsFinished, runFailures, runDuration, scheduleLag, activeRuns, itemsProcessed}
+var collectors = []prometheus.Collector{robotStatus, runFailures, runDuration, scheduleLag, itemsProcessed}
 
 func init() {
 	metrics.Registry.MustRegister(collectors...)

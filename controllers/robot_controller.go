@@ -95,7 +95,7 @@ func (r *RobotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return ctrl.Result{RequeueAfter: conflictRetryDelay}, err
 	}
 	r.recordReadyTransition(robot, ready)
-	recordRobotMetrics(robot, next, schedules.successDue)
+	recordSuccessDue(robot, schedules.successDue)
 	return ctrl.Result{RequeueAfter: schedules.requeueAfter}, nil
 }
 

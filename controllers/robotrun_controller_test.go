@@ -147,7 +147,10 @@ func TestRobotCountsActiveRuns(t *testing.T) {
 		g.Expect(r.Status.LastRun.Name).To(Equal("q2"))
 		g.Expect(r.Status.LastSuccessfulTime).To(BeNil())
 	}, timeout, interval).Should(Succeed())
-	g.Expect(testutil.ToFloat64(activeRuns.WithLabelValues(ns, robot.Name))).To(Equal(2.0))
+	// The gauge is the status, read from the manager's cache at the scrape.
+	g.Eventually(func(g Gomega) {
+		g.Expect(gaugeValue(g, "rpa_robot_active_runs", ns, robot.Name)).To(Equal(2.0))
+	}, timeout, interval).Should(Succeed())
 }
 
 func TestBusinessExceptionFailsWithoutRetry(t *testing.T) {

@@ -101,6 +101,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := robots.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up robot controller: %w", err)
 	}
+	robotStatus.readRobotsFrom(mgr.GetCache())
 	calendars := &RobotCalendarReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("robotcalendar-controller"),
