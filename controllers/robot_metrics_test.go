@@ -6,6 +6,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -115,4 +116,59 @@ func TestRobotMetricsFollowSchedulesSuccessesAndMisses(t *testing.T) {
 			g.Expect(robotSeries(g, name, ns, robot.Name)).To(BeEmpty(), name)
 		}
 	}, scheduleTimeout, interval).Should(Succeed())
+}
+
+// seriesOf gathers registry and returns the values of a metric's series
+// for the robot, by their phase label ("" where there is none).
+func seriesOf(g Gomega, registry *prometheus.Registry, name, ns, robot string) map[string]float64 {
+	families, err := registry.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	values := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels[labelNamespace] == ns && labels[labelRobot] == robot {
+				values[labels[labelPhase]] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+			}
+		}
+	}
+	return values
+}
+
+func TestRobotStatusSeriesOnlyOnceElected(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	robot := createRobot(t, ns, "journal-robot", nil)
+	createRun(t, ns, "j1", robot.Name, nil)
+	g.Eventually(func(g Gomega) {
+		g.Expect(getRobot(g, robot).Status.ActiveRuns).To(Equal(int32(1)))
+	}, timeout, interval).Should(Succeed())
+
+	series := newRobotStatusMetrics()
+	registry := prometheus.NewPedanticRegistry()
+	g.Expect(registry.Register(series)).To(Succeed())
+	elected := make(chan struct{})
+	series.readRobotsFrom(k8sClient, elected)
+
+	// A standby replica: no robot series at all, so that a sum over the
+	// replicas counts each robot once.
+	g.Expect(seriesOf(g, registry, "rpa_robot_active_runs", ns, robot.Name)).To(BeEmpty())
+	g.Expect(seriesOf(g, registry, "rpa_robotruns_finished_total", ns, robot.Name)).To(BeEmpty())
+
+	// Elected: the status, and a zero for every final phase.
+	close(elected)
+	g.Expect(seriesOf(g, registry, "rpa_robot_active_runs", ns, robot.Name)).To(Equal(map[string]float64{"": 1}))
+	g.Expect(seriesOf(g, registry, "rpa_robot_schedule_missed_total", ns, robot.Name)).To(Equal(map[string]float64{"": 0}))
+	g.Expect(seriesOf(g, registry, "rpa_robotruns_finished_total", ns, robot.Name)).
+		To(Equal(map[string]float64{"Succeeded": 0, "Failed": 0, "Cancelled": 0, "TimedOut": 0}))
+
+	// A second source does not take over from the first.
+	series.readRobotsFrom(k8sClient, make(chan struct{}))
+	g.Expect(seriesOf(g, registry, "rpa_robot_active_runs", ns, robot.Name)).To(Equal(map[string]float64{"": 1}))
 }

@@ -25,34 +25,48 @@ import (
 // anyway. The counters also follow the status across operator restarts
 // instead of starting again from zero.
 type robotStatusMetrics struct {
-	// reader is the first manager's cache (Setup); nil until then.
-	reader atomic.Pointer[client.Reader]
+	// source is the first manager's cache (Setup); nil until then.
+	source atomic.Pointer[robotSource]
 
 	activeRuns, missed, skipped, lastSuccess *prometheus.Desc
 }
 
-var robotStatus = &robotStatusMetrics{
-	activeRuns: prometheus.NewDesc("rpa_robot_active_runs",
-		"Runs of a robot that have not finished.", []string{labelNamespace, labelRobot}, nil),
-	missed: prometheus.NewDesc("rpa_robot_schedule_missed_total",
-		"Scheduled times that got no run: the operator was down, or the time was past startingDeadlineSeconds.",
-		[]string{labelNamespace, labelRobot}, nil),
-	skipped: prometheus.NewDesc("rpa_robot_schedule_skipped_total",
-		"Scheduled times skipped under concurrencyPolicy Forbid because a run had not finished.",
-		[]string{labelNamespace, labelRobot}, nil),
-	lastSuccess: prometheus.NewDesc("rpa_robot_last_success_timestamp_seconds",
-		"When the robot's last successful run ended, in Unix seconds.", []string{labelNamespace, labelRobot}, nil),
+// robotStatus is the manager's; registered with the other collectors.
+var robotStatus = newRobotStatusMetrics()
+
+func newRobotStatusMetrics() *robotStatusMetrics {
+	return &robotStatusMetrics{
+		activeRuns: prometheus.NewDesc("rpa_robot_active_runs",
+			"Runs of a robot that have not finished.", []string{labelNamespace, labelRobot}, nil),
+		missed: prometheus.NewDesc("rpa_robot_schedule_missed_total",
+			"Scheduled times that got no run: the operator was down, or the time was past startingDeadlineSeconds.",
+			[]string{labelNamespace, labelRobot}, nil),
+		skipped: prometheus.NewDesc("rpa_robot_schedule_skipped_total",
+			"Scheduled times skipped under concurrencyPolicy Forbid because a run had not finished.",
+			[]string{labelNamespace, labelRobot}, nil),
+		lastSuccess: prometheus.NewDesc("rpa_robot_last_success_timestamp_seconds",
+			"When the robot's last successful run ended, in Unix seconds.", []string{labelNamespace, labelRobot}, nil),
+	}
 }
 
 // scrapeTimeout bounds the cache read of one scrape: before the cache has
 // synced a List waits for it, and a scrape must not hang.
 const scrapeTimeout = 5 * time.Second
 
-// readRobotsFrom makes the robot series come from reader, the cache of the
-// first manager set up in this process (there is one in the operator; tests
-// start a second one, which must not take them over).
-func (m *robotStatusMetrics) readRobotsFrom(reader client.Reader) {
-	m.reader.CompareAndSwap(nil, &reader)
+// robotSource is where the series read robots from, and when.
+type robotSource struct {
+	reader client.Reader
+	// elected is closed once this manager leads (at once without leader
+	// election): a standby replica exports no robot series, so that a sum
+	// over replicas counts each robot once.
+	elected <-chan struct{}
+}
+
+// readRobotsFrom makes the robot series come from reader once elected is
+// closed. The first manager set up in this process is the source (there is
+// one in the operator; tests start a second one, which must not take over).
+func (m *robotStatusMetrics) readRobotsFrom(reader client.Reader, elected <-chan struct{}) {
+	m.source.CompareAndSwap(nil, &robotSource{reader: reader, elected: elected})
 }
 
 // Describe sends the descriptors of runsFinished and of the status series.
@@ -83,16 +97,17 @@ func (m *robotStatusMetrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// robots lists the cached Robots without copying them: Collect only reads.
+// robots lists the cached Robots without copying them (Collect only
+// reads), or none while this manager is not the leader.
 func (m *robotStatusMetrics) robots() ([]rpav1alpha1.Robot, error) {
-	reader := m.reader.Load()
-	if reader == nil {
+	source := m.source.Load()
+	if source == nil || !isClosed(source.elected) {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	var list rpav1alpha1.RobotList
-	if err := (*reader).List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+	if err := source.reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	return list.Items, nil
@@ -142,4 +157,13 @@ func labelOf(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

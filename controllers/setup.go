@@ -101,7 +101,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := robots.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up robot controller: %w", err)
 	}
-	robotStatus.readRobotsFrom(mgr.GetCache())
+	robotStatus.readRobotsFrom(mgr.GetCache(), mgr.Elected())
 	calendars := &RobotCalendarReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("robotcalendar-controller"),
