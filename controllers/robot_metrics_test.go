@@ -18,7 +18,12 @@ import (
 // returns the robot's series of one metric by their phase label (""
 // where there is none).
 func robotSeries(g Gomega, name, ns, robot string) map[string]*dto.Metric {
-	families, err := metrics.Registry.Gather()
+	return seriesIn(g, metrics.Registry, name, ns, robot)
+}
+
+// seriesIn is robotSeries for any registry.
+func seriesIn(g Gomega, registry prometheus.Gatherer, name, ns, robot string) map[string]*dto.Metric {
+	families, err := registry.Gather()
 	g.Expect(err).NotTo(HaveOccurred())
 	series := map[string]*dto.Metric{}
 	for _, f := range families {
@@ -118,25 +123,12 @@ func TestRobotMetricsFollowSchedulesSuccessesAndMisses(t *testing.T) {
 	}, scheduleTimeout, interval).Should(Succeed())
 }
 
-// seriesOf gathers registry and returns the values of a metric's series
-// for the robot, by their phase label ("" where there is none).
-func seriesOf(g Gomega, registry *prometheus.Registry, name, ns, robot string) map[string]float64 {
-	families, err := registry.Gather()
-	g.Expect(err).NotTo(HaveOccurred())
+// seriesOf is the values of a robot's series of one metric in registry,
+// gauges and counters alike, by their phase label.
+func seriesOf(g Gomega, registry prometheus.Gatherer, name, ns, robot string) map[string]float64 {
 	values := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels[labelNamespace] == ns && labels[labelRobot] == robot {
-				values[labels[labelPhase]] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
-			}
-		}
+	for phase, m := range seriesIn(g, registry, name, ns, robot) {
+		values[phase] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
 	}
 	return values
 }

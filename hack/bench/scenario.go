@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -62,23 +63,20 @@ func runScenario(opts options, s scenario) (result, error) {
 		instants[0].Format(time.TimeOnly), instants[len(instants)-1].Format(time.TimeOnly))
 	time.Sleep(time.Until(instants[0].Add(-10 * time.Second)))
 	profiled := inBackground(func() error { return saveProfile(opts, c, s) })
-	cpuBefore, _ := cpuSeconds(c.manager.Process.Pid)
-	loadBefore, loadErr := takeLoadSnapshot(c.admin)
-	reqBefore, err := clientRequests(c.metrics)
+	before, err := takeWindowSnapshot(c)
 	if err != nil {
 		return result{}, err
 	}
-	// A minute after the last instant every run and Job of it should exist.
-	time.Sleep(time.Until(instants[len(instants)-1].Add(time.Minute)))
-	cpuAfter, _ := cpuSeconds(c.manager.Process.Pid)
-	loadAfter, err := takeLoadSnapshot(c.admin)
-	if loadErr == nil {
-		loadErr = err
-	}
-	reqAfter, err := clientRequests(c.metrics)
+	// The footprint's window ends a little before the next scheduled time,
+	// so that none of that time's Jobs counts; the lag statistics wait the
+	// whole minute, when every run and Job of the last instant should exist.
+	last := instants[len(instants)-1]
+	time.Sleep(time.Until(last.Add(time.Minute - windowMargin)))
+	after, err := takeWindowSnapshot(c)
 	if err != nil {
 		return result{}, err
 	}
+	time.Sleep(time.Until(last.Add(time.Minute)))
 	if err := <-profiled; err != nil {
 		fmt.Fprintf(os.Stderr, "bench: profile: %v\n", err)
 	}
@@ -89,12 +87,12 @@ func runScenario(opts options, s scenario) (result, error) {
 		runs:       computeStats(runs, s.n, instants),
 		robotJobs:  computeStats(robotJobs, s.n, instants),
 		cronJobs:   computeStats(cronJobs, s.n, instants),
-		cpuSeconds: cpuAfter - cpuBefore,
+		cpuSeconds: after.cpu - before.cpu,
 	}
-	if loadErr != nil {
-		fmt.Fprintf(os.Stderr, "bench: load of the machine and apiserver: %v\n", loadErr)
+	if err := errors.Join(before.loadErr, after.loadErr); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: load of the machine and apiserver: %v\n", err)
 	} else {
-		res.load = loadBetween(loadBefore, loadAfter)
+		res.load = loadBetween(before.load, after.load)
 	}
 	if res.cronJobs.created == 0 || res.runs.created == 0 {
 		showLogTails(c.dir)
@@ -103,8 +101,34 @@ func runScenario(opts options, s scenario) (result, error) {
 	if err := saveHeapProfile(opts, c, s); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: heap profile: %v\n", err)
 	}
-	res.requestsPerRun = perRun(reqBefore, reqAfter, res.runs.created)
+	res.requestsPerRun = perRun(before.requests, after.requests, res.runs.created)
 	return res, nil
+}
+
+// windowMargin is how long before the next scheduled time the footprint's
+// window ends: reading the counters takes a moment, and the next time's
+// Jobs are created within milliseconds of it.
+const windowMargin = 5 * time.Second
+
+// windowSnapshot is what the footprint columns are computed from, read at
+// both ends of the measured minutes.
+type windowSnapshot struct {
+	requests map[string]float64
+	cpu      float64
+	load     loadSnapshot
+	loadErr  error
+}
+
+// takeWindowSnapshot reads the manager's request counts first: they move
+// fastest.
+func takeWindowSnapshot(c *cluster) (windowSnapshot, error) {
+	requests, err := clientRequests(c.metrics)
+	if err != nil {
+		return windowSnapshot{}, err
+	}
+	cpu, _ := cpuSeconds(c.manager.Process.Pid)
+	load, loadErr := takeLoadSnapshot(c.admin)
+	return windowSnapshot{requests: requests, cpu: cpu, load: load, loadErr: loadErr}, nil
 }
 
 // saveProfile writes a 30 s CPU profile of the manager, from 5 s before the
