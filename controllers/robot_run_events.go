@@ -23,29 +23,47 @@ import (
 // time is not delayed, because the queue keeps the earlier of two times.
 const runEventDelay = time.Second
 
-// runEvents enqueues a run's Robot runEventDelay after any event of the run.
+// runEvents enqueues a run's Robot runEventDelay after any event of the run:
+// controller-runtime's map handler, on a queue that delays what it adds.
 func runEvents() handler.EventHandler {
-	return handler.Funcs{
-		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			addRobotOfRun(q, e.Object)
-		},
-		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			addRobotOfRun(q, e.ObjectNew)
-		},
-		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			addRobotOfRun(q, e.Object)
-		},
-		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			addRobotOfRun(q, e.Object)
-		},
-	}
+	return delayed{handler.EnqueueRequestsFromMapFunc(robotOfRun)}
 }
 
-// addRobotOfRun queues the Robot a run belongs to, runEventDelay from now.
-func addRobotOfRun(q workqueue.TypedRateLimitingInterface[reconcile.Request], obj client.Object) {
+// robotOfRun maps a run to its Robot.
+func robotOfRun(_ context.Context, obj client.Object) []reconcile.Request {
 	run, ok := obj.(*rpav1alpha1.RobotRun)
 	if !ok || run.Spec.RobotName == "" {
-		return
+		return nil
 	}
-	q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.RobotName}}, runEventDelay)
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.RobotName}}}
+}
+
+// delayed passes every event on to its handler with a delayedQueue.
+type delayed struct{ handler.EventHandler }
+
+func (h delayed) Create(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.EventHandler.Create(ctx, e, delayedQueue{q})
+}
+
+func (h delayed) Update(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.EventHandler.Update(ctx, e, delayedQueue{q})
+}
+
+func (h delayed) Delete(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.EventHandler.Delete(ctx, e, delayedQueue{q})
+}
+
+func (h delayed) Generic(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.EventHandler.Generic(ctx, e, delayedQueue{q})
+}
+
+// delayedQueue adds what a handler adds to it runEventDelay later. Like
+// lowPriorityQueue it hides a priority queue from the handler, which then
+// calls Add; the priority queue keeps the earlier of two times for a robot.
+type delayedQueue struct {
+	workqueue.TypedRateLimitingInterface[reconcile.Request]
+}
+
+func (q delayedQueue) Add(req reconcile.Request) {
+	q.AddAfter(req, runEventDelay)
 }

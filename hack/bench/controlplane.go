@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +20,12 @@ import (
 // cluster is the control plane of one scenario, and the two controllers
 // under measurement running as their own processes.
 type cluster struct {
-	env        *envtest.Environment
-	admin      *rest.Config
+	env   *envtest.Environment
+	admin *rest.Config
+	// apiserver is an HTTP client of kube-apiserver as the admin, for its
+	// metrics and profiles; host is the apiserver's base URL.
+	apiserver  *http.Client
+	host       string
 	kubeconfig string
 	dir        string
 	manager    *exec.Cmd
@@ -53,6 +58,10 @@ func startCluster(opts options, s scenario) (*cluster, error) {
 	if c.admin, err = c.env.Start(); err != nil {
 		return nil, fmt.Errorf("start control plane: %w", err)
 	}
+	if c.apiserver, err = rest.HTTPClientFor(c.admin); err != nil {
+		return c, err
+	}
+	c.host = strings.TrimSuffix(c.admin.Host, "/")
 	user, err := c.env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return c, err

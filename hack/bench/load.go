@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/procfs"
-	"k8s.io/client-go/rest"
 )
 
 // loadSnapshot is how much the machine and kube-apiserver had done at one
@@ -41,7 +39,7 @@ type load struct {
 var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "DELETE": true, "DELETECOLLECTION": true, "APPLY": true}
 
 // takeLoadSnapshot reads /proc/stat and the apiserver's own metrics.
-func takeLoadSnapshot(admin *rest.Config) (loadSnapshot, error) {
+func takeLoadSnapshot(c *cluster) (loadSnapshot, error) {
 	s := loadSnapshot{at: time.Now()}
 	fs, err := procfs.NewDefaultFS()
 	if err != nil {
@@ -52,7 +50,7 @@ func takeLoadSnapshot(admin *rest.Config) (loadSnapshot, error) {
 		return s, err
 	}
 	s.busy = cpuBusy(stat.CPUTotal)
-	families, err := apiserverMetrics(admin)
+	families, err := scrape(c.apiserver, c.host+"/metrics")
 	if err != nil {
 		return s, err
 	}
@@ -64,26 +62,27 @@ func cpuBusy(c procfs.CPUStat) float64 {
 	return c.User + c.Nice + c.System + c.IRQ + c.SoftIRQ + c.Steal
 }
 
-// apiserverMetrics reads kube-apiserver's /metrics as the admin user.
-func apiserverMetrics(admin *rest.Config) (map[string]*dto.MetricFamily, error) {
-	hc, err := rest.HTTPClientFor(admin)
+// scrape reads Prometheus metrics in the text format from url.
+func scrape(hc *http.Client, url string) (map[string]*dto.MetricFamily, error) {
+	body, err := get(hc, url)
 	if err != nil {
 		return nil, err
 	}
-	return scrape(hc, strings.TrimSuffix(admin.Host, "/")+"/metrics")
+	defer func() { _ = body.Close() }()
+	return parseMetrics(body)
 }
 
-// scrape reads Prometheus metrics in the text format from url.
-func scrape(hc *http.Client, url string) (map[string]*dto.MetricFamily, error) {
+// get is the body of a GET of url that answered 200 OK.
+func get(hc *http.Client, url string) (io.ReadCloser, error) {
 	resp, err := hc.Get(url)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
+		_ = resp.Body.Close()
 		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return parseMetrics(resp.Body)
+	return resp.Body, nil
 }
 
 func parseMetrics(r io.Reader) (map[string]*dto.MetricFamily, error) {

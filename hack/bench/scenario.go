@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -127,7 +126,7 @@ func takeWindowSnapshot(c *cluster) (windowSnapshot, error) {
 		return windowSnapshot{}, err
 	}
 	cpu, _ := cpuSeconds(c.manager.Process.Pid)
-	load, loadErr := takeLoadSnapshot(c.admin)
+	load, loadErr := takeLoadSnapshot(c)
 	return windowSnapshot{requests: requests, cpu: cpu, load: load, loadErr: loadErr}, nil
 }
 
@@ -158,12 +157,8 @@ func saveCPUProfile(c *cluster, seconds int, path string) error {
 		return nil
 	}
 	apiserver := inBackground(func() error {
-		hc, err := rest.HTTPClientFor(c.admin)
-		if err != nil {
-			return err
-		}
-		url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(c.admin.Host, "/"), seconds)
-		return fetchProfile(hc, url, apiserverProfilePath(path))
+		url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", c.host, seconds)
+		return fetchProfile(c.apiserver, url, apiserverProfilePath(path))
 	})
 	err := fetchProfile(http.DefaultClient, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.pprof, seconds), path)
 	if aerr := <-apiserver; aerr != nil {
@@ -191,14 +186,11 @@ func saveHeapProfile(opts options, c *cluster, s scenario) error {
 
 // fetchProfile saves the profile served at url to path.
 func fetchProfile(hc *http.Client, url, path string) error {
-	resp, err := hc.Get(url)
+	body, err := get(hc, url)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
+	defer func() { _ = body.Close() }()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -207,7 +199,7 @@ func fetchProfile(hc *http.Client, url, path string) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := io.Copy(f, resp.Body); err != nil {
+	if _, err := io.Copy(f, body); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "bench: profile in %s (go tool pprof -top %s)\n", path, path)
