@@ -10,24 +10,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
 
-// CacheOptions configures the manager's informer cache.
-//
-// Jobs, Pods and Leases are cached only when this operator created them (by label):
-// a cluster's other workloads cost the operator no memory.
-//
-// Managed fields are dropped from every cached object: the controllers never
-// read them and they are often the larger part of an object. Objects watched
-// as metadata only (the credential Secrets) also lose their annotations,
-// because `kubectl apply` stores a Secret's whole content, values included,
-// in the last-applied-configuration annotation; without this the operator
-// would hold secret values in memory after all. The run file annotation on
-// Pods is dropped too, and a Job's pod template with it: it can be large
-// and only the robot reads it.
+// CacheOptions configures the manager's informer cache: Jobs, Pods and
+// Leases only when this operator created them (by label), so a cluster's
+// other workloads cost it no memory, and each object without what the
+// controllers never read (stripForCache).
 func CacheOptions() cache.Options {
-	ours := labels.SelectorFromSet(labels.Set{jobs.LabelManagedBy: jobs.ManagedBy})
+	ours := labels.SelectorFromSet(labels.Set{rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy})
 	return cache.Options{
 		DefaultTransform: stripForCache,
 		ByObject: map[client.Object]cache.ByObject{
@@ -40,7 +31,14 @@ func CacheOptions() cache.Options {
 	}
 }
 
-// stripForCache is the cache transform described on CacheOptions.
+// stripForCache drops from every cached object its managed fields, and:
+//   - from objects watched as metadata only (credential Secrets) their
+//     annotations, since `kubectl apply` keeps a Secret's values in the
+//     last-applied-configuration annotation;
+//   - from Pods their spec and the run file annotation (the controllers map
+//     pods to runs by the run-name annotation and read only their status);
+//   - from Jobs their pod template and selector (Jobs are created, never
+//     updated; the controllers read status, retry and deadline settings).
 func stripForCache(obj any) (any, error) {
 	if tombstone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 		return tombstone, nil
@@ -54,19 +52,9 @@ func stripForCache(obj any) (any, error) {
 	case *metav1.PartialObjectMetadata:
 		accessor.SetAnnotations(nil)
 	case *corev1.Pod:
-		// The run file (up to 128 KiB of arguments) is for the robot, not
-		// for the controllers, which map pods to runs by the run-name annotation.
-		delete(o.Annotations, jobs.AnnotationRunJSON)
-		// The controllers read a pod's metadata and status (phase,
-		// conditions, the robot container's state), never its spec; the
-		// pods of finished runs stay as long as their runs' history.
+		delete(o.Annotations, rpav1alpha1.AnnotationRunJSON)
 		o.Spec = corev1.PodSpec{}
 	case *batchv1.Job:
-		// The controllers read a Job's status, its retry and deadline
-		// settings and its own metadata, never its pod template or
-		// selector (Jobs are created, never updated): caching the
-		// containers, env, volumes, labels and run file of thousands of
-		// Jobs would only cost memory (about half of a cached Job's).
 		o.Spec.Template = corev1.PodTemplateSpec{}
 		o.Spec.Selector = nil
 	}

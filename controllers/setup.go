@@ -1,5 +1,7 @@
-// Package controllers holds the reconcilers that turn Robots and RobotRuns
-// into Jobs and keep their status true to what happened.
+// Package controllers wires the reconcilers into a manager: the field
+// indexes, the metrics, admission, and one controller per kind (robot,
+// robotrun, targetsystem, calendar). docs/development.md maps which
+// package answers which question.
 package controllers
 
 import (
@@ -7,13 +9,18 @@ import (
 	"fmt"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/admission"
+	"github.com/rpa-operator/rpa-operator/controllers/calendar"
+	"github.com/rpa-operator/rpa-operator/controllers/metrics"
+	"github.com/rpa-operator/rpa-operator/controllers/refs"
+	"github.com/rpa-operator/rpa-operator/controllers/robot"
+	"github.com/rpa-operator/rpa-operator/controllers/robotrun"
+	"github.com/rpa-operator/rpa-operator/controllers/targetsystem"
 )
 
 // Options tune the controllers; zero values take the defaults below (a zero
@@ -21,6 +28,9 @@ import (
 type Options struct {
 	// Clock is the controllers' time source; tests inject a fake one.
 	Clock clock.PassiveClock
+	// Registry is where the metrics are registered; controller-runtime's
+	// (served on the manager's metrics endpoint) when nil.
+	Registry prometheus.Registerer
 	// RunStartDeadline is how long a run waits for a missing credential
 	// Secret before it fails with CredentialsNotFound.
 	RunStartDeadline time.Duration
@@ -29,13 +39,12 @@ type Options struct {
 	PodStartDeadline time.Duration
 	// RobotWorkers and RunWorkers are how many Robots, resp. RobotRuns,
 	// are reconciled at once. A reconcile mostly waits for the apiserver,
-	// so when many robots share a scheduled minute more workers mean less
-	// lag, up to what the apiserver takes (docs/benchmarks.md).
+	// so more workers mean less lag when many robots share a minute, up to
+	// what the apiserver takes (docs/benchmarks.md).
 	RobotWorkers, RunWorkers int
 	// ScheduleLead is how long before a scheduled time its run is created,
 	// for robots whose concurrencyPolicy is not Forbid; the run's Job is
-	// still created at the time (docs/schedules.md). Zero creates runs at
-	// their time. The manager's flag defaults to DefaultScheduleLead.
+	// still created at the time (docs/schedules.md).
 	ScheduleLead time.Duration
 }
 
@@ -52,6 +61,9 @@ func (o Options) withDefaults() Options {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
+	if o.Registry == nil {
+		o.Registry = ctrlmetrics.Registry
+	}
 	if o.RunStartDeadline == 0 {
 		o.RunStartDeadline = DefaultRunStartDeadline
 	}
@@ -67,126 +79,41 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Field indexes on the manager's cache, so that reconcilers look up related
-// objects directly instead of scanning a namespace.
-const (
-	// indexRobotSecretName indexes Robots by the Secrets their credentials name.
-	indexRobotSecretName = "spec.credentials.secretName"
-	// indexRunRobotName indexes RobotRuns by the Robot they run.
-	indexRunRobotName = "spec.robotName"
-	// indexPodJob indexes Pods by the Job that owns them.
-	indexPodJob = "metadata.ownerReferences.job"
-	// indexRunWaitingFor indexes unfinished RobotRuns by what they wait for
-	// (status.waitingFor: TargetSystem/<name>, Credential/<secret>).
-	indexRunWaitingFor = "status.waitingFor"
-	// indexRobotSystem indexes Robots by the TargetSystems they name.
-	indexRobotSystem = "spec.systems"
-)
-
-// Setup registers the field indexes and every reconciler with the manager.
+// Setup registers the field indexes, the metrics and every reconciler with
+// the manager.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()
-	if err := registerIndexes(context.Background(), mgr); err != nil {
+	if err := refs.Register(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	robots := &RobotReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("robot-controller"),
-		Clock:     opts.Clock,
-		Workers:   opts.RobotWorkers,
-
-		ScheduleLead: opts.ScheduleLead,
+	recorder := metrics.NewRecorder()
+	recorder.ReadRobotsFrom(mgr.GetCache(), mgr.Elected())
+	if err := recorder.Register(opts.Registry); err != nil {
+		return err
 	}
-	if err := robots.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up robot controller: %w", err)
+	reconcilers := []struct {
+		name  string
+		setup func(ctrl.Manager) error
+	}{
+		{"robot", (&robot.Reconciler{
+			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("robot-controller"),
+			Clock: opts.Clock, Metrics: recorder, Workers: opts.RobotWorkers, ScheduleLead: opts.ScheduleLead,
+		}).SetupWithManager},
+		{"robotcalendar", (&calendar.Reconciler{
+			Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("robotcalendar-controller"), Clock: opts.Clock,
+		}).SetupWithManager},
+		{"robotrun", (&robotrun.Reconciler{
+			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("robotrun-controller"),
+			Clock: opts.Clock, Metrics: recorder, PodStartDeadline: opts.PodStartDeadline, Workers: opts.RunWorkers,
+			Admission: admission.New(mgr.GetClient(), mgr.GetAPIReader(), opts.Clock, opts.RunStartDeadline),
+		}).SetupWithManager},
+		{"targetsystem", (&targetsystem.Reconciler{
+			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metrics: recorder,
+		}).SetupWithManager},
 	}
-	robotStatus.readRobotsFrom(mgr.GetCache(), mgr.Elected())
-	calendars := &RobotCalendarReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("robotcalendar-controller"),
-		Clock:    opts.Clock,
-	}
-	if err := calendars.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up robotcalendar controller: %w", err)
-	}
-	runs := &RobotRunReconciler{
-		Client:           mgr.GetClient(),
-		APIReader:        mgr.GetAPIReader(),
-		Recorder:         mgr.GetEventRecorder("robotrun-controller"),
-		Clock:            opts.Clock,
-		StartDeadline:    opts.RunStartDeadline,
-		PodStartDeadline: opts.PodStartDeadline,
-		Workers:          opts.RunWorkers,
-	}
-	if err := runs.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up robotrun controller: %w", err)
-	}
-	systems := &TargetSystemReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-	}
-	if err := systems.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up targetsystem controller: %w", err)
-	}
-	return nil
-}
-
-func registerIndexes(ctx context.Context, mgr ctrl.Manager) error {
-	indexer := mgr.GetFieldIndexer()
-	if err := indexer.IndexField(ctx, &rpav1alpha1.Robot{}, indexRobotSecretName, robotSecretNames); err != nil {
-		return fmt.Errorf("index robots by credential secret: %w", err)
-	}
-	if err := indexer.IndexField(ctx, &rpav1alpha1.Robot{}, indexRobotCalendarName, robotCalendarNames); err != nil {
-		return fmt.Errorf("index robots by calendar: %w", err)
-	}
-	if err := indexer.IndexField(ctx, &rpav1alpha1.RobotRun{}, indexRunRobotName, runRobotName); err != nil {
-		return fmt.Errorf("index runs by robot: %w", err)
-	}
-	if err := indexer.IndexField(ctx, &corev1.Pod{}, indexPodJob, podJobName); err != nil {
-		return fmt.Errorf("index pods by job: %w", err)
-	}
-	if err := indexer.IndexField(ctx, &rpav1alpha1.RobotRun{}, indexRunWaitingFor, runWaitingFor); err != nil {
-		return fmt.Errorf("index runs by what they wait for: %w", err)
-	}
-	if err := indexer.IndexField(ctx, &rpav1alpha1.Robot{}, indexRobotSystem, robotSystems); err != nil {
-		return fmt.Errorf("index robots by target system: %w", err)
-	}
-	return nil
-}
-
-// runWaitingFor is what an unfinished run waits for.
-func runWaitingFor(obj client.Object) []string {
-	run := obj.(*rpav1alpha1.RobotRun)
-	if run.Status.Phase.Finished() {
-		return nil
-	}
-	return run.Status.WaitingFor
-}
-
-func robotSystems(obj client.Object) []string {
-	return obj.(*rpav1alpha1.Robot).Spec.Systems
-}
-
-// robotSecretNames lists the Secrets a Robot's credentials refer to.
-func robotSecretNames(obj client.Object) []string {
-	robot := obj.(*rpav1alpha1.Robot)
-	names := make([]string, 0, len(robot.Spec.Credentials))
-	for _, c := range robot.Spec.Credentials {
-		names = append(names, c.SecretName)
-	}
-	return names
-}
-
-func runRobotName(obj client.Object) []string {
-	return []string{obj.(*rpav1alpha1.RobotRun).Spec.RobotName}
-}
-
-// podJobName is the name of the Job that controls a pod, if any.
-func podJobName(obj client.Object) []string {
-	for _, ref := range obj.GetOwnerReferences() {
-		if ref.Kind == "Job" && ref.APIVersion == batchv1.SchemeGroupVersion.String() && ref.Controller != nil && *ref.Controller {
-			return []string{ref.Name}
+	for _, r := range reconcilers {
+		if err := r.setup(mgr); err != nil {
+			return fmt.Errorf("set up %s controller: %w", r.name, err)
 		}
 	}
 	return nil

@@ -62,9 +62,8 @@ const (
 
 	// Reasons of Events about schedules. (Creating a run is not an Event:
 	// the run and the schedule's lastRunName record it.)
-	ReasonSkippedRun    = "ScheduledRunSkipped"
-	ReasonMissedRuns    = "ScheduledRunsMissed"
-	ReasonPrunedHistory = "HistoryPruned"
+	ReasonSkippedRun = "ScheduledRunSkipped"
+	ReasonMissedRuns = "ScheduledRunsMissed"
 	// ReasonWithdrawnRun: a run created ahead of its time was deleted
 	// before that time, because its schedule no longer has the time (the
 	// robot or schedule was suspended, the schedule edited or removed).

@@ -47,9 +47,9 @@ func Build(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]
 			Namespace: run.Namespace,
 			Labels:    labels,
 			Annotations: map[string]string{
-				AnnotationRunName:         run.Name,
-				AnnotationRobotGeneration: strconv.FormatInt(robot.Generation, 10),
-				AnnotationImage:           robot.Spec.Template.Image,
+				rpav1alpha1.AnnotationRunName:         run.Name,
+				rpav1alpha1.AnnotationRobotGeneration: strconv.FormatInt(robot.Generation, 10),
+				rpav1alpha1.AnnotationImage:           robot.Spec.Template.Image,
 			},
 			OwnerReferences: []metav1.OwnerReference{runOwnerReference(run)},
 		},
@@ -66,8 +66,8 @@ func Build(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]
 				ObjectMeta: metav1.ObjectMeta{
 					Labels: maps.Clone(labels),
 					Annotations: map[string]string{
-						AnnotationRunName: run.Name,
-						AnnotationRunJSON: runJSON,
+						rpav1alpha1.AnnotationRunName: run.Name,
+						rpav1alpha1.AnnotationRunJSON: runJSON,
 					},
 				},
 				Spec: podSpec(robot, run, args),
@@ -90,13 +90,13 @@ func Timeout(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun) time.Duration 
 
 func jobLabels(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun) map[string]string {
 	return map[string]string{
-		LabelRobot:                    robot.Name,
-		LabelRun:                      LabelValue(run.Name),
+		rpav1alpha1.LabelRobot:        robot.Name,
+		rpav1alpha1.LabelRun:          LabelValue(run.Name),
 		"app.kubernetes.io/name":      "rpa-robot",
 		"app.kubernetes.io/instance":  robot.Name,
 		"app.kubernetes.io/component": "robot-run",
 		"app.kubernetes.io/part-of":   "rpa-operator",
-		LabelManagedBy:                ManagedBy,
+		rpav1alpha1.LabelManagedBy:    rpav1alpha1.ManagedBy,
 	}
 }
 
@@ -239,7 +239,7 @@ func operatorVolumes(robot *rpav1alpha1.Robot) []corev1.Volume {
 		corev1.Volume{Name: volumeRunInfo, VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{
 			Items: []corev1.DownwardAPIVolumeFile{{
 				Path:     "run.json",
-				FieldRef: &corev1.ObjectFieldSelector{FieldPath: fmt.Sprintf("metadata.annotations['%s']", AnnotationRunJSON)},
+				FieldRef: &corev1.ObjectFieldSelector{FieldPath: fmt.Sprintf("metadata.annotations['%s']", rpav1alpha1.AnnotationRunJSON)},
 			}},
 		}}},
 		corev1.Volume{Name: volumeTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},

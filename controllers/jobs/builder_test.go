@@ -66,12 +66,12 @@ func TestBuildIdentityAndOwnership(t *testing.T) {
 		t.Errorf("owner reference %+v", owner)
 	}
 	for _, labels := range []map[string]string{job.Labels, job.Spec.Template.Labels} {
-		if labels[LabelRobot] != "certificate-journal" || labels[LabelRun] != "certificate-journal-manual-abcde" ||
-			labels[LabelManagedBy] != ManagedBy || labels["app.kubernetes.io/instance"] != "certificate-journal" {
+		if labels[rpav1alpha1.LabelRobot] != "certificate-journal" || labels[rpav1alpha1.LabelRun] != "certificate-journal-manual-abcde" ||
+			labels[rpav1alpha1.LabelManagedBy] != rpav1alpha1.ManagedBy || labels["app.kubernetes.io/instance"] != "certificate-journal" {
 			t.Errorf("labels %v", labels)
 		}
 	}
-	if job.Spec.Template.Annotations[AnnotationRunName] != "certificate-journal-manual-abcde" {
+	if job.Spec.Template.Annotations[rpav1alpha1.AnnotationRunName] != "certificate-journal-manual-abcde" {
 		t.Errorf("pod template lacks the run name annotation")
 	}
 }
@@ -186,7 +186,7 @@ func TestBuildArgumentsAsEnvAndRunFile(t *testing.T) {
 	}
 
 	var file RunFile
-	if err := json.Unmarshal([]byte(job.Spec.Template.Annotations[AnnotationRunJSON]), &file); err != nil {
+	if err := json.Unmarshal([]byte(job.Spec.Template.Annotations[rpav1alpha1.AnnotationRunJSON]), &file); err != nil {
 		t.Fatalf("run.json annotation: %v", err)
 	}
 	wantFile := RunFile{
@@ -212,7 +212,7 @@ func TestBuildManualRunWithoutArgumentsHasEmptyArgumentObject(t *testing.T) {
 	run.Spec.Trigger = rpav1alpha1.Trigger{}
 	job := mustBuild(t, testRobot(), run, nil)
 	var file map[string]any
-	if err := json.Unmarshal([]byte(job.Spec.Template.Annotations[AnnotationRunJSON]), &file); err != nil {
+	if err := json.Unmarshal([]byte(job.Spec.Template.Annotations[rpav1alpha1.AnnotationRunJSON]), &file); err != nil {
 		t.Fatal(err)
 	}
 	if args, ok := file["arguments"].(map[string]any); !ok || len(args) != 0 {

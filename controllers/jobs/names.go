@@ -9,32 +9,6 @@ import (
 	"strings"
 )
 
-// Labels and annotations the operator puts on Jobs and their pods.
-const (
-	// LabelRobot holds the Robot's name (at most 63 characters by the CRD).
-	LabelRobot = "rpa.dev/robot"
-	// LabelRun holds the run's name, shortened by LabelValue when longer
-	// than a label value may be.
-	LabelRun = "rpa.dev/run"
-	// AnnotationRunName holds the run's full name, for mapping a pod back to
-	// its run whatever the name's length.
-	AnnotationRunName = "rpa.dev/run-name"
-	// AnnotationRobotGeneration and AnnotationImage on a Job record the
-	// Robot generation and the image it was built from: the run's status
-	// is written from the Job after its creation (the run controller
-	// creates Jobs first and writes statuses after them).
-	AnnotationRobotGeneration = "rpa.dev/robot-generation"
-	AnnotationImage           = "rpa.dev/image"
-	// AnnotationRunJSON holds the run description that the downward API
-	// projects into the container as /var/run/rpa/run.json.
-	AnnotationRunJSON = "rpa.dev/run-json"
-
-	// LabelManagedBy and ManagedBy mark the objects this operator creates;
-	// the manager caches only Jobs and Pods carrying them.
-	LabelManagedBy = "app.kubernetes.io/managed-by"
-	ManagedBy      = "rpa-operator"
-)
-
 // maxNameLength is the longest Job name whose pods still get a usable name
 // and whose name fits the batch.kubernetes.io/job-name label.
 const maxNameLength = 63

@@ -308,6 +308,11 @@ func robotContainerStatus(pod *corev1.Pod) *corev1.ContainerStatus {
 	return nil
 }
 
+// JobFinished reports whether the Job has completed or failed for good.
+func JobFinished(job *batchv1.Job) bool {
+	return jobCondition(job, batchv1.JobComplete) != nil || jobCondition(job, batchv1.JobFailed) != nil
+}
+
 func jobCondition(job *batchv1.Job, t batchv1.JobConditionType) *batchv1.JobCondition {
 	for i := range job.Status.Conditions {
 		if c := &job.Status.Conditions[i]; c.Type == t && c.Status == corev1.ConditionTrue {

@@ -5,10 +5,7 @@
 // ones. It is pure; the controller keeps the ledger of holders.
 package slots
 
-import (
-	"sort"
-	"time"
-)
+import "time"
 
 // Claimant is a run that wants a slot.
 type Claimant struct {
@@ -47,9 +44,4 @@ func MayTake(c Claimant, waiting []Claimant, free int) bool {
 		}
 	}
 	return ahead < free
-}
-
-// Order sorts claimants in the order they are served.
-func Order(cs []Claimant) {
-	sort.SliceStable(cs, func(i, j int) bool { return Before(cs[i], cs[j]) })
 }

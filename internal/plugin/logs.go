@@ -70,14 +70,14 @@ func runLogs(ctx context.Context, env *Env, name string, follow bool) error {
 func runPods(ctx context.Context, env *Env, run *rpav1alpha1.RobotRun) ([]corev1.Pod, error) {
 	var list corev1.PodList
 	err := env.Client.List(ctx, &list, client.InNamespace(run.Namespace), client.MatchingLabels{
-		jobs.LabelRun: jobs.LabelValue(run.Name), jobs.LabelManagedBy: jobs.ManagedBy,
+		rpav1alpha1.LabelRun: jobs.LabelValue(run.Name), rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list pods of robotrun %s: %w", run.Name, err)
 	}
 	var pods []corev1.Pod
 	for _, p := range list.Items {
-		if p.Annotations[jobs.AnnotationRunName] == run.Name {
+		if p.Annotations[rpav1alpha1.AnnotationRunName] == run.Name {
 			pods = append(pods, p)
 		}
 	}

@@ -23,7 +23,7 @@ func createRunPod(t *testing.T, ns, name, runName string, labels map[string]stri
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: ns, Name: name, Labels: labels,
-			Annotations: map[string]string{jobs.AnnotationRunName: runName},
+			Annotations: map[string]string{rpav1alpha1.AnnotationRunName: runName},
 		},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: jobs.ContainerName, Image: robotImage}}},
 	}
@@ -31,7 +31,7 @@ func createRunPod(t *testing.T, ns, name, runName string, labels map[string]stri
 }
 
 func runLabels(run string) map[string]string {
-	return map[string]string{jobs.LabelRun: jobs.LabelValue(run), jobs.LabelManagedBy: jobs.ManagedBy}
+	return map[string]string{rpav1alpha1.LabelRun: jobs.LabelValue(run), rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy}
 }
 
 func TestRunPodsAreTheRunsOwnPods(t *testing.T) {
@@ -42,7 +42,7 @@ func TestRunPodsAreTheRunsOwnPods(t *testing.T) {
 	createRunPod(t, ns, "welcome-letters-1-a2", "welcome-letters-1", runLabels("welcome-letters-1"))
 	// Another run's pod, and a pod not made by the operator.
 	createRunPod(t, ns, "welcome-letters-10-a1", "welcome-letters-10", runLabels("welcome-letters-10"))
-	createRunPod(t, ns, "imposter", "welcome-letters-1", map[string]string{jobs.LabelRun: "welcome-letters-1"})
+	createRunPod(t, ns, "imposter", "welcome-letters-1", map[string]string{rpav1alpha1.LabelRun: "welcome-letters-1"})
 
 	env, err := newEnv(restCfg, ns, ioStreamsDiscard())
 	g.Expect(err).NotTo(HaveOccurred())

@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
-	"github.com/rpa-operator/rpa-operator/controllers"
 	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 )
 
@@ -107,7 +106,7 @@ func robotCalendars(ctx context.Context, env *Env, robot *rpav1alpha1.Robot) (ma
 		case err != nil:
 			return nil, fmt.Errorf("get robotcalendar %s: %w", sched.Calendar, err)
 		default:
-			cal, err := controllers.CompileCalendar(obj)
+			cal, err := schedule.CompileCalendar(obj)
 			out[sched.Calendar] = calendarResult{cal: cal, err: err}
 		}
 	}

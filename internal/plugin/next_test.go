@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
-	"github.com/rpa-operator/rpa-operator/controllers"
+	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 )
 
 func TestUpcomingTimesInTheSchedulesZone(t *testing.T) {
@@ -99,7 +99,7 @@ func TestUpcomingTimesInTheSchedulesZone(t *testing.T) {
 // NextWorkingDay; a daily run skips the Christmas days under Skip; a
 // calendar that does not exist is said, not ignored.
 func TestUpcomingTimesHonourTheCalendar(t *testing.T) {
-	cal, err := controllers.CompileCalendar(&rpav1alpha1.RobotCalendar{Spec: rpav1alpha1.RobotCalendarSpec{
+	cal, err := schedule.CompileCalendar(&rpav1alpha1.RobotCalendar{Spec: rpav1alpha1.RobotCalendarSpec{
 		TimeZone:         "Europe/Copenhagen",
 		WorkingDays:      []rpav1alpha1.Weekday{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"},
 		Holidays:         &rpav1alpha1.CalendarHolidays{Country: "DK"},

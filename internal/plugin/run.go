@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
-	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 )
 
 type runOptions struct {
@@ -91,7 +90,7 @@ func manualRun(robot *rpav1alpha1.Robot, arguments map[string]string) (*rpav1alp
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:    robot.Namespace,
 			GenerateName: robot.Name + "-manual-",
-			Labels:       map[string]string{jobs.LabelRobot: robot.Name},
+			Labels:       map[string]string{rpav1alpha1.LabelRobot: robot.Name},
 		},
 		Spec: rpav1alpha1.RobotRunSpec{
 			RobotName: robot.Name,

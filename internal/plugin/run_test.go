@@ -7,7 +7,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
-	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 )
 
 func TestRunCreatesManualRunWithArguments(t *testing.T) {
@@ -26,7 +25,7 @@ func TestRunCreatesManualRunWithArguments(t *testing.T) {
 	g.Expect(run.Spec.RobotName).To(Equal("welcome-letters"))
 	g.Expect(run.Spec.Arguments).To(Equal(map[string]string{"municipality": "Roskilde", "batch": "a=b"}))
 	g.Expect(run.Spec.Trigger.Type).To(Equal(rpav1alpha1.TriggerManual))
-	g.Expect(run.Labels).To(HaveKeyWithValue(jobs.LabelRobot, "welcome-letters"))
+	g.Expect(run.Labels).To(HaveKeyWithValue(rpav1alpha1.LabelRobot, "welcome-letters"))
 	g.Expect(run.OwnerReferences).To(ContainElement(HaveField("Kind", "Robot")), "a dependent of its robot")
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/rpa-operator/rpa-operator/controllers"
+	"github.com/rpa-operator/rpa-operator/controllers/metrics"
 )
 
 type dashboardTarget struct {
@@ -45,7 +45,7 @@ type dashboard struct {
 // failures, schedule lag) and everything else the manager exports, so a
 // new metric does not go unseen.
 func dashboardMetrics() []string {
-	exported := controllers.ExportedMetrics()
+	exported := metrics.Exported()
 	names := make([]string, 0, len(exported))
 	for name := range exported {
 		names = append(names, name)

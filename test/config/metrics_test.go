@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/rpa-operator/rpa-operator/controllers"
+	"github.com/rpa-operator/rpa-operator/controllers/metrics"
 )
 
 // standardMetrics are series Prometheus makes itself, not the manager,
@@ -34,7 +34,7 @@ var histogramSeries = map[string][]string{"_bucket": {"le"}, "_sum": nil, "_coun
 // Prometheus' own.
 func knownMetrics(t *testing.T) map[string][]string {
 	t.Helper()
-	exported := controllers.ExportedMetrics()
+	exported := metrics.Exported()
 	if len(exported) == 0 {
 		t.Fatal("the controllers package reports no metrics")
 	}

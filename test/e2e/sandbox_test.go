@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
-	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/sandbox"
 )
 
@@ -265,7 +264,7 @@ func TestCertificateFleetSharesESDHThroughATargetSystem(t *testing.T) {
 	sawQueued := false
 	g.Eventually(func(g Gomega) {
 		var pods corev1.PodList
-		g.Expect(k8sClient.List(ctx, &pods, client.InNamespace(ns), client.HasLabels{jobs.LabelRobot})).To(Succeed())
+		g.Expect(k8sClient.List(ctx, &pods, client.InNamespace(ns), client.HasLabels{rpav1alpha1.LabelRobot})).To(Succeed())
 		running := 0
 		for _, p := range pods.Items {
 			if p.Status.Phase == corev1.PodRunning || p.Status.Phase == corev1.PodPending {

@@ -1,0 +1,180 @@
+// Package admission decides whether a run may start now (docs/schedules.md,
+// docs/target-systems.md): its robot's concurrency policy, its credential
+// Secrets, and, all or nothing, a slot of every TargetSystem it uses and
+// every exclusive credential, each kept in a Ledger. It returns a Decision
+// that the RobotRun reconciler applies to the run's status before it
+// creates the Job; the pure ordering of waiting runs is in package slots.
+package admission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/kube"
+	"github.com/rpa-operator/rpa-operator/controllers/refs"
+	"github.com/rpa-operator/rpa-operator/controllers/slots"
+)
+
+// Decision is whether a run may start now and, if not, what its status
+// says while it waits (or how it ends).
+type Decision struct {
+	// Admitted means the run may start: it holds every slot it needs.
+	Admitted bool
+	// Phase is Queued or Pending while the run waits, Failed when it
+	// cannot start at all; empty when admitted or deciding again.
+	Phase rpav1alpha1.RunPhase
+	// Reason and Message say why, for the run's Succeeded condition.
+	Reason, Message string
+	// WaitingFor is the run's status.waitingFor (TargetSystem/<name>,
+	// Credential/<secret>): what other runs queue behind.
+	WaitingFor []string
+	// Priority is the run's effective priority, once slots were asked for.
+	Priority *int32
+	// RecheckAfter is when to decide again though nothing else may bring
+	// the run back: a start deadline, or a ledger that changed meanwhile.
+	RecheckAfter time.Duration
+}
+
+// Admitter makes Decisions. Its ledgers are taken in order, all or nothing.
+type Admitter struct {
+	// Client reads the cache and writes; APIReader reads the apiserver
+	// where a stale cache could admit a run twice.
+	Client    client.Client
+	APIReader client.Reader
+	Clock     clock.PassiveClock
+	// StartDeadline is how long a run waits for a missing credential Secret.
+	StartDeadline time.Duration
+
+	ledgers []Ledger
+	locks   robotLocks
+}
+
+// New returns an Admitter with the TargetSystem and exclusive-credential
+// ledgers.
+func New(c client.Client, apiReader client.Reader, clk clock.PassiveClock, startDeadline time.Duration) *Admitter {
+	a := &Admitter{Client: c, APIReader: apiReader, Clock: clk, StartDeadline: startDeadline}
+	a.ledgers = []Ledger{&systemLedger{a}, &credentialLedger{a}}
+	return a
+}
+
+// errLedgerConflict means a ledger changed between read and write; the run
+// decides afresh shortly.
+var errLedgerConflict = errors.New("slot ledger changed concurrently")
+
+// Admit decides whether run may start now. unlock must be called once the
+// run's Job is created (or its creation failed): under Forbid, Queue and
+// Replace a robot's runs are admitted one at a time, and the next decision
+// must see the Job of the one before.
+func (a *Admitter) Admit(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot) (d Decision, unlock func(), err error) {
+	unlock = func() {}
+	if robot.Spec.ConcurrencyPolicy != rpav1alpha1.ConcurrencyAllow {
+		unlock = a.locks.lock(run.Namespace, robot.Name)
+	}
+	if d, err := a.concurrency(ctx, run, robot); err != nil || !d.Admitted {
+		return d, unlock, err
+	}
+	if d, err := a.credentialsExist(ctx, run, robot); err != nil || !d.Admitted {
+		return d, unlock, err
+	}
+	d, err = a.takeAll(ctx, run, robot)
+	return d, unlock, err
+}
+
+// Release gives back whatever a finished run holds in every ledger. It is
+// called for every finished run, so a restart between finishing and
+// releasing loses nothing. retry means a ledger changed meanwhile.
+func (a *Admitter) Release(ctx context.Context, run *rpav1alpha1.RobotRun) (retry bool, err error) {
+	for _, l := range a.ledgers {
+		if err := l.GiveBack(ctx, run); err != nil {
+			return errors.Is(err, errLedgerConflict), ignoreConflict(err)
+		}
+	}
+	return false, nil
+}
+
+// takeAll takes what the run needs of every ledger, or nothing: when one
+// is not free, what this call took is given back, so that a waiting run
+// never blocks a system it cannot use yet.
+func (a *Admitter) takeAll(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot) (Decision, error) {
+	priority := run.EffectivePriority(robot)
+	claim := Claim{Run: run, Robot: robot, Claimant: ClaimantOf(run, priority)}
+	var undos []func(context.Context)
+	for _, l := range a.ledgers {
+		undo, wait, err := l.Take(ctx, claim)
+		if err == nil && wait == nil {
+			undos = append(undos, undo)
+			continue
+		}
+		for _, undo := range undos {
+			undo(ctx)
+		}
+		d := Decision{Priority: &priority}
+		switch {
+		case errors.Is(err, errLedgerConflict):
+			d.RecheckAfter = kube.ConflictRetryDelay
+			return d, nil
+		case err != nil:
+			return d, err
+		}
+		d.Phase, d.Reason, d.Message, d.WaitingFor = wait.Phase, wait.Reason, wait.Message, wait.What
+		return d, nil
+	}
+	return Decision{Admitted: true, Priority: &priority}, nil
+}
+
+// credentialsExist keeps the run Pending while a credential Secret is
+// missing, and fails it once StartDeadline has passed since it was due.
+func (a *Admitter) credentialsExist(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot) (Decision, error) {
+	missing, err := refs.MissingSecrets(ctx, a.Client, robot)
+	if err != nil || len(missing) == 0 {
+		return Decision{Admitted: err == nil}, err
+	}
+	msg := fmt.Sprintf("credential Secret(s) %s not found in the robot's namespace", strings.Join(missing, ", "))
+	remaining := run.OrderTime().Add(a.StartDeadline).Sub(a.Clock.Now())
+	if remaining <= 0 {
+		return Decision{Phase: rpav1alpha1.PhaseFailed, Reason: rpav1alpha1.ReasonCredentialsNotFound,
+			Message: fmt.Sprintf("%s, still after %s", msg, a.StartDeadline)}, nil
+	}
+	return Decision{Phase: rpav1alpha1.PhasePending, Reason: rpav1alpha1.ReasonCredentialsNotFound,
+		Message:      fmt.Sprintf("%s; the run starts when they exist, or fails after %s", msg, a.StartDeadline),
+		RecheckAfter: remaining}, nil
+}
+
+// ClaimantOf is the run as slots orders it.
+func ClaimantOf(run *rpav1alpha1.RobotRun, priority int32) slots.Claimant {
+	return slots.Claimant{
+		Namespace: run.Namespace, Name: run.Name, UID: string(run.UID),
+		Priority: priority, Created: run.OrderTime(),
+	}
+}
+
+// claimantsWaitingFor lists, as claimants, the runs not cancelled that
+// wait for what (in namespace, or in all namespaces when it is "").
+func (a *Admitter) claimantsWaitingFor(ctx context.Context, namespace, what string) ([]slots.Claimant, error) {
+	runs, err := refs.RunsWaitingFor(ctx, a.Client, namespace, what)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]slots.Claimant, 0, len(runs))
+	for i := range runs {
+		run := &runs[i]
+		if !run.Status.Phase.Finished() && !run.Spec.Cancel {
+			out = append(out, ClaimantOf(run, run.Status.Priority))
+		}
+	}
+	return out, nil
+}
+
+func ignoreConflict(err error) error {
+	if errors.Is(err, errLedgerConflict) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,198 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/kube"
+	"github.com/rpa-operator/rpa-operator/controllers/slots"
+)
+
+// A Ledger keeps who holds a kind of shared resource that runs take before
+// they start. Every write carries the resourceVersion read, so two
+// reconciles (or two managers) never both take the last slot: one of them
+// gets errLedgerConflict and decides again.
+type Ledger interface {
+	// Take takes everything the claim needs of this ledger, or nothing:
+	// when something is not free it gives back what it took in this call
+	// and says what the run waits for (wait is nil when the run holds all
+	// now). undo gives back what this call took, should a later ledger
+	// refuse the run; what the run held before is left alone, since its
+	// Job may exist already (the cache can lag behind it).
+	Take(ctx context.Context, claim Claim) (undo func(context.Context), wait *Wait, err error)
+	// GiveBack returns whatever the finished run holds of this ledger.
+	GiveBack(ctx context.Context, run *rpav1alpha1.RobotRun) error
+}
+
+// Claim is a run asking a ledger for what its robot needs.
+type Claim struct {
+	Run      *rpav1alpha1.RobotRun
+	Robot    *rpav1alpha1.Robot
+	Claimant slots.Claimant
+}
+
+// Wait is what a run waits for in a ledger: the phase and reason of its
+// status, a message for people and its status.waitingFor.
+type Wait struct {
+	Phase           rpav1alpha1.RunPhase
+	Reason, Message string
+	What            []string
+}
+
+// systemLedger is the holders list in each TargetSystem's status.
+type systemLedger struct{ a *Admitter }
+
+// Take adds the run to the holders of every TargetSystem its robot names,
+// when a slot is free and no run that goes before it waits for one.
+func (l *systemLedger) Take(ctx context.Context, claim Claim) (func(context.Context), *Wait, error) {
+	var taken []string
+	undo := func(ctx context.Context) {
+		for _, name := range taken {
+			l.release(ctx, name, claim.Claimant.UID)
+		}
+	}
+	for _, name := range sortedSet(claim.Robot.Spec.Systems) {
+		took, wait, err := l.takeSlot(ctx, name, claim.Claimant)
+		if err != nil || wait != nil {
+			undo(ctx)
+			return nil, wait, err
+		}
+		if took {
+			taken = append(taken, name)
+		}
+	}
+	return undo, nil, nil
+}
+
+// takeSlot takes a slot of the TargetSystem; took is false when the run
+// held it already.
+func (l *systemLedger) takeSlot(ctx context.Context, name string, me slots.Claimant) (took bool, wait *Wait, err error) {
+	ts := &rpav1alpha1.TargetSystem{}
+	found, err := kube.GetConfirmed(ctx, l.a.Client, l.a.APIReader, client.ObjectKey{Name: name}, ts)
+	if err != nil || !found {
+		return false, systemMissing(name), err
+	}
+	if ts.Status.HolderIndex(me.UID) >= 0 {
+		return false, nil, nil
+	}
+	free := int(ts.Spec.MaxConcurrentRuns) - len(ts.Status.Holders)
+	waiting, err := l.a.claimantsWaitingFor(ctx, "", rpav1alpha1.WaitingForTargetSystem+name)
+	if err != nil {
+		return false, nil, err
+	}
+	// A run that took a slot may still say it waits, until its own status
+	// is written: it is a holder now, not ahead in the queue.
+	waiting = slices.DeleteFunc(waiting, func(c slots.Claimant) bool { return ts.Status.HolderIndex(c.UID) >= 0 })
+	if !slots.MayTake(me, waiting, free) {
+		return false, systemBusy(ts, free), nil
+	}
+	ts.Status.Holders = append(ts.Status.Holders, rpav1alpha1.SlotHolder{
+		Namespace: me.Namespace, Name: me.Name, UID: me.UID, Priority: me.Priority, Since: metav1.NewTime(l.a.Clock.Now()),
+	})
+	ts.Status.Active = int32(len(ts.Status.Holders))
+	if err := l.a.Client.Status().Update(ctx, ts); err != nil {
+		if apierrors.IsConflict(err) {
+			return false, nil, errLedgerConflict
+		}
+		return false, nil, fmt.Errorf("take a slot of TargetSystem %s: %w", name, err)
+	}
+	logFrom(ctx).Info("took a slot", "targetSystem", name, "active", ts.Status.Active, "max", ts.Spec.MaxConcurrentRuns)
+	return true, nil, nil
+}
+
+// release gives back a slot this admission took a moment ago, reading the
+// TargetSystem from the apiserver (the cache may not show the slot yet)
+// and trying again on a conflict.
+func (l *systemLedger) release(ctx context.Context, name, uid string) {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ts := &rpav1alpha1.TargetSystem{}
+		if err := l.a.APIReader.Get(ctx, client.ObjectKey{Name: name}, ts); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		i := ts.Status.HolderIndex(uid)
+		if i < 0 {
+			return nil
+		}
+		ts.Status.Holders = slices.Delete(ts.Status.Holders, i, i+1)
+		ts.Status.Active = int32(len(ts.Status.Holders))
+		return client.IgnoreNotFound(l.a.Client.Status().Update(ctx, ts))
+	})
+	if err != nil {
+		logFrom(ctx).Error(err, "give back a slot of a run not admitted", "targetSystem", name)
+	}
+}
+
+// GiveBack removes the run from the holders of every TargetSystem.
+func (l *systemLedger) GiveBack(ctx context.Context, run *rpav1alpha1.RobotRun) error {
+	var systems rpav1alpha1.TargetSystemList
+	if err := l.a.Client.List(ctx, &systems); err != nil {
+		return fmt.Errorf("list TargetSystems: %w", err)
+	}
+	for i := range systems.Items {
+		ts := &systems.Items[i]
+		j := ts.Status.HolderIndex(string(run.UID))
+		if j < 0 {
+			continue
+		}
+		ts.Status.Holders = slices.Delete(ts.Status.Holders, j, j+1)
+		ts.Status.Active = int32(len(ts.Status.Holders))
+		if err := l.a.Client.Status().Update(ctx, ts); apierrors.IsConflict(err) {
+			return errLedgerConflict
+		} else if client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("release slot of TargetSystem %s: %w", ts.Name, err)
+		}
+		logFrom(ctx).Info("released a slot", "targetSystem", ts.Name, "active", ts.Status.Active)
+	}
+	return nil
+}
+
+// systemMissing is the wait of a run whose robot names a TargetSystem that
+// does not exist: Pending, since no slot frees up until someone creates it.
+func systemMissing(name string) *Wait {
+	return &Wait{
+		Phase:   rpav1alpha1.PhasePending,
+		Reason:  rpav1alpha1.ReasonTargetSystemNotFound,
+		Message: fmt.Sprintf("TargetSystem %s does not exist; create it (or remove it from the robot's spec.systems) and the run starts", name),
+		What:    []string{rpav1alpha1.WaitingForTargetSystem + name},
+	}
+}
+
+// systemBusy is the wait of a run for a slot of a TargetSystem.
+func systemBusy(ts *rpav1alpha1.TargetSystem, free int) *Wait {
+	msg := fmt.Sprintf("TargetSystem %s has %d of %d slots in use (%s)", ts.Name, len(ts.Status.Holders),
+		ts.Spec.MaxConcurrentRuns, holderNames(ts.Status.Holders))
+	if free > 0 {
+		msg = fmt.Sprintf("TargetSystem %s has a free slot, but runs of higher priority or created earlier wait for it first", ts.Name)
+	}
+	return &Wait{
+		Phase:   rpav1alpha1.PhaseQueued,
+		Reason:  rpav1alpha1.ReasonWaitingForSystem,
+		Message: msg + "; the run starts when a slot is free",
+		What:    []string{rpav1alpha1.WaitingForTargetSystem + ts.Name},
+	}
+}
+
+func holderNames(holders []rpav1alpha1.SlotHolder) string {
+	if len(holders) == 0 {
+		return "none held"
+	}
+	names := make([]string, 0, len(holders))
+	for _, h := range holders {
+		names = append(names, h.Namespace+"/"+h.Name)
+	}
+	return "held by " + strings.Join(names, ", ")
+}
+
+func sortedSet(names []string) []string {
+	out := slices.Clone(names)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

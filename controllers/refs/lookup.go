@@ -1,0 +1,48 @@
+package refs
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+// MissingSecrets returns the names of a robot's credential Secrets that do
+// not exist, looked up as metadata: the operator needs to know that a
+// credential exists, never what it holds.
+func MissingSecrets(ctx context.Context, c client.Reader, robot *rpav1alpha1.Robot) ([]string, error) {
+	var missing []string
+	for _, cred := range robot.Spec.Credentials {
+		secret := &metav1.PartialObjectMetadata{}
+		secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		err := c.Get(ctx, client.ObjectKey{Namespace: robot.Namespace, Name: cred.SecretName}, secret)
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, cred.SecretName)
+		case err != nil:
+			return nil, fmt.Errorf("look up secret %s for credential %s: %w", cred.SecretName, cred.Name, err)
+		}
+	}
+	return missing, nil
+}
+
+// MissingTargetSystems lists the TargetSystems the robot names that do not
+// exist.
+func MissingTargetSystems(ctx context.Context, c client.Reader, robot *rpav1alpha1.Robot) ([]string, error) {
+	var missing []string
+	for _, name := range robot.Spec.Systems {
+		err := c.Get(ctx, client.ObjectKey{Name: name}, &rpav1alpha1.TargetSystem{})
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, name)
+		case err != nil:
+			return nil, fmt.Errorf("look up TargetSystem %s: %w", name, err)
+		}
+	}
+	return missing, nil
+}

@@ -1,0 +1,197 @@
+// Package robotrun is the RobotRun controller: it carries out a run once
+// admission lets it start, creates its Job, follows the Job and its pods,
+// and reports the outcome in the run's status, once and truthfully.
+package robotrun
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/admission"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	"github.com/rpa-operator/rpa-operator/controllers/kube"
+	"github.com/rpa-operator/rpa-operator/controllers/metrics"
+)
+
+// Reconciler reconciles RobotRuns.
+type Reconciler struct {
+	client.Client
+	// APIReader reads from the apiserver, past the cache, where a stale
+	// cache could make the controller act twice.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
+	Metrics   *metrics.Recorder
+	// Admission decides whether a run may start now.
+	Admission *admission.Admitter
+
+	// PodStartDeadline is how long a pod may fail to start its container.
+	PodStartDeadline time.Duration
+	// Workers is how many runs are reconciled at once.
+	Workers int
+}
+
+// +kubebuilder:rbac:groups=rpa.dev,resources=robotruns,verbs=get;list;watch;patch;update;delete
+// +kubebuilder:rbac:groups=rpa.dev,resources=robotruns/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=rpa.dev,resources=robotruns/finalizers,verbs=update
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rpa.dev,resources=targetsystems,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rpa.dev,resources=targetsystems/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;delete
+
+// Reconcile moves one run forward. Each step is idempotent: a restart or a
+// conflict at any point leads to the same Job and the same final status.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	run := &rpav1alpha1.RobotRun{}
+	if err := r.Get(ctx, req.NamespacedName, run); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if run.Status.Phase.Finished() {
+		return r.release(ctx, run)
+	}
+	if wait := untilDue(run, r.Clock.Now()); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	robot, err := r.robotOf(ctx, run)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if withdrawn, err := r.withdrawIfUnwanted(ctx, run, robot); err != nil || withdrawn {
+		return ctrl.Result{}, err
+	}
+	job, err := r.jobOf(ctx, run)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	next := run.Status.DeepCopy()
+	var requeueAfter time.Duration
+	switch {
+	case job != nil:
+		fillFromJob(next, run, robot, job)
+		requeueAfter, err = r.followJob(ctx, run, job, next)
+	case run.Status.JobName != "":
+		r.jobLost(run, next)
+	default:
+		requeueAfter, err = r.startRun(ctx, run, robot, next)
+		if err == nil && jobJustCreated(run, next) {
+			// Jobs first (job_events.go): the Job's event brings the run
+			// back to write its status.
+			return statusLater(), nil
+		}
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	// A run created without its robot as owner (kubectl create) is adopted
+	// here, after its Job: the Job is what the run waits for.
+	if err := r.ensureOwnedByRobot(ctx, run, robot); apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: kube.ConflictRetryDelay}, nil
+	} else if err != nil {
+		return ctrl.Result{}, err
+	}
+	return r.writeStatus(ctx, run, next, requeueAfter)
+}
+
+// robotOf returns the run's Robot, or nil when it does not exist.
+func (r *Reconciler) robotOf(ctx context.Context, run *rpav1alpha1.RobotRun) (*rpav1alpha1.Robot, error) {
+	robot := &rpav1alpha1.Robot{}
+	found, err := kube.GetConfirmed(ctx, r.Client, nil, client.ObjectKey{Namespace: run.Namespace, Name: run.Spec.RobotName}, robot)
+	if err != nil || !found {
+		return nil, err
+	}
+	return robot, nil
+}
+
+// ensureOwnedByRobot makes the run a dependent of its Robot, so that
+// deleting a Robot removes its history and tools show runs under robots.
+func (r *Reconciler) ensureOwnedByRobot(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot) error {
+	if robot == nil {
+		return nil
+	}
+	for _, ref := range run.OwnerReferences {
+		if ref.UID == robot.UID {
+			return nil
+		}
+	}
+	base := run.DeepCopy()
+	if err := controllerutil.SetOwnerReference(robot, run, r.Scheme()); err != nil {
+		return fmt.Errorf("set owner of run %s: %w", run.Name, err)
+	}
+	if err := r.Patch(ctx, run, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("set owner of run %s: %w", run.Name, err)
+	}
+	log.FromContext(ctx).V(1).Info("run now owned by its robot")
+	return nil
+}
+
+// jobOf returns the run's Job, or nil when it does not exist. When the run
+// says it has a Job and the cache does not have it, the apiserver is asked:
+// the cache may simply lag behind a Job created a moment ago.
+func (r *Reconciler) jobOf(ctx context.Context, run *rpav1alpha1.RobotRun) (*batchv1.Job, error) {
+	var confirm client.Reader
+	if run.Status.JobName != "" {
+		confirm = r.APIReader
+	}
+	job := &batchv1.Job{}
+	found, err := kube.GetConfirmed(ctx, r.Client, confirm, client.ObjectKey{Namespace: run.Namespace, Name: jobs.JobName(run.Name)}, job)
+	if err != nil || !found {
+		return nil, err
+	}
+	if !metav1.IsControlledBy(job, run) {
+		return nil, fmt.Errorf("job %s exists but does not belong to run %s (uid %s)", job.Name, run.Name, run.UID)
+	}
+	return job, nil
+}
+
+// release stops a finished run's Job if it is still going (the run was
+// cancelled, or its pod could not start) and gives back what it holds;
+// on every reconcile of a finished run, so that a restart between writing
+// the final status and releasing loses nothing.
+func (r *Reconciler) release(ctx context.Context, run *rpav1alpha1.RobotRun) (ctrl.Result, error) {
+	if err := r.stopUnfinishedJob(ctx, run); err != nil {
+		return ctrl.Result{}, err
+	}
+	retry, err := r.Admission.Release(ctx, run)
+	if retry {
+		return ctrl.Result{RequeueAfter: kube.ConflictRetryDelay}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+// writeStatus patches the run's status if it changed, then emits the Event
+// and metrics of a transition. A status computed from a stale cache is
+// refused and recomputed instead of being written twice.
+func (r *Reconciler) writeStatus(ctx context.Context, run *rpav1alpha1.RobotRun, next *rpav1alpha1.RobotRunStatus,
+	requeueAfter time.Duration) (ctrl.Result, error) {
+	next.ObservedGeneration = run.Generation
+	stampConditions(&run.Status, next, run.Generation, r.Clock.Now())
+	setDuration(next)
+	if equality.Semantic.DeepEqual(&run.Status, next) {
+		return ctrl.Result{RequeueAfter: requeueAfter}, nil
+	}
+	updated := run.DeepCopy()
+	updated.Status = *next
+	if written, err := kube.PatchStatus(ctx, r.Client, run, updated); !written || err != nil {
+		return ctrl.Result{RequeueAfter: kube.ConflictRetryDelay}, err
+	}
+	r.recordTransition(ctx, run, updated)
+	if updated.Status.Phase.Finished() {
+		return r.release(ctx, updated)
+	}
+	return ctrl.Result{RequeueAfter: requeueAfter}, nil
+}

@@ -1,0 +1,80 @@
+package scheduledrun
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+func scheduledAt(created, at time.Time, mutate func(*rpav1alpha1.RobotRun)) *rpav1alpha1.RobotRun {
+	run := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Name: "r", CreationTimestamp: metav1.NewTime(created),
+			Annotations: map[string]string{rpav1alpha1.AnnotationCreatedAhead: "true"}},
+		Spec: rpav1alpha1.RobotRunSpec{Trigger: rpav1alpha1.Trigger{
+			Type: rpav1alpha1.TriggerSchedule, Schedule: "morning", ScheduledTime: &metav1.Time{Time: at}}},
+	}
+	if mutate != nil {
+		mutate(run)
+	}
+	return run
+}
+
+func TestUnwantedBecause(t *testing.T) {
+	at := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC) // 07:00 in Copenhagen, a Monday
+	run := scheduledAt(at.Add(-20*time.Second), at, nil)
+	robotWith := func(mutate func(*rpav1alpha1.Robot)) *rpav1alpha1.Robot {
+		robot := &rpav1alpha1.Robot{Spec: rpav1alpha1.RobotSpec{Schedules: []rpav1alpha1.Schedule{
+			{Name: "morning", Cron: "0 7 * * 1-5", TimeZone: "Europe/Copenhagen"},
+		}}}
+		if mutate != nil {
+			mutate(robot)
+		}
+		return robot
+	}
+	tests := []struct {
+		name  string
+		robot *rpav1alpha1.Robot
+		want  string
+	}{
+		{"unchanged", robotWith(nil), ""},
+		{"robot suspended", robotWith(func(r *rpav1alpha1.Robot) { r.Spec.Suspend = true }), "the robot is suspended"},
+		{"schedule suspended", robotWith(func(r *rpav1alpha1.Robot) { r.Spec.Schedules[0].Suspend = true }), "its schedule is suspended"},
+		{"edited to another hour", robotWith(func(r *rpav1alpha1.Robot) { r.Spec.Schedules[0].Cron = "0 8 * * 1-5" }),
+			"its schedule was edited and no longer has that time"},
+		{"edited to another zone", robotWith(func(r *rpav1alpha1.Robot) { r.Spec.Schedules[0].TimeZone = "UTC" }),
+			"its schedule was edited and no longer has that time"},
+		{"edited, still has the time", robotWith(func(r *rpav1alpha1.Robot) { r.Spec.Schedules[0].Cron = "0 7,12 * * *" }), ""},
+		{"edited to an invalid cron", robotWith(func(r *rpav1alpha1.Robot) { r.Spec.Schedules[0].Cron = "0 25 * * *" }),
+			"its schedule was edited and no longer has that time"},
+		{"calendar: left to the robot controller", robotWith(func(r *rpav1alpha1.Robot) {
+			r.Spec.Schedules[0].Cron, r.Spec.Schedules[0].Calendar = "0 8 * * *", "danish-holidays"
+		}), ""},
+		{"removed", robotWith(func(r *rpav1alpha1.Robot) { r.Spec.Schedules[0].Name = "evening" }), "its schedule was removed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := UnwantedBecause(tt.robot, run); got != tt.want {
+				t.Errorf("unwantedBecause = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestALateRunCreatedAheadIsNotUnwanted(t *testing.T) {
+	at := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	run := scheduledAt(at.Add(-20*time.Second), at, nil)
+	robot := &rpav1alpha1.Robot{Spec: rpav1alpha1.RobotSpec{
+		StartingDeadlineSeconds: ptr.To[int64](60),
+		Schedules:               []rpav1alpha1.Schedule{{Name: "morning", Cron: "*/5 * * * *", TimeZone: "UTC"}},
+	}}
+	// However late the run controller comes to it (later times have come,
+	// the starting deadline has passed), the run exists and starts, as a
+	// run created at its time would.
+	if got := UnwantedBecause(robot, run); got != "" {
+		t.Errorf("unwantedBecause = %q, want it wanted", got)
+	}
+}

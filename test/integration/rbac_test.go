@@ -1,0 +1,112 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+// applyUserRole creates (or updates) a ClusterRole from
+// config/rbac/user-roles as the platform team installs it.
+func applyUserRole(t *testing.T, file string) string {
+	t.Helper()
+	g := NewWithT(t)
+	data, err := os.ReadFile(filepath.Join("..", "..", "config", "rbac", "user-roles", file))
+	g.Expect(err).NotTo(HaveOccurred())
+	role := &rbacv1.ClusterRole{}
+	g.Expect(yaml.Unmarshal(data, role)).To(Succeed())
+	err = k8sClient.Create(context.Background(), role)
+	if apierrors.IsAlreadyExists(err) {
+		existing := &rbacv1.ClusterRole{}
+		g.Expect(k8sClient.Get(context.Background(), client.ObjectKeyFromObject(role), existing)).To(Succeed())
+		existing.Rules = role.Rules
+		err = k8sClient.Update(context.Background(), existing)
+	}
+	g.Expect(err).NotTo(HaveOccurred())
+	return role.Name
+}
+
+// clientAs is a client that impersonates user, who has role in ns only.
+func clientAs(t *testing.T, ns, user, role string) client.Client {
+	t.Helper()
+	g := NewWithT(t)
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	g.Expect(k8sClient.Create(context.Background(), binding)).To(Succeed())
+	cfg := rest.CopyConfig(restCfg)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	g.Expect(err).NotTo(HaveOccurred())
+	return c
+}
+
+// TestRunnerMayStartAndCancelRunsButNotEditRobotsAndViewerOnlyReads binds
+// the shipped roles in a namespace and acts as their users through the
+// apiserver's own RBAC authorizer.
+func TestRunnerMayStartAndCancelRunsButNotEditRobotsAndViewerOnlyReads(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	robot := createRobot(t, ns, "welcome-letters", nil)
+	runner := clientAs(t, ns, "caseworker", applyUserRole(t, "rpa_robot_runner_role.yaml"))
+	viewer := clientAs(t, ns, "process-owner", applyUserRole(t, "rpa_robot_viewer_role.yaml"))
+	editor := clientAs(t, ns, "rpa-developer", applyUserRole(t, "rpa_robot_editor_role.yaml"))
+
+	// The runner starts a run and cancels it.
+	run := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "by-hand"},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: robot.Name},
+	}
+	g.Expect(runner.Create(ctx, run)).To(Succeed())
+	cancelPatch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"cancel":true}}`))
+	g.Expect(runner.Patch(ctx, &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: run.Name}}, cancelPatch)).To(Succeed())
+	// ... but changes nothing else of the run (the schema refuses it) ...
+	argsPatch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"arguments":{"dryRun":"true"}}}`))
+	err := runner.Patch(ctx, &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: run.Name}}, argsPatch)
+	g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+	// ... and may not edit, create or delete a Robot, or read Secrets.
+	suspend := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"suspend":true}}`))
+	g.Expect(apierrors.IsForbidden(runner.Patch(ctx, robot.DeepCopy(), suspend))).To(BeTrue(), "runner patches a robot")
+	g.Expect(apierrors.IsForbidden(runner.Create(ctx, minimalRobot(ns, "another")))).To(BeTrue(), "runner creates a robot")
+	g.Expect(apierrors.IsForbidden(runner.Delete(ctx, robot.DeepCopy()))).To(BeTrue(), "runner deletes a robot")
+	g.Expect(apierrors.IsForbidden(runner.Delete(ctx, run.DeepCopy()))).To(BeTrue(), "runner deletes a run")
+
+	// The viewer reads robots and runs and may not start one.
+	var runs rpav1alpha1.RobotRunList
+	g.Expect(viewer.List(ctx, &runs, client.InNamespace(ns))).To(Succeed())
+	g.Expect(runs.Items).To(HaveLen(1))
+	g.Expect(viewer.Get(ctx, client.ObjectKeyFromObject(robot), &rpav1alpha1.Robot{})).To(Succeed())
+	other := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "by-viewer"},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: robot.Name},
+	}
+	g.Expect(apierrors.IsForbidden(viewer.Create(ctx, other))).To(BeTrue(), "viewer creates a run")
+	g.Expect(apierrors.IsForbidden(viewer.Patch(ctx, run.DeepCopy(), cancelPatch))).To(BeTrue(), "viewer cancels a run")
+
+	// The editor declares robots.
+	g.Expect(editor.Patch(ctx, robot.DeepCopy(), suspend)).To(Succeed())
+	g.Expect(editor.Create(ctx, minimalRobot(ns, "another"))).To(Succeed())
+
+	// No role reaches beyond its namespace.
+	elsewhere := newNamespace(t)
+	stray := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: elsewhere, Name: "stray"},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: robot.Name},
+	}
+	g.Expect(apierrors.IsForbidden(runner.Create(ctx, stray))).To(BeTrue(), "runner in another namespace")
+}
