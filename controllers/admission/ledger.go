@@ -92,7 +92,7 @@ func (l *systemLedger) takeSlot(ctx context.Context, name string, me slots.Claim
 	// is written: it is a holder now, not ahead in the queue.
 	waiting = slices.DeleteFunc(waiting, func(c slots.Claimant) bool { return ts.Status.HolderIndex(c.UID) >= 0 })
 	if !slots.MayTake(me, waiting, free) {
-		return false, systemBusy(ts, free), nil
+		return false, systemBusy(ts, free, me.Namespace), nil
 	}
 	ts.Status.Holders = append(ts.Status.Holders, rpav1alpha1.SlotHolder{
 		Namespace: me.Namespace, Name: me.Name, UID: me.UID, Priority: me.Priority, Since: metav1.NewTime(l.a.Clock.Now()),
@@ -165,10 +165,10 @@ func systemMissing(name string) *Wait {
 	}
 }
 
-// systemBusy is the wait of a run for a slot of a TargetSystem.
-func systemBusy(ts *rpav1alpha1.TargetSystem, free int) *Wait {
+// systemBusy is the wait of a run of namespace for a slot of a TargetSystem.
+func systemBusy(ts *rpav1alpha1.TargetSystem, free int, namespace string) *Wait {
 	msg := fmt.Sprintf("TargetSystem %s has %d of %d slots in use (%s)", ts.Name, len(ts.Status.Holders),
-		ts.Spec.MaxConcurrentRuns, holderNames(ts.Status.Holders))
+		ts.Spec.MaxConcurrentRuns, holderNames(ts.Status.Holders, namespace))
 	if free > 0 {
 		msg = fmt.Sprintf("TargetSystem %s has a free slot, but runs of higher priority or created earlier wait for it first", ts.Name)
 	}
@@ -180,15 +180,34 @@ func systemBusy(ts *rpav1alpha1.TargetSystem, free int) *Wait {
 	}
 }
 
-func holderNames(holders []rpav1alpha1.SlotHolder) string {
+// holdersNamed is how many of its own namespace's holders a waiting run's
+// message names; the rest are counted, so the message stays small.
+const holdersNamed = 5
+
+// holderNames says who holds the slots, as a run of namespace may see it:
+// the runs of its own namespace by name (a few), other tenants' as a count.
+func holderNames(holders []rpav1alpha1.SlotHolder, namespace string) string {
 	if len(holders) == 0 {
 		return "none held"
 	}
-	names := make([]string, 0, len(holders))
+	var own []string
 	for _, h := range holders {
-		names = append(names, h.Namespace+"/"+h.Name)
+		if h.Namespace == namespace {
+			own = append(own, h.Name)
+		}
 	}
-	return "held by " + strings.Join(names, ", ")
+	var parts []string
+	if len(own) > 0 {
+		named := strings.Join(own[:min(len(own), holdersNamed)], ", ")
+		if len(own) > holdersNamed {
+			named += fmt.Sprintf(" and %d more", len(own)-holdersNamed)
+		}
+		parts = append(parts, "runs "+named+" of this namespace")
+	}
+	if others := len(holders) - len(own); others > 0 {
+		parts = append(parts, fmt.Sprintf("%d of other namespaces", others))
+	}
+	return "held by " + strings.Join(parts, " and ")
 }
 
 func sortedSet(names []string) []string {

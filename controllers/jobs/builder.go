@@ -246,7 +246,7 @@ func operatorVolumes(robot *rpav1alpha1.Robot) []corev1.Volume {
 	)
 	for _, c := range robot.Spec.Credentials {
 		volumes = append(volumes, corev1.Volume{
-			Name: credentialLabel + c.Name,
+			Name: credentialVolume(c.Name),
 			VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 				SecretName: c.SecretName,
 				// Readable by the robot's non-root user without an fsGroup.
@@ -255,6 +255,12 @@ func operatorVolumes(robot *rpav1alpha1.Robot) []corev1.Volume {
 		})
 	}
 	return volumes
+}
+
+// credentialVolume is the volume of a credential: a DNS label of at most 63
+// characters whatever the credential's name (up to 63 itself).
+func credentialVolume(name string) string {
+	return LabelValue(credentialLabel + name)
 }
 
 func operatorMounts(robot *rpav1alpha1.Robot) []corev1.VolumeMount {
@@ -267,7 +273,7 @@ func operatorMounts(robot *rpav1alpha1.Robot) []corev1.VolumeMount {
 	)
 	for _, c := range robot.Spec.Credentials {
 		mounts = append(mounts, corev1.VolumeMount{
-			Name:      credentialLabel + c.Name,
+			Name:      credentialVolume(c.Name),
 			MountPath: CredentialsDir + "/" + c.Name,
 			ReadOnly:  true,
 		})

@@ -3,6 +3,7 @@ package jobs
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
@@ -305,4 +307,37 @@ func hasReadOnlyMount(c corev1.Container, path string) bool {
 		}
 	}
 	return false
+}
+
+// TestLongCredentialNamesMakeValidVolumes: a credential name may have the 63
+// characters the CRD allows; its volume name must still be a DNS label,
+// distinct per credential, and its mount must use it.
+func TestLongCredentialNamesMakeValidVolumes(t *testing.T) {
+	long := strings.Repeat("a", 49)
+	longest := strings.Repeat("b", 63)
+	robot := testRobot()
+	robot.Spec.Credentials = []rpav1alpha1.Credential{
+		{Name: long, SecretName: "s1"}, {Name: long + "x", SecretName: "s2"}, {Name: longest, SecretName: "s3"},
+	}
+	pod := mustBuild(t, robot, testRun(), nil).Spec.Template.Spec
+	names := map[string]bool{}
+	for _, v := range pod.Volumes {
+		if problems := validation.IsDNS1123Label(v.Name); len(problems) > 0 {
+			t.Errorf("volume %q: %v", v.Name, problems)
+		}
+		names[v.Name] = true
+	}
+	if len(names) != len(pod.Volumes) {
+		t.Errorf("volume names collide: %v", names)
+	}
+	for _, m := range pod.Containers[0].VolumeMounts {
+		if !names[m.Name] {
+			t.Errorf("mount %s at %s names no volume", m.Name, m.MountPath)
+		}
+	}
+	for _, c := range robot.Spec.Credentials {
+		if !hasReadOnlyMount(pod.Containers[0], CredentialsDir+"/"+c.Name) {
+			t.Errorf("credential %s not mounted", c.Name)
+		}
+	}
 }

@@ -83,10 +83,15 @@ func (r *Reconciler) reconcileSchedules(ctx context.Context, robot *rpav1alpha1.
 }
 
 // planInput gathers what schedule.MakePlan needs for one schedule. ok is
-// false when the schedule cannot be planned: its calendar is missing or
-// invalid, which out then records for the Ready condition.
+// false when the schedule cannot be planned: its arguments do not fit the
+// robot's parameters (every run would fail InvalidArguments), or its
+// calendar is missing or invalid; out then records it for Ready.
 func (r *Reconciler) planInput(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
 	prev rpav1alpha1.ScheduleStatus, next *rpav1alpha1.RobotStatus, out *scheduleOutcome) (schedule.Input, bool, error) {
+	if _, err := jobs.ResolveArguments(robot.Spec.Parameters, sched.Arguments); err != nil {
+		out.problems = append(out.problems, fmt.Sprintf("schedule %q: arguments: %v", sched.Name, err))
+		return schedule.Input{}, false, nil
+	}
 	cal, missing, problem, err := r.scheduleCalendar(ctx, robot, sched)
 	switch {
 	case err != nil:
@@ -312,12 +317,16 @@ func (r *Reconciler) withdrawUnwanted(ctx context.Context, robot *rpav1alpha1.Ro
 		if !run.NotYetDue(now) || !run.CreatedAheadAndWaiting() {
 			continue
 		}
-		if plan, ok := plans[run.Spec.Trigger.Schedule]; ok && plan.Next.Equal(run.Spec.Trigger.ScheduledTime.Time) {
+		plan, planned := plans[run.Spec.Trigger.Schedule]
+		if planned && plan.Next.Equal(run.Spec.Trigger.ScheduledTime.Time) {
 			continue
 		}
 		why := scheduledrun.UnwantedBecause(robot, run)
-		if why == "" {
-			// The schedule has the time, but its calendar has closed the day.
+		switch {
+		case why != "":
+		case !planned:
+			why = "its schedule is not valid (the Robot's Ready condition says why)"
+		default:
 			why = "its calendar no longer has that time"
 		}
 		if err := scheduledrun.Withdraw(ctx, r.Client, r.Recorder, robot, run, why); err != nil {

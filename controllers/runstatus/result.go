@@ -22,18 +22,30 @@ type terminationMessage struct {
 	Summary            string `json:"summary"`
 }
 
-// ParseTerminationMessage reads a robot's termination message. A message
-// that looks like JSON is the robot's result summary; anything else is the
-// tail of the robot's log, which Kubernetes puts there when a robot fails
-// without writing a summary (FallbackToLogsOnError). A summary that cannot be
-// read is reported as an error, never a panic: the run's outcome does not
-// depend on it.
+// resultKeys are the keys of a result summary; a JSON object with none of
+// them is a log line.
+var resultKeys = []string{"itemsProcessed", "itemsSucceeded", "itemsFailed", "businessExceptions", "summary"}
+
+// ParseTerminationMessage reads a robot's termination message. One JSON
+// object with a key of the contract's is the robot's result summary;
+// anything else is the tail of the robot's log, which Kubernetes puts there
+// when a robot fails without writing a summary (FallbackToLogsOnError), JSON
+// log lines included. A summary that cannot be read is reported as an
+// error, never a panic: the run's outcome does not depend on it.
 func ParseTerminationMessage(message string) (result *rpav1alpha1.RunResult, logTail string, err error) {
 	trimmed := strings.TrimSpace(message)
 	if trimmed == "" {
 		return nil, "", nil
 	}
 	if !strings.HasPrefix(trimmed, "{") {
+		return nil, trimmed, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(trimmed))
+	var fields map[string]json.RawMessage
+	if err := dec.Decode(&fields); err != nil {
+		return nil, "", fmt.Errorf("the robot's result summary is not valid JSON: %w", err)
+	}
+	if dec.More() || !hasResultKey(fields) {
 		return nil, trimmed, nil
 	}
 	var msg terminationMessage
@@ -50,6 +62,15 @@ func ParseTerminationMessage(message string) (result *rpav1alpha1.RunResult, log
 		BusinessExceptions: msg.BusinessExceptions,
 		Summary:            truncate(msg.Summary, maxSummaryLength),
 	}, "", nil
+}
+
+func hasResultKey(fields map[string]json.RawMessage) bool {
+	for _, k := range resultKeys {
+		if _, ok := fields[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func validateCounts(msg terminationMessage) error {

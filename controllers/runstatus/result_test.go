@@ -22,6 +22,12 @@ func TestParseTerminationMessage(t *testing.T) {
 		{name: "truncated JSON", message: `{"itemsProcessed":40,"summ`, wantErr: "not valid JSON"},
 		{name: "wrong type", message: `{"itemsProcessed":"forty"}`, wantErr: "not valid JSON"},
 		{name: "negative count", message: `{"itemsProcessed":5,"itemsFailed":-1}`, wantErr: "negative itemsFailed"},
+		// FallbackToLogsOnError after an OOM kill: a robot that logs JSON
+		// leaves JSON log lines, which are its log, not its result.
+		{name: "a JSON log line is the log tail", message: `{"level":"error","msg":"out of memory"}`,
+			wantLogTail: `{"level":"error","msg":"out of memory"}`},
+		{name: "several JSON log lines are the log tail", message: "{\"level\":\"info\",\"itemsProcessed\":3}\n{\"level\":\"error\"}",
+			wantLogTail: "{\"level\":\"info\",\"itemsProcessed\":3}\n{\"level\":\"error\"}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

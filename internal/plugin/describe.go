@@ -34,7 +34,7 @@ func newDescribeCommand(connect connectFunc) *cobra.Command {
 // person asks about first: for a Queued run, what it waits for and why.
 func writeDescription(w io.Writer, run *rpav1alpha1.RobotRun) error {
 	tw := printers.GetNewTabWriter(w)
-	field := func(name, value string) { fmt.Fprintf(tw, "%s:\t%s\n", name, orDash(value)) }
+	field := func(name, value string) { fmt.Fprintf(tw, "%s:\t%s\n", name, orDash(terminalSafe(value))) }
 	field("Name", run.Name)
 	field("Namespace", run.Namespace)
 	field("Robot", run.Spec.RobotName)

@@ -118,7 +118,7 @@ func writeHistory(w io.Writer, runs []rpav1alpha1.RobotRun, now time.Time) error
 			if j > 0 {
 				fmt.Fprint(tw, "\t")
 			}
-			fmt.Fprint(tw, cell)
+			fmt.Fprint(tw, terminalSafe(cell))
 		}
 		fmt.Fprintln(tw)
 	}

@@ -113,14 +113,14 @@ func (k kubeletLogs) Open(ctx context.Context, namespace, pod string, follow boo
 }
 
 // streamLog copies the robot container's log to w, following it while the
-// container runs when follow is set.
+// container runs when follow is set, with control characters escaped.
 func streamLog(ctx context.Context, env *Env, pod string, follow bool, w io.Writer) error {
 	stream, err := env.Logs.Open(ctx, env.Namespace, pod, follow)
 	if err != nil {
 		return fmt.Errorf("logs of pod %s: %w", pod, err)
 	}
 	defer func() { _ = stream.Close() }()
-	if _, err := io.Copy(w, stream); err != nil {
+	if err := copyTerminalSafe(w, stream); err != nil {
 		return fmt.Errorf("read logs of pod %s: %w", pod, err)
 	}
 	return nil

@@ -87,10 +87,10 @@ func writeOutcome(w io.Writer, run *rpav1alpha1.RobotRun) {
 	}
 	fmt.Fprintln(w)
 	if run.Status.Message != "" {
-		fmt.Fprintf(w, "  message: %s\n", run.Status.Message)
+		fmt.Fprintf(w, "  message: %s\n", terminalSafe(run.Status.Message))
 	}
 	if res := run.Status.Result; res != nil {
-		fmt.Fprintf(w, "  result:  %s\n", resultSummary(res))
+		fmt.Fprintf(w, "  result:  %s\n", terminalSafe(resultSummary(res)))
 	}
 }
 

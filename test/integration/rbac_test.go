@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -109,4 +110,35 @@ func TestRunnerMayStartAndCancelRunsButNotEditRobotsAndViewerOnlyReads(t *testin
 		Spec:       rpav1alpha1.RobotRunSpec{RobotName: robot.Name},
 	}
 	g.Expect(apierrors.IsForbidden(runner.Create(ctx, stray))).To(BeTrue(), "runner in another namespace")
+}
+
+// TestBuiltInViewRoleReadsRobotLogsAndRpaRolesDoNot: what the runner
+// role's comment and docs/rbac.md say about reading robot logs
+// (kubectl robot logs): none of our roles gives pods/log, the built-in
+// view role does.
+func TestBuiltInViewRoleReadsRobotLogsAndRpaRolesDoNot(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	roles := map[string]bool{
+		applyUserRole(t, "rpa_robot_viewer_role.yaml"): false,
+		applyUserRole(t, "rpa_robot_runner_role.yaml"): false,
+		applyUserRole(t, "rpa_robot_editor_role.yaml"): false,
+		"view": true,
+	}
+	for role, want := range roles {
+		user := "logs-" + role
+		clientAs(t, ns, user, role)
+		for _, resource := range []struct{ resource, subresource string }{{"pods", ""}, {"pods", "log"}} {
+			review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: user,
+				ResourceAttributes: &authorizationv1.ResourceAttributes{
+					Namespace: ns, Verb: "get", Resource: resource.resource, Subresource: resource.subresource,
+				},
+			}}
+			NewWithT(t).Expect(k8sClient.Create(ctx, review)).To(Succeed())
+			if review.Status.Allowed != want {
+				t.Errorf("role %s: get %s/%s allowed %v, want %v", role, resource.resource, resource.subresource, review.Status.Allowed, want)
+			}
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	"github.com/rpa-operator/rpa-operator/controllers/scheduledrun"
 )
 
 // Schedule tests move the controllers' clock to two seconds before the
@@ -425,4 +426,34 @@ func expectNoJobNamed(g Gomega, ns, name string) {
 	g.Consistently(func(g Gomega) {
 		g.Expect(jobsIn(g, ns)).NotTo(ContainElement(name))
 	}, time.Second, interval).Should(Succeed())
+}
+
+// TestScheduleArgumentsThatDoNotFitTheParametersMakeTheRobotNotReady: a
+// schedule whose arguments name no parameter, or leave a required one out,
+// would start runs that all fail InvalidArguments; the Robot says so
+// instead, and that schedule starts none while the others run.
+func TestScheduleArgumentsThatDoNotFitTheParametersMakeTheRobotNotReady(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	at := clockJustBefore(t, nextMinute)
+	robot := createRobot(t, ns, "letters", func(r *rpav1alpha1.Robot) {
+		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
+		r.Spec.Parameters = []rpav1alpha1.Parameter{{Name: "batchSize", Required: true}}
+		typo := everyMinute("typo")
+		typo.Arguments = map[string]string{"batchSize": "40", "bachSize": "40"}
+		missing := everyMinute("missing")
+		good := everyMinute("good")
+		good.Arguments = map[string]string{"batchSize": "40"}
+		r.Spec.Schedules = []rpav1alpha1.Schedule{typo, missing, good}
+	})
+	g.Eventually(func(g Gomega) {
+		ready := readyOf(g, robot)
+		g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(ready.Reason).To(Equal(rpav1alpha1.ReasonInvalidSchedule))
+		g.Expect(ready.Message).To(ContainSubstring(`schedule "typo": arguments: unknown argument(s) bachSize`))
+		g.Expect(ready.Message).To(ContainSubstring(`schedule "missing": arguments: missing required argument(s) batchSize`))
+	}, timeout, interval).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{scheduledrun.Name(robot.Name, "good", at)}))
+	}, scheduleTimeout, interval).Should(Succeed())
 }
