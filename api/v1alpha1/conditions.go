@@ -64,6 +64,10 @@ const (
 	// the run and the schedule's lastRunName record it.)
 	ReasonSkippedRun = "ScheduledRunSkipped"
 	ReasonMissedRuns = "ScheduledRunsMissed"
+	// ReasonScheduledRunConflict: a run that is not the schedule's own
+	// for a time holds the name of that time's run, so the time cannot
+	// run (also a Robot's Ready reason until it is deleted).
+	ReasonScheduledRunConflict = "ScheduledRunConflict"
 	// ReasonWithdrawnRun: a run created ahead of its time was deleted
 	// before that time, because its schedule no longer has the time (the
 	// robot or schedule was suspended, the schedule edited or removed).

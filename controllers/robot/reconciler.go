@@ -46,6 +46,9 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=rpa.dev,resources=robots,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rpa.dev,resources=robots/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=rpa.dev,resources=robotruns,verbs=create;delete
+// Owning a run with blockOwnerDeletion needs update on the owner's
+// finalizers where OwnerReferencesPermissionEnforcement is on.
+// +kubebuilder:rbac:groups=rpa.dev,resources=robots/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -86,6 +89,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	runs = r.pruneHistory(ctx, robot, runs)
 	ready := readyCondition(robot.Generation, problems{
 		secrets: missingSecrets, schedules: schedules.problems, calendars: schedules.missingCalendars, systems: missingSystems,
+		conflicts: schedules.conflicts,
 	})
 	meta.SetStatusCondition(&next.Conditions, ready)
 	setStalled(&next.Conditions, ready)

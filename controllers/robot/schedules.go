@@ -25,6 +25,9 @@ type scheduleOutcome struct {
 	problems []string
 	// missingCalendars name the schedules whose RobotCalendar does not exist.
 	missingCalendars []string
+	// conflicts name scheduled runs' names taken by runs that are not the
+	// schedule's own for that time.
+	conflicts []string
 	// requeueAfter is how long until the next scheduled time.
 	requeueAfter time.Duration
 	// successDue is the earliest of the schedules' success due times (see
@@ -62,16 +65,13 @@ func (r *Reconciler) reconcileSchedules(ctx context.Context, robot *rpav1alpha1.
 			out.problems = append(out.problems, fmt.Sprintf("schedule %q: %v", sched.Name, err))
 			continue
 		}
-		status, created, err := r.carryOut(ctx, robot, sched, prev, plan, runs, next)
+		status, aheadExists, err := r.carryOut(ctx, robot, sched, prev, plan, runs, next, &out)
 		if err != nil {
 			return out, err
 		}
-		if created != nil {
-			out.created = append(out.created, *created)
-		}
 		next.Schedules = append(next.Schedules, status)
 		plans[sched.Name] = plan
-		if wake := wakeAt(plan, in.Lead); !wake.IsZero() {
+		if wake := wakeAt(plan, in.Lead, aheadExists); !wake.IsZero() {
 			out.requeueAfter = earliest(out.requeueAfter, wake.Sub(now))
 		}
 		if !plan.SuccessDue.IsZero() && (out.successDue.IsZero() || plan.SuccessDue.Before(out.successDue)) {
@@ -164,11 +164,11 @@ func planInput(robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, prev rpav1a
 }
 
 // wakeAt is when the robot needs reconciling again for a schedule: the
-// plan's wake, except when the next time's run was created ahead. Then the
-// robot need not wake at that busy instant: the run's first status write
-// brings it back, and at the latest it looks again one lead later.
-func wakeAt(plan schedule.Plan, lead time.Duration) time.Time {
-	if plan.Ahead.IsZero() {
+// plan's wake, except when the next time's run exists, created ahead. Then
+// the robot need not wake at that busy instant: the run's first status
+// write brings it back, and at the latest it looks again one lead later.
+func wakeAt(plan schedule.Plan, lead time.Duration, aheadExists bool) time.Time {
+	if plan.Ahead.IsZero() || !aheadExists {
 		return plan.Wake
 	}
 	return plan.Ahead.Add(lead)
@@ -186,33 +186,37 @@ func (r *Reconciler) leadFor(robot *rpav1alpha1.Robot) time.Duration {
 
 // carryOut acts on a plan: creates the due run (or skips it under Forbid)
 // and the next time's run when it may be created ahead, reports missed
-// times, and returns the schedule's new status and the due run it created.
+// times, and returns the schedule's new status and whether the next
+// time's run exists ahead of it; the runs it created and the names it
+// found taken go into out.
 func (r *Reconciler) carryOut(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
 	prev rpav1alpha1.ScheduleStatus, plan schedule.Plan, runs []rpav1alpha1.RobotRun,
-	next *rpav1alpha1.RobotStatus) (rpav1alpha1.ScheduleStatus, *rpav1alpha1.RobotRun, error) {
+	next *rpav1alpha1.RobotStatus, out *scheduleOutcome) (rpav1alpha1.ScheduleStatus, bool, error) {
 	status := scheduleStatus(robot, sched, prev, plan)
 	r.countMissed(robot, sched, plan, runs, next)
-	var created *rpav1alpha1.RobotRun
 	if !plan.Due.IsZero() {
-		name, run, err := r.startScheduledRun(ctx, robot, sched, plan.Due, runs, next)
+		name, err := r.startScheduledRun(ctx, robot, sched, plan.Due, runs, next, out)
 		if err != nil {
-			return status, nil, err
+			return status, false, err
 		}
 		if name != "" {
 			status.LastRunName = name
 		}
-		created = run
 	}
-	if !plan.Ahead.IsZero() && !hasRun(runs, scheduledrun.Name(robot.Name, sched.Name, plan.Ahead)) {
-		run, err := r.createScheduledRun(ctx, robot, sched, plan.Ahead, true)
-		if err != nil {
-			return status, created, err
+	if plan.Ahead.IsZero() {
+		if !plan.Next.IsZero() && scheduledrun.Of(runs, robot, sched.Name, plan.Next) == nil {
+			return status, false, r.checkNextName(ctx, robot, sched, plan.Next, out)
 		}
-		if run != nil {
-			log.FromContext(ctx).V(1).Info("scheduled run created ahead of its time", "run", run.Name, "scheduledTime", plan.Ahead)
-		}
+		return status, false, nil
 	}
-	return status, created, nil
+	if scheduledrun.Of(runs, robot, sched.Name, plan.Ahead) != nil {
+		return status, true, nil
+	}
+	run, name, err := r.createScheduledRun(ctx, robot, sched, plan.Ahead, true, next, out)
+	if run != nil {
+		log.FromContext(ctx).V(1).Info("scheduled run created ahead of its time", "run", run.Name, "scheduledTime", plan.Ahead)
+	}
+	return status, name != "", err
 }
 
 // scheduleStatus is a schedule's status after its plan.
@@ -256,53 +260,105 @@ func (r *Reconciler) countMissed(robot *rpav1alpha1.Robot, sched rpav1alpha1.Sch
 
 // startScheduledRun creates the run for a due time, or under Forbid skips
 // the time while another run is unfinished; it returns the run's name (""
-// when skipped) and the run if this call created it. Only before counting
-// a skip is the apiserver asked: the unfinished run could be this very one.
+// when skipped or its name is taken). Only before counting a skip is the
+// apiserver asked: the unfinished run could be this very one.
 func (r *Reconciler) startScheduledRun(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
-	due time.Time, runs []rpav1alpha1.RobotRun, next *rpav1alpha1.RobotStatus) (string, *rpav1alpha1.RobotRun, error) {
-	name := scheduledrun.Name(robot.Name, sched.Name, due)
-	if hasRun(runs, name) {
-		return name, nil, nil
+	due time.Time, runs []rpav1alpha1.RobotRun, next *rpav1alpha1.RobotStatus, out *scheduleOutcome) (string, error) {
+	if existing := scheduledrun.Of(runs, robot, sched.Name, due); existing != nil {
+		return existing.Name, nil
 	}
+	name := scheduledrun.Name(robot.Name, sched.Name, due)
 	if robot.Spec.ConcurrencyPolicy == rpav1alpha1.ConcurrencyForbid {
 		if active := firstUnfinished(runs, r.Clock.Now()); active != "" {
+			existing := &rpav1alpha1.RobotRun{}
 			key := client.ObjectKey{Namespace: robot.Namespace, Name: name}
-			if exists, err := kube.GetConfirmed(ctx, r.Client, r.APIReader, key, &rpav1alpha1.RobotRun{}); err != nil || exists {
-				return name, nil, err
+			if found, err := kube.GetConfirmed(ctx, r.Client, r.APIReader, key, existing); err != nil || found {
+				return r.existingRun(robot, sched, due, true, existing, next, out), err
 			}
 			next.SkippedRuns++
 			r.Recorder.Eventf(robot, nil, corev1.EventTypeNormal, rpav1alpha1.ReasonSkippedRun, "Schedule",
 				"schedule %q skipped %s: run %s has not finished (concurrencyPolicy Forbid)",
 				sched.Name, scheduledrun.LocalTime(due, sched), active)
-			return "", nil, nil
+			return "", nil
 		}
 	}
-	run, err := r.createScheduledRun(ctx, robot, sched, due, false)
+	run, name, err := r.createScheduledRun(ctx, robot, sched, due, false, next, out)
 	if err != nil || run == nil {
-		return name, nil, err
+		return name, err
 	}
 	// No Event: the run, the schedule's lastRunName and this line record
 	// it; an Event per scheduled run would double the writes.
 	log.FromContext(ctx).Info("scheduled run created", "run", name, "schedule", sched.Name, "scheduledTime", due)
-	return name, run, nil
+	out.created = append(out.created, *run)
+	return name, nil
 }
 
 // createScheduledRun creates the run of a schedule's time, owned by the
-// robot. It returns nil, and no error, when the run exists already.
+// robot, and returns it with its name. When the run exists already it
+// returns no run and the name; when the name is taken by another run, no
+// run and "" (out.conflicts then says so).
 func (r *Reconciler) createScheduledRun(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule,
-	at time.Time, ahead bool) (*rpav1alpha1.RobotRun, error) {
+	at time.Time, ahead bool, next *rpav1alpha1.RobotStatus, out *scheduleOutcome) (*rpav1alpha1.RobotRun, string, error) {
 	run := scheduledrun.New(robot, sched, at, ahead)
 	if err := controllerutil.SetControllerReference(robot, run, r.Scheme()); err != nil {
-		return nil, fmt.Errorf("own scheduled run %s: %w", run.Name, err)
+		return nil, "", fmt.Errorf("own scheduled run %s: %w", run.Name, err)
 	}
 	err := r.Create(ctx, run)
 	switch {
 	case apierrors.IsAlreadyExists(err):
-		return nil, nil
+		existing := &rpav1alpha1.RobotRun{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(run), existing); err != nil {
+			// Deleted since: the next reconcile creates it.
+			return nil, "", fmt.Errorf("look up run %s: %w", run.Name, err)
+		}
+		return nil, r.existingRun(robot, sched, at, !ahead, existing, next, out), nil
 	case err != nil:
-		return nil, fmt.Errorf("create scheduled run %s: %w", run.Name, err)
+		return nil, "", fmt.Errorf("create scheduled run %s: %w", run.Name, err)
 	}
-	return run, nil
+	return run, run.Name, nil
+}
+
+// existingRun returns the name of a run found under a scheduled run's
+// name when it is that schedule's run for at. Otherwise the name is taken
+// (someone created a run of that name first): out.conflicts says so, and
+// when the time is due it is counted missed, with a Warning Event. It
+// returns "" then.
+func (r *Reconciler) existingRun(robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, at time.Time, due bool,
+	existing *rpav1alpha1.RobotRun, next *rpav1alpha1.RobotStatus, out *scheduleOutcome) string {
+	if scheduledrun.Is(existing, robot, sched.Name, at) {
+		return existing.Name
+	}
+	out.conflicts = append(out.conflicts, nameTaken(sched, existing.Name, at))
+	if due {
+		next.MissedRuns++
+		r.Recorder.Eventf(robot, existing, corev1.EventTypeWarning, rpav1alpha1.ReasonScheduledRunConflict, "Schedule",
+			"%s; the time was counted missed", nameTaken(sched, existing.Name, at))
+	}
+	return ""
+}
+
+// checkNextName reports, while a schedule's next time is coming, a run
+// that holds that time's name and is not the schedule's: the Robot is not
+// Ready until it is deleted or the time has passed.
+func (r *Reconciler) checkNextName(ctx context.Context, robot *rpav1alpha1.Robot, sched rpav1alpha1.Schedule, at time.Time,
+	out *scheduleOutcome) error {
+	existing := &rpav1alpha1.RobotRun{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: robot.Namespace, Name: scheduledrun.Name(robot.Name, sched.Name, at)}, existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("look up the next run of schedule %s: %w", sched.Name, err)
+	}
+	if !scheduledrun.Is(existing, robot, sched.Name, at) {
+		out.conflicts = append(out.conflicts, nameTaken(sched, existing.Name, at))
+	}
+	return nil
+}
+
+func nameTaken(sched rpav1alpha1.Schedule, name string, at time.Time) string {
+	return fmt.Sprintf("schedule %q: run %s exists but is not this schedule's run for %s, so that time cannot run; delete that run",
+		sched.Name, name, scheduledrun.LocalTime(at, sched))
 }
 
 // withdrawUnwanted deletes the robot's runs created ahead whose time has
@@ -349,16 +405,6 @@ func runsCreatedFor(runs []rpav1alpha1.RobotRun, sched string, from, to time.Tim
 		}
 	}
 	return n
-}
-
-// hasRun reports whether runs holds a run of that name.
-func hasRun(runs []rpav1alpha1.RobotRun, name string) bool {
-	for i := range runs {
-		if runs[i].Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // firstUnfinished names an unfinished run whose time has come, or "".

@@ -49,13 +49,14 @@ func summarizeRuns(status *rpav1alpha1.RobotStatus, runs []rpav1alpha1.RobotRun,
 // problems are what keeps a robot's runs from starting, each a list of
 // names or messages.
 type problems struct {
-	secrets, schedules, calendars, systems []string
+	secrets, schedules, calendars, systems, conflicts []string
 }
 
 // readyCondition says whether runs can start: an invalid schedule, a
-// schedule's missing calendar, a missing credential Secret or a missing
-// TargetSystem makes the robot not Ready, with every problem named; the
-// reason is the first of them in that order.
+// schedule's missing calendar, a missing credential Secret, a missing
+// TargetSystem or a scheduled run's name taken by another run makes the
+// robot not Ready, with every problem named; the reason is the first of
+// them in that order.
 func readyCondition(generation int64, p problems) metav1.Condition {
 	cond := metav1.Condition{Type: rpav1alpha1.ConditionReady, Status: metav1.ConditionFalse, ObservedGeneration: generation}
 	var messages []string
@@ -78,6 +79,9 @@ func readyCondition(generation int64, p problems) metav1.Condition {
 	if len(p.systems) > 0 {
 		add(rpav1alpha1.ReasonTargetSystemNotFound, fmt.Sprintf(
 			"TargetSystem(s) %s do not exist; create them, runs wait until they exist", strings.Join(p.systems, ", ")))
+	}
+	if len(p.conflicts) > 0 {
+		add(rpav1alpha1.ReasonScheduledRunConflict, strings.Join(p.conflicts, "; "))
 	}
 	if len(messages) > 0 {
 		cond.Message = strings.Join(messages, ". ")

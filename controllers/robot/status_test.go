@@ -203,18 +203,20 @@ func TestReadyCondition(t *testing.T) {
 func TestWakeAt(t *testing.T) {
 	seven := sevenInCopenhagen()
 	tests := []struct {
-		name string
-		plan schedule.Plan
-		lead time.Duration
-		want time.Time
+		name        string
+		plan        schedule.Plan
+		lead        time.Duration
+		aheadExists bool
+		want        time.Time
 	}{
-		{"the plan's wake when nothing was created ahead", schedule.Plan{Wake: seven}, 30 * time.Second, seven},
-		{"one lead after the time whose run exists ahead", schedule.Plan{Wake: seven, Ahead: seven}, 30 * time.Second, seven.Add(30 * time.Second)},
-		{"no wake: nothing is due again", schedule.Plan{}, 30 * time.Second, time.Time{}},
+		{"the plan's wake when nothing was created ahead", schedule.Plan{Wake: seven}, 30 * time.Second, false, seven},
+		{"one lead after the time whose run exists ahead", schedule.Plan{Wake: seven, Ahead: seven}, 30 * time.Second, true, seven.Add(30 * time.Second)},
+		{"at the time whose run could not be created ahead", schedule.Plan{Wake: seven, Ahead: seven}, 30 * time.Second, false, seven},
+		{"no wake: nothing is due again", schedule.Plan{}, 30 * time.Second, false, time.Time{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := wakeAt(tt.plan, tt.lead); !got.Equal(tt.want) {
+			if got := wakeAt(tt.plan, tt.lead, tt.aheadExists); !got.Equal(tt.want) {
 				t.Errorf("wakeAt = %v, want %v", got, tt.want)
 			}
 		})

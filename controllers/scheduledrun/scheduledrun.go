@@ -6,6 +6,8 @@ package scheduledrun
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -21,11 +23,32 @@ import (
 )
 
 // Name is the name of the run a schedule creates for a time: robot,
-// schedule and the time in UTC to the minute (UTC, so that the two 02:30s
-// of a fall-back night cannot collide). A second attempt finds the run by
-// its name instead of creating another.
+// schedule, the time in UTC to the minute (so that the two 02:30s of a
+// fall-back night differ) and a short hash of robot and schedule, so that
+// robot "a" with schedule "b-c" and robot "a-b" with schedule "c" never
+// share a name. A second attempt finds the run by its name.
 func Name(robot, sched string, at time.Time) string {
-	return fmt.Sprintf("%s-%s-%s", robot, sched, at.UTC().Format("200601021504"))
+	sum := sha256.Sum256([]byte(robot + "/" + sched))
+	return fmt.Sprintf("%s-%s-%s-%s", robot, sched, at.UTC().Format("200601021504"), hex.EncodeToString(sum[:4]))
+}
+
+// Of returns the robot's run for the schedule's time among runs, or nil: a
+// run the robot controls whose trigger is that schedule and time, whatever
+// its name (runs created before names carried the hash count too).
+func Of(runs []rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot, sched string, at time.Time) *rpav1alpha1.RobotRun {
+	for i := range runs {
+		if Is(&runs[i], robot, sched, at) {
+			return &runs[i]
+		}
+	}
+	return nil
+}
+
+// Is reports whether run is the robot's scheduled run for sched at at.
+func Is(run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot, sched string, at time.Time) bool {
+	t := run.Spec.Trigger
+	return t.Type == rpav1alpha1.TriggerSchedule && t.Schedule == sched && t.ScheduledTime != nil &&
+		t.ScheduledTime.Equal(&metav1.Time{Time: at}) && run.Spec.RobotName == robot.Name && metav1.IsControlledBy(run, robot)
 }
 
 // New is the run a schedule creates for a time; ahead marks it created

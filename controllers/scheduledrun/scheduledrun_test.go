@@ -78,3 +78,53 @@ func TestALateRunCreatedAheadIsNotUnwanted(t *testing.T) {
 		t.Errorf("unwantedBecause = %q, want it wanted", got)
 	}
 }
+
+func TestNamesDoNotCollideAcrossRobotAndScheduleBoundaries(t *testing.T) {
+	at := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	a, b := Name("a", "b-c", at), Name("a-b", "c", at)
+	if a == b {
+		t.Fatalf("robot a/schedule b-c and robot a-b/schedule c share the name %s", a)
+	}
+	if got, want := Name("welcome-letters", "weekdays", at), "welcome-letters-weekdays-202612010600-e32f15c7"; got != want {
+		t.Errorf("Name = %s, want %s (docs/schedules.md shows it)", got, want)
+	}
+	copenhagen, _ := time.LoadLocation("Europe/Copenhagen")
+	if Name("r", "s", at) != Name("r", "s", at.In(copenhagen)) {
+		t.Error("the name depends on the time's zone")
+	}
+}
+
+func TestIsRecognisesOnlyTheRobotsOwnRunForTheTime(t *testing.T) {
+	at := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	robot := &rpav1alpha1.Robot{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "post", UID: "robot-uid"}}
+	robot.Spec.Schedules = []rpav1alpha1.Schedule{{Name: "morning"}}
+	own := func(mutate func(*rpav1alpha1.RobotRun)) *rpav1alpha1.RobotRun {
+		run := New(robot, robot.Spec.Schedules[0], at, false)
+		run.OwnerReferences = []metav1.OwnerReference{{APIVersion: "rpa.dev/v1alpha1", Kind: "Robot", Name: "post",
+			UID: "robot-uid", Controller: ptr.To(true)}}
+		if mutate != nil {
+			mutate(run)
+		}
+		return run
+	}
+	tests := []struct {
+		name string
+		run  *rpav1alpha1.RobotRun
+		want bool
+	}{
+		{"the schedule's run", own(nil), true},
+		{"named before names had a hash", own(func(r *rpav1alpha1.RobotRun) { r.Name = "post-morning-202612010600" }), true},
+		{"another time", own(func(r *rpav1alpha1.RobotRun) { r.Spec.Trigger.ScheduledTime = &metav1.Time{Time: at.Add(time.Minute)} }), false},
+		{"another schedule", own(func(r *rpav1alpha1.RobotRun) { r.Spec.Trigger.Schedule = "evening" }), false},
+		{"a manual run", own(func(r *rpav1alpha1.RobotRun) { r.Spec.Trigger.Type = rpav1alpha1.TriggerManual }), false},
+		{"not controlled by the robot", own(func(r *rpav1alpha1.RobotRun) { r.OwnerReferences[0].Controller = nil }), false},
+		{"another robot's", own(func(r *rpav1alpha1.RobotRun) { r.Spec.RobotName = "other" }), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Is(tt.run, robot, "morning", at); got != tt.want {
+				t.Errorf("Is = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

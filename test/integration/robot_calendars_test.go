@@ -13,6 +13,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/schedule"
+	"github.com/rpa-operator/rpa-operator/controllers/scheduledrun"
 )
 
 // Calendar tests use calendars in UTC that are open every day except the
@@ -65,7 +66,7 @@ func TestNextWorkingDayRunsAClosedDaysTimeOnTheNextOpenDayOnce(t *testing.T) {
 
 	clockJustBefore(t, func(time.Time) time.Time { return openDay })
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Description = "touched to reconcile at the new time" })
-	wantName := "journal-monthly-" + openDay.Format("200601021504")
+	wantName := scheduledrun.Name("journal", "monthly", openDay)
 	g.Eventually(func(g Gomega) {
 		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{wantName}))
 	}, scheduleTimeout, interval).Should(Succeed())

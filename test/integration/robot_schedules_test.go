@@ -93,7 +93,7 @@ func TestScheduleCreatesOneRunPerTimeNamedForIt(t *testing.T) {
 		r.Spec.Schedules = []rpav1alpha1.Schedule{{Name: "sort", Cron: "* * * * *", TimeZone: "UTC", Arguments: map[string]string{}}}
 	})
 
-	wantName := fmt.Sprintf("mail-robot-sort-%s", first.UTC().Format("200601021504"))
+	wantName := scheduledrun.Name("mail-robot", "sort", first)
 	g.Eventually(func(g Gomega) {
 		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{wantName}))
 	}, scheduleTimeout, interval).Should(Succeed())
@@ -126,7 +126,7 @@ func TestScheduleCreatesOneRunPerTimeNamedForIt(t *testing.T) {
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Description = "touched to reconcile at the new time" })
 	g.Eventually(func(g Gomega) {
 		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{
-			wantName, fmt.Sprintf("mail-robot-sort-%s", second.UTC().Format("200601021504")),
+			wantName, scheduledrun.Name("mail-robot", "sort", second),
 		}))
 	}, scheduleTimeout, interval).Should(Succeed())
 }
@@ -148,7 +148,7 @@ func TestWeekdayScheduleRunsAtSevenInCopenhagen(t *testing.T) {
 	robot := createRobot(t, ns, "welcome-letters", func(r *rpav1alpha1.Robot) {
 		r.Spec.Schedules = []rpav1alpha1.Schedule{{Name: "weekdays", Cron: "0 7 * * 1-5", TimeZone: "Europe/Copenhagen"}}
 	})
-	wantName := "welcome-letters-weekdays-" + at.UTC().Format("200601021504")
+	wantName := scheduledrun.Name("welcome-letters", "weekdays", at)
 	g.Eventually(func(g Gomega) {
 		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{wantName}))
 	}, scheduleTimeout, interval).Should(Succeed())
@@ -306,7 +306,7 @@ func TestInvalidScheduleMakesTheRobotNotReadyWhileItsOtherSchedulesRun(t *testin
 		g.Expect(ready.Message).To(ContainSubstring(`schedule "hour-25": invalid cron expression`))
 	}, timeout, interval).Should(Succeed())
 	g.Eventually(func(g Gomega) {
-		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{"residence-check-often-" + at.UTC().Format("200601021504")}))
+		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{scheduledrun.Name("residence-check", "often", at)}))
 	}, scheduleTimeout, interval).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		g.Expect(eventReasons(g, ns, robot.Name)).To(ContainElement(rpav1alpha1.ReasonInvalidSchedule))
@@ -332,7 +332,7 @@ func TestAfterAnOutageOnlyTheMostRecentTimeRunsAndTheRestAreCounted(t *testing.T
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Description = "after the outage" })
 	latest := first.Add(30 * time.Minute)
 	g.Eventually(func(g Gomega) {
-		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(ContainElement("mail-robot-sort-" + latest.UTC().Format("200601021504")))
+		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(ContainElement(scheduledrun.Name("mail-robot", "sort", latest)))
 		g.Expect(getRobot(g, robot).Status.MissedRuns).To(Equal(int64(29)))
 	}, scheduleTimeout, interval).Should(Succeed())
 	g.Expect(runsOfRobot(g, ns, robot.Name)).To(HaveLen(2))
@@ -410,7 +410,7 @@ func TestTwoControllersCreateOneRunPerScheduledTime(t *testing.T) {
 		r.Spec.Schedules = []rpav1alpha1.Schedule{everyMinute("sort")}
 	})
 	g.Eventually(func(g Gomega) {
-		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{"mail-robot-sort-" + at.UTC().Format("200601021504")}))
+		g.Expect(runNames(runsOfRobot(g, ns, robot.Name))).To(Equal([]string{scheduledrun.Name("mail-robot", "sort", at)}))
 	}, scheduleTimeout, interval).Should(Succeed())
 	g.Consistently(func(g Gomega) {
 		g.Expect(runsOfRobot(g, ns, robot.Name)).To(HaveLen(1))
@@ -418,7 +418,7 @@ func TestTwoControllersCreateOneRunPerScheduledTime(t *testing.T) {
 	// The robot records the run once the run's status write brings it
 	// back, after its time.
 	g.Eventually(func(g Gomega) {
-		g.Expect(getRobot(g, robot).Status.Schedules).To(ConsistOf(HaveField("LastRunName", "mail-robot-sort-"+at.UTC().Format("200601021504"))))
+		g.Expect(getRobot(g, robot).Status.Schedules).To(ConsistOf(HaveField("LastRunName", scheduledrun.Name("mail-robot", "sort", at))))
 	}, timeout, interval).Should(Succeed())
 }
 

@@ -194,7 +194,7 @@ func eventCount(e eventsv1.Event) int32 {
 // test ends and returns the registry of its metrics.
 func startSecondManager(t *testing.T) prometheus.Gatherer {
 	t.Helper()
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(managerCfg, ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  controllers.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},

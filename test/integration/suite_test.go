@@ -36,10 +36,14 @@ import (
 // and etcd (envtest), built by hack/k8s-binaries.sh, with the CRDs from
 // config/crd installed and the manager running as in production.
 var (
-	testEnv   *envtest.Environment
-	restCfg   *rest.Config
-	k8sClient client.Client
-	scheme    = runtime.NewScheme()
+	testEnv *envtest.Environment
+	restCfg *rest.Config
+	// managerCfg is the manager's: its ServiceAccount with the ClusterRole
+	// config/rbac/role.yaml, so that a permission the manager lacks fails
+	// here as it would in a cluster.
+	managerCfg *rest.Config
+	k8sClient  client.Client
+	scheme     = runtime.NewScheme()
 	// testClock is the controllers' clock: real time plus an offset that a
 	// test may advance (advanceClock) to pass a deadline without waiting.
 	testClock = &offsetClock{}
@@ -77,6 +81,10 @@ func runSuite(m *testing.M) int {
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 	}
+	// Hardened clusters (OpenShift among them) refuse an owner reference
+	// that blocks the owner's deletion from whoever may not update the
+	// owner's finalizers; the suite runs as they do.
+	testEnv.ControlPlane.GetAPIServer().Configure().Append("enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
 	restCfg, err = testEnv.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start envtest:", err)
@@ -90,6 +98,16 @@ func runSuite(m *testing.M) int {
 	k8sClient, err = client.New(restCfg, client.Options{Scheme: scheme})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "create client:", err)
+		return 1
+	}
+
+	managerCfg, err = managerIdentity(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "manager identity:", err)
+		return 1
+	}
+	if err := installAdmissionPolicies(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "admission policies:", err)
 		return 1
 	}
 
@@ -128,7 +146,7 @@ func binaryAssets() (string, error) {
 // startManager runs the controllers as cmd/manager does, on the test
 // apiserver, and returns a channel that receives the manager's exit error.
 func startManager(ctx context.Context) (<-chan error, error) {
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(managerCfg, ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  controllers.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},

@@ -1,0 +1,99 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+// The manager's ServiceAccount as config/default installs it.
+const (
+	managerNamespace      = "rpa-system"
+	managerServiceAccount = "rpa-operator-controller-manager"
+	managerUser           = "system:serviceaccount:" + managerNamespace + ":" + managerServiceAccount
+)
+
+// managerIdentity creates the manager's ServiceAccount, binds it to the
+// generated config/rbac/role.yaml, and returns a config that acts as it.
+func managerIdentity(ctx context.Context) (*rest.Config, error) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "config", "rbac", "role.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(data, role); err != nil {
+		return nil, fmt.Errorf("config/rbac/role.yaml: %w", err)
+	}
+	role.Name = "rpa-operator-" + role.Name
+	for _, obj := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: managerNamespace}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: managerNamespace, Name: managerServiceAccount}},
+		role,
+		&rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: role.Name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: managerNamespace, Name: managerServiceAccount}},
+		},
+	} {
+		if err := k8sClient.Create(ctx, obj); err != nil {
+			return nil, fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	cfg := rest.CopyConfig(restCfg)
+	cfg.Impersonate = rest.ImpersonationConfig{
+		UserName: managerUser,
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + managerNamespace, "system:authenticated"},
+	}
+	return cfg, nil
+}
+
+// installAdmissionPolicies creates the policies of config/admission, as
+// config/default installs them, and waits until the apiserver enforces
+// them (it compiles a new policy a moment after it exists).
+func installAdmissionPolicies(ctx context.Context) error {
+	data, err := os.ReadFile(filepath.Join("..", "..", "config", "admission", "run-protection.yaml"))
+	if err != nil {
+		return err
+	}
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return err
+		}
+		if err := k8sClient.Create(ctx, obj); err != nil {
+			return fmt.Errorf("create %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	forged := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "policy-probe"},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: "probe", Trigger: rpav1alpha1.Trigger{Type: rpav1alpha1.TriggerSchedule}},
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if err := k8sClient.Create(ctx, forged.DeepCopy(), client.DryRunAll); apierrors.IsForbidden(err) {
+			return nil
+		}
+		time.Sleep(interval)
+	}
+	return errors.New("the run protection policy is not enforced after " + timeout.String())
+}
