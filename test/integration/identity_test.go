@@ -68,20 +68,16 @@ func managerIdentity(ctx context.Context) (*rest.Config, error) {
 // config/default installs them, and waits until the apiserver enforces
 // them (it compiles a new policy a moment after it exists).
 func installAdmissionPolicies(ctx context.Context) error {
-	data, err := os.ReadFile(filepath.Join("..", "..", "config", "admission", "run-protection.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "config", "admission", "*.yaml"))
 	if err != nil {
 		return err
 	}
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return err
+	for _, file := range files {
+		if filepath.Base(file) == "kustomization.yaml" {
+			continue
 		}
-		if err := k8sClient.Create(ctx, obj); err != nil {
-			return fmt.Errorf("create %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		if err := createObjects(ctx, file); err != nil {
+			return err
 		}
 	}
 	forged := &rpav1alpha1.RobotRun{
@@ -96,4 +92,24 @@ func installAdmissionPolicies(ctx context.Context) error {
 		time.Sleep(interval)
 	}
 	return errors.New("the run protection policy is not enforced after " + timeout.String())
+}
+
+// createObjects creates every object of a YAML file.
+func createObjects(ctx context.Context, file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if err := k8sClient.Create(ctx, obj); err != nil {
+			return fmt.Errorf("create %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
 }
