@@ -198,9 +198,19 @@ type RobotRunStatus struct {
 	// +optional
 	ExitCode *int32 `json:"exitCode,omitempty"`
 
-	// Message explains the phase in words.
+	// Message explains the phase in words. It is the operator's: text the
+	// robot wrote is in result and logTail, never here, in conditions or in
+	// Events.
 	// +optional
 	Message string `json:"message,omitempty"`
+
+	// LogTail is the last lines the robot logged (at most 3 lines and 1 KiB)
+	// when an attempt failed without a result summary, as the robot wrote
+	// them: whoever may read the run reads them, so robots must not log
+	// secrets or personal data.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	LogTail string `json:"logTail,omitempty"`
 
 	// Image is the image reference the run's container was started from.
 	// +optional

@@ -111,6 +111,9 @@ func applyObservation(next *rpav1alpha1.RobotRunStatus, obs runstatus.Observatio
 	if obs.Result != nil {
 		next.Result = obs.Result
 	}
+	if obs.LogTail != "" {
+		next.LogTail = obs.LogTail
+	}
 	message := obs.Message
 	if obs.ResultError != "" {
 		message += "; " + obs.ResultError + ", so status.result is empty"

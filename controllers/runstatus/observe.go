@@ -39,6 +39,9 @@ type Observation struct {
 	// read, when the robot wrote one that is malformed.
 	Result      *rpav1alpha1.RunResult
 	ResultError string
+	// LogTail is the end of the robot's log when an attempt failed without
+	// a summary; robot-written, so it stays out of Message.
+	LogTail string
 
 	// StopJob asks the controller to delete the Job: the run has failed while
 	// its pod is still there (an image that will never pull).
@@ -97,7 +100,8 @@ func (o *Observation) describeAttempt(pod *corev1.Pod) {
 		o.ResultError = err.Error()
 	}
 	if logTail != "" && terminated.ExitCode != 0 {
-		o.Message = "last log lines: " + lastLines(logTail, 3)
+		o.LogTail = truncate(lastLines(logTail, 3), maxLogTailLength)
+		o.Message = "the robot's last log lines are in status.logTail"
 	}
 }
 

@@ -88,6 +88,7 @@ func TestObserve(t *testing.T) {
 		wantPhase    rpav1alpha1.RunPhase
 		wantReason   string
 		wantMessage  string
+		wantLogTail  string
 		wantAttempts int32
 		wantExit     *int32
 		wantItems    *int64
@@ -125,7 +126,8 @@ func TestObserve(t *testing.T) {
 			job:       job(0, cond(batchv1.JobFailed, batchv1.JobReasonBackoffLimitExceeded, time.Minute)),
 			pods:      []corev1.Pod{pod("p1", 0, exited(1, "panic: connection refused\n"))},
 			wantPhase: rpav1alpha1.PhaseFailed, wantReason: rpav1alpha1.ReasonSystemException,
-			wantMessage: "last log lines: panic: connection refused", wantAttempts: 1, wantExit: ptr.To[int32](1), wantDone: true,
+			wantMessage: "last log lines are in status.logTail", wantLogTail: "panic: connection refused",
+			wantAttempts: 1, wantExit: ptr.To[int32](1), wantDone: true,
 		},
 		{
 			name: "retries exhausted names the attempts",
@@ -187,6 +189,9 @@ func TestObserve(t *testing.T) {
 			if !strings.Contains(got.Message, tt.wantMessage) {
 				t.Errorf("message %q does not contain %q", got.Message, tt.wantMessage)
 			}
+			if got.LogTail != tt.wantLogTail {
+				t.Errorf("log tail %q, want %q", got.LogTail, tt.wantLogTail)
+			}
 			if got.Attempts != tt.wantAttempts {
 				t.Errorf("attempts = %d, want %d", got.Attempts, tt.wantAttempts)
 			}
@@ -241,4 +246,17 @@ func deref(p *int32) any {
 		return nil
 	}
 	return *p
+}
+
+// TestObserveBoundsTheLogTail: a robot's log tail is copied into status
+// bounded, whatever it left in its termination message.
+func TestObserveBoundsTheLogTail(t *testing.T) {
+	got := Observe(job(0, cond(batchv1.JobFailed, batchv1.JobReasonBackoffLimitExceeded, time.Minute)),
+		[]corev1.Pod{pod("p1", 0, exited(1, strings.Repeat("ø", 2000)))}, t0.Add(time.Minute), Options{})
+	if len(got.LogTail) > maxLogTailLength+len("…") || !strings.HasSuffix(got.LogTail, "…") {
+		t.Errorf("log tail of %d bytes, want at most %d and marked cut", len(got.LogTail), maxLogTailLength)
+	}
+	if strings.Contains(got.Message, "ø") {
+		t.Errorf("message %q carries the robot's log", got.Message)
+	}
 }

@@ -9,9 +9,13 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
 
-// maxSummaryLength bounds the summary copied into status; the termination
-// message itself is at most 4 KiB.
-const maxSummaryLength = 1024
+// maxSummaryLength and maxLogTailLength bound the robot-written text copied
+// into status (the CRD allows no more); the termination message itself is
+// at most 4 KiB.
+const (
+	maxSummaryLength = 1024
+	maxLogTailLength = 1000
+)
 
 // terminationMessage is the robot's JSON summary as the contract defines it.
 type terminationMessage struct {

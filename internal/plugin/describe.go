@@ -55,6 +55,9 @@ func writeDescription(w io.Writer, run *rpav1alpha1.RobotRun) error {
 	if res := run.Status.Result; res != nil {
 		field("Result", resultSummary(res))
 	}
+	if run.Status.LogTail != "" {
+		field("Log Tail", run.Status.LogTail)
+	}
 	return tw.Flush()
 }
 

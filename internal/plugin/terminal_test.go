@@ -40,6 +40,7 @@ func TestLogsAndDescriptionsCarryNoRawControlCharacters(t *testing.T) {
 	run := &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Name: "r1", Namespace: "ns"}}
 	run.Status.Message = "last log lines: \x1b]0;owned\x07"
 	run.Status.Result = &rpav1alpha1.RunResult{Summary: "done\x1b[8m hidden"}
+	run.Status.LogTail = "ERROR \x1b[2J"
 	var described, outcome bytes.Buffer
 	if err := writeDescription(&described, run); err != nil {
 		t.Fatal(err)

@@ -81,15 +81,33 @@ func readyOf(g Gomega, robot *rpav1alpha1.Robot) metav1.Condition {
 	return *ready
 }
 
-// eventReasons lists the reasons of the Events about the named object.
-func eventReasons(g Gomega, namespace, name string) []string {
+// eventsAbout lists the Events about the named object.
+func eventsAbout(g Gomega, namespace, name string) []eventsv1.Event {
 	var list eventsv1.EventList
 	g.Expect(k8sClient.List(context.Background(), &list, client.InNamespace(namespace))).To(Succeed())
-	var reasons []string
+	var about []eventsv1.Event
 	for _, e := range list.Items {
 		if e.Regarding.Name == name {
-			reasons = append(reasons, e.Reason)
+			about = append(about, e)
 		}
 	}
+	return about
+}
+
+// eventReasons lists the reasons of the Events about the named object.
+func eventReasons(g Gomega, namespace, name string) []string {
+	var reasons []string
+	for _, e := range eventsAbout(g, namespace, name) {
+		reasons = append(reasons, e.Reason)
+	}
 	return reasons
+}
+
+// eventNotes lists the messages of the Events about the named object.
+func eventNotes(g Gomega, namespace, name string) []string {
+	var notes []string
+	for _, e := range eventsAbout(g, namespace, name) {
+		notes = append(notes, e.Note)
+	}
+	return notes
 }

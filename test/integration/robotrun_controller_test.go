@@ -195,7 +195,17 @@ func TestSystemExceptionIsRetriedThenRetriesExhausted(t *testing.T) {
 	g.Expect(got.Status.Attempts).To(Equal(int32(3)))
 	g.Expect(got.Status.PodName).To(Equal(third.Name))
 	g.Expect(got.Status.Message).To(ContainSubstring("all 3 attempts"))
-	g.Expect(got.Status.Message).To(ContainSubstring("connection refused"), "the log tail says why")
+	// The log tail says why, in its own field: the robot's words never
+	// reach the conditions or the Events.
+	g.Expect(got.Status.LogTail).To(Equal("dial tcp esdh.example:443: connection refused"), "the log tail says why")
+	g.Expect(got.Status.Message).To(ContainSubstring("status.logTail"))
+	for _, c := range got.Status.Conditions {
+		g.Expect(c.Message).NotTo(ContainSubstring("esdh.example"), "condition %s", c.Type)
+	}
+	g.Eventually(func(g Gomega) {
+		g.Expect(eventReasons(g, ns, run.Name)).To(ContainElement(rpav1alpha1.ReasonRetriesExhausted))
+	}, timeout, interval).Should(Succeed())
+	g.Expect(eventNotes(g, ns, run.Name)).NotTo(ContainElement(ContainSubstring("esdh.example")))
 }
 
 func TestSystemExceptionWithoutRetries(t *testing.T) {
