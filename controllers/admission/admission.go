@@ -87,13 +87,40 @@ func (a *Admitter) Admit(ctx context.Context, run *rpav1alpha1.RobotRun, robot *
 	return d, unlock, err
 }
 
-// Release gives back whatever a finished run holds in every ledger. It is
-// called for every finished run, so a restart between finishing and
-// releasing loses nothing. retry means a ledger changed meanwhile.
-func (a *Admitter) Release(ctx context.Context, run *rpav1alpha1.RobotRun) (retry bool, err error) {
+// podsGoneRecheck is how soon a finished run whose pod is still stopping
+// is looked at again, should the pod's end not bring it back first.
+const podsGoneRecheck = 5 * time.Second
+
+// Release gives back whatever a finished run holds in every ledger, once
+// no pod of the run is left running: a cancelled or replaced run's pod
+// keeps its accounts and its system session through its grace period. It
+// is called for every finished run, so a restart between finishing and
+// releasing loses nothing. requeueAfter is non-zero when the pods are not
+// gone yet or a ledger changed meanwhile.
+func (a *Admitter) Release(ctx context.Context, run *rpav1alpha1.RobotRun) (requeueAfter time.Duration, err error) {
+	held, err := a.holds(ctx, run)
+	if err != nil || !held {
+		return 0, err
+	}
+	live, err := refs.RunHasLivePods(ctx, a.APIReader, run.Namespace, run.Name)
+	if err != nil || live {
+		return podsGoneRecheck, err
+	}
 	for _, l := range a.ledgers {
-		if err := l.GiveBack(ctx, run); err != nil {
-			return errors.Is(err, errLedgerConflict), ignoreConflict(err)
+		if err := l.GiveBack(ctx, run); errors.Is(err, errLedgerConflict) {
+			return kube.ConflictRetryDelay, nil
+		} else if err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// holds reports whether the run holds anything of any ledger.
+func (a *Admitter) holds(ctx context.Context, run *rpav1alpha1.RobotRun) (bool, error) {
+	for _, l := range a.ledgers {
+		if held, err := l.Holds(ctx, run); err != nil || held {
+			return held, err
 		}
 	}
 	return false, nil
@@ -170,11 +197,4 @@ func (a *Admitter) claimantsWaitingFor(ctx context.Context, namespace, what stri
 		}
 	}
 	return out, nil
-}
-
-func ignoreConflict(err error) error {
-	if errors.Is(err, errLedgerConflict) {
-		return nil
-	}
-	return err
 }

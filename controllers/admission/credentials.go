@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/refs"
 	"github.com/rpa-operator/rpa-operator/controllers/slots"
 )
 
@@ -116,11 +117,15 @@ func (l *credentialLedger) held(ctx context.Context, lease *coordinationv1.Lease
 	err := l.a.APIReader.Get(ctx, client.ObjectKey{Namespace: lease.Namespace, Name: lease.Annotations[rpav1alpha1.AnnotationRunName]}, run)
 	switch {
 	case apierrors.IsNotFound(err):
-		return false, nil
+		return refs.RunHasLivePods(ctx, l.a.APIReader, lease.Namespace, lease.Annotations[rpav1alpha1.AnnotationRunName])
 	case err != nil:
 		return false, fmt.Errorf("get run holding lease %s: %w", lease.Name, err)
 	}
-	return string(run.UID) == holder && !run.Status.Phase.Finished(), nil
+	if string(run.UID) == holder && !run.Status.Phase.Finished() {
+		return true, nil
+	}
+	// Finished or gone, the holder's pod may still be stopping.
+	return refs.RunHasLivePods(ctx, l.a.APIReader, lease.Namespace, lease.Annotations[rpav1alpha1.AnnotationRunName])
 }
 
 // write creates the Lease for the run, or takes over a free one, and
@@ -157,19 +162,33 @@ func (l *credentialLedger) write(ctx context.Context, namespace, secret string, 
 	return lease, nil
 }
 
-// GiveBack deletes the Leases the run holds. The delete is conditional on
-// the Lease's resourceVersion, so a Lease another run took meanwhile stays.
-func (l *credentialLedger) GiveBack(ctx context.Context, run *rpav1alpha1.RobotRun) error {
+// heldBy lists, from the cache, the credential Leases the run holds.
+func (l *credentialLedger) heldBy(ctx context.Context, run *rpav1alpha1.RobotRun) ([]coordinationv1.Lease, error) {
 	var leases coordinationv1.LeaseList
 	if err := l.a.Client.List(ctx, &leases, client.InNamespace(run.Namespace),
 		client.MatchingLabels{rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy}); err != nil {
-		return fmt.Errorf("list credential leases: %w", err)
+		return nil, fmt.Errorf("list credential leases: %w", err)
 	}
-	for i := range leases.Items {
-		lease := &leases.Items[i]
-		if ptr.Deref(lease.Spec.HolderIdentity, "") != string(run.UID) {
-			continue
-		}
+	return slices.DeleteFunc(leases.Items, func(lease coordinationv1.Lease) bool {
+		return ptr.Deref(lease.Spec.HolderIdentity, "") != string(run.UID)
+	}), nil
+}
+
+// Holds reports whether the run holds an exclusive credential.
+func (l *credentialLedger) Holds(ctx context.Context, run *rpav1alpha1.RobotRun) (bool, error) {
+	leases, err := l.heldBy(ctx, run)
+	return len(leases) > 0, err
+}
+
+// GiveBack deletes the Leases the run holds. The delete is conditional on
+// the Lease's resourceVersion, so a Lease another run took meanwhile stays.
+func (l *credentialLedger) GiveBack(ctx context.Context, run *rpav1alpha1.RobotRun) error {
+	leases, err := l.heldBy(ctx, run)
+	if err != nil {
+		return err
+	}
+	for i := range leases {
+		lease := &leases[i]
 		err := l.a.Client.Delete(ctx, lease, client.Preconditions{UID: &lease.UID, ResourceVersion: &lease.ResourceVersion})
 		switch {
 		case apierrors.IsConflict(err):

@@ -28,6 +28,9 @@ type Ledger interface {
 	// refuse the run; what the run held before is left alone, since its
 	// Job may exist already (the cache can lag behind it).
 	Take(ctx context.Context, claim Claim) (undo func(context.Context), wait *Wait, err error)
+	// Holds reports, from the cache, whether the run holds anything of
+	// this ledger.
+	Holds(ctx context.Context, run *rpav1alpha1.RobotRun) (bool, error)
 	// GiveBack returns whatever the finished run holds of this ledger.
 	GiveBack(ctx context.Context, run *rpav1alpha1.RobotRun) error
 }
@@ -128,6 +131,17 @@ func (l *systemLedger) release(ctx context.Context, name, uid string) {
 	if err != nil {
 		logFrom(ctx).Error(err, "give back a slot of a run not admitted", "targetSystem", name)
 	}
+}
+
+// Holds reports whether the run holds a slot of any TargetSystem.
+func (l *systemLedger) Holds(ctx context.Context, run *rpav1alpha1.RobotRun) (bool, error) {
+	var systems rpav1alpha1.TargetSystemList
+	if err := l.a.Client.List(ctx, &systems, client.UnsafeDisableDeepCopy); err != nil {
+		return false, fmt.Errorf("list TargetSystems: %w", err)
+	}
+	return slices.ContainsFunc(systems.Items, func(ts rpav1alpha1.TargetSystem) bool {
+		return ts.Status.HolderIndex(string(run.UID)) >= 0
+	}), nil
 }
 
 // GiveBack removes the run from the holders of every TargetSystem.

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 )
 
 // MissingSecrets returns the names of a robot's credential Secrets that do
@@ -29,6 +30,29 @@ func MissingSecrets(ctx context.Context, c client.Reader, robot *rpav1alpha1.Rob
 		}
 	}
 	return missing, nil
+}
+
+// RunHasLivePods reports whether a pod of the run has not stopped yet: a
+// cancelled run's pod in its grace period still works, logged in with the
+// run's accounts. Pods are found by the run label the operator puts on them
+// and confirmed by the run-name annotation (the label is shortened for
+// long names).
+func RunHasLivePods(ctx context.Context, c client.Reader, namespace, run string) (bool, error) {
+	var pods corev1.PodList
+	err := c.List(ctx, &pods, client.InNamespace(namespace), client.MatchingLabels{
+		rpav1alpha1.LabelRun: jobs.LabelValue(run), rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy,
+	})
+	if err != nil {
+		return false, fmt.Errorf("list pods of run %s: %w", run, err)
+	}
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		if pod.Annotations[rpav1alpha1.AnnotationRunName] == run && pod.Status.Phase != corev1.PodSucceeded &&
+			pod.Status.Phase != corev1.PodFailed {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // MissingTargetSystems lists the TargetSystems the robot names that do not

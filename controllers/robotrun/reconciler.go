@@ -159,18 +159,16 @@ func (r *Reconciler) jobOf(ctx context.Context, run *rpav1alpha1.RobotRun) (*bat
 }
 
 // release stops a finished run's Job if it is still going (the run was
-// cancelled, or its pod could not start) and gives back what it holds;
+// cancelled, or its pod could not start) and gives back what it holds once
+// its pods have stopped;
 // on every reconcile of a finished run, so that a restart between writing
 // the final status and releasing loses nothing.
 func (r *Reconciler) release(ctx context.Context, run *rpav1alpha1.RobotRun) (ctrl.Result, error) {
 	if err := r.stopUnfinishedJob(ctx, run); err != nil {
 		return ctrl.Result{}, err
 	}
-	retry, err := r.Admission.Release(ctx, run)
-	if retry {
-		return ctrl.Result{RequeueAfter: kube.ConflictRetryDelay}, nil
-	}
-	return ctrl.Result{}, err
+	requeueAfter, err := r.Admission.Release(ctx, run)
+	return ctrl.Result{RequeueAfter: requeueAfter}, err
 }
 
 // writeStatus patches the run's status if it changed, then emits the Event

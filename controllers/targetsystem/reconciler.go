@@ -80,14 +80,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // liveHolders keeps the holders whose run exists under the same UID and has
-// not finished. A holder is dropped only after the apiserver confirms it:
-// the cache may not have a run created a moment ago.
+// not finished, or whose pod is still stopping. A holder is dropped only
+// after the apiserver confirms it: the cache may not have a run created a
+// moment ago.
 func (r *Reconciler) liveHolders(ctx context.Context, holders []rpav1alpha1.SlotHolder) ([]rpav1alpha1.SlotHolder, error) {
 	var live []rpav1alpha1.SlotHolder
 	for _, h := range holders {
 		active, err := holderActive(ctx, r.Client, h)
 		if err == nil && !active {
 			active, err = holderActive(ctx, r.APIReader, h)
+		}
+		if err == nil && !active {
+			active, err = refs.RunHasLivePods(ctx, r.APIReader, h.Namespace, h.Name)
 		}
 		if err != nil {
 			return nil, err

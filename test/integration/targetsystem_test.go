@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 	"github.com/rpa-operator/rpa-operator/controllers/robotrun"
 	"github.com/rpa-operator/rpa-operator/controllers/runstatus"
 	"github.com/rpa-operator/rpa-operator/controllers/slots"
@@ -266,3 +267,36 @@ func TestMissingTargetSystemIsARobotConditionAndLoweringALimitKillsNothing(t *te
 }
 
 func reason(run *rpav1alpha1.RobotRun) string { return robotrun.SucceededReason(&run.Status) }
+
+// TestACancelledRunKeepsItsExclusiveCredentialUntilItsPodHasStopped: a
+// cancelled run's pod finishes its item in its grace period, still logged
+// in with the robot account; the next run may not log in with it until the
+// pod has stopped, or the account would hold two sessions.
+func TestACancelledRunKeepsItsExclusiveCredentialUntilItsPodHasStopped(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	createSecret(t, ns, "sbsys-robot", map[string]string{"username": "robot", "password": "x"})
+	exclusive := func(r *rpav1alpha1.Robot) {
+		r.Spec.Credentials = []rpav1alpha1.Credential{{Name: "sbsys", SecretName: "sbsys-robot", Exclusive: true}}
+		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
+	}
+	robot := createRobot(t, ns, "journal", exclusive)
+	first := createRun(t, ns, "journal-1", robot.Name, nil)
+	job := waitForJob(g, first)
+	startJob(g, job)
+	pod := createPod(g, job, "a1")
+	runPod(g, pod)
+	second := createRun(t, ns, "journal-2", robot.Name, nil)
+	waitForOutcome(g, second, rpav1alpha1.PhaseQueued, rpav1alpha1.ReasonWaitingForCredential)
+
+	cancel(g, first)
+	waitForOutcome(g, first, rpav1alpha1.PhaseCancelled, rpav1alpha1.ReasonCancelled)
+	g.Consistently(func(g Gomega) {
+		g.Expect(getRun(g, second).Status.Phase).To(Equal(rpav1alpha1.PhaseQueued), "the first run's pod still runs")
+		g.Expect(jobsIn(g, ns)).NotTo(ContainElement(jobs.JobName(second.Name)))
+	}, "2s", interval).Should(Succeed())
+
+	// The pod stops (SIGTERM handled): now the second run logs in.
+	endPod(g, pod, 143, "")
+	waitForJob(g, second)
+}
