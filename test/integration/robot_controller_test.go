@@ -96,8 +96,9 @@ func eventsAbout(g Gomega, namespace, name string) []eventsv1.Event {
 
 // eventReasons lists the reasons of the Events about the named object.
 func eventReasons(g Gomega, namespace, name string) []string {
-	var reasons []string
-	for _, e := range eventsAbout(g, namespace, name) {
+	events := eventsAbout(g, namespace, name)
+	reasons := make([]string, 0, len(events))
+	for _, e := range events {
 		reasons = append(reasons, e.Reason)
 	}
 	return reasons
@@ -105,8 +106,9 @@ func eventReasons(g Gomega, namespace, name string) []string {
 
 // eventNotes lists the messages of the Events about the named object.
 func eventNotes(g Gomega, namespace, name string) []string {
-	var notes []string
-	for _, e := range eventsAbout(g, namespace, name) {
+	events := eventsAbout(g, namespace, name)
+	notes := make([]string, 0, len(events))
+	for _, e := range events {
 		notes = append(notes, e.Note)
 	}
 	return notes
