@@ -37,6 +37,9 @@ type Options struct {
 	// PodStartDeadline is how long a run's pod may fail to start its
 	// container (image pull, container configuration) before the run fails.
 	PodStartDeadline time.Duration
+	// OrphanRunTTL is how long a finished run of a Robot that does not
+	// exist is kept before it is deleted.
+	OrphanRunTTL time.Duration
 	// RobotWorkers and RunWorkers are how many Robots, resp. RobotRuns,
 	// are reconciled at once. A reconcile mostly waits for the apiserver,
 	// so more workers mean less lag when many robots share a minute, up to
@@ -52,6 +55,7 @@ type Options struct {
 const (
 	DefaultRunStartDeadline = 10 * time.Minute
 	DefaultPodStartDeadline = 5 * time.Minute
+	DefaultOrphanRunTTL     = 24 * time.Hour
 	DefaultRobotWorkers     = 16
 	DefaultRunWorkers       = 16
 	DefaultScheduleLead     = 30 * time.Second
@@ -75,6 +79,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PodStartDeadline == 0 {
 		o.PodStartDeadline = DefaultPodStartDeadline
+	}
+	if o.OrphanRunTTL == 0 {
+		o.OrphanRunTTL = DefaultOrphanRunTTL
 	}
 	return o
 }
@@ -105,7 +112,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		{"robotrun", (&robotrun.Reconciler{
 			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("robotrun-controller"),
 			Clock: opts.Clock, Metrics: recorder, PodStartDeadline: opts.PodStartDeadline, Workers: opts.RunWorkers,
-			Admission: admission.New(mgr.GetClient(), mgr.GetAPIReader(), opts.Clock, opts.RunStartDeadline),
+			OrphanRunTTL: opts.OrphanRunTTL,
+			Admission:    admission.New(mgr.GetClient(), mgr.GetAPIReader(), opts.Clock, opts.RunStartDeadline),
 		}).SetupWithManager},
 		{"targetsystem", (&targetsystem.Reconciler{
 			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metrics: recorder,

@@ -87,6 +87,8 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 			"the Job is still created at that time. 0 creates runs at their time.")
 	fs.DurationVar(&cfg.controllers.RunStartDeadline, "run-start-deadline", controllers.DefaultRunStartDeadline,
 		"How long a run waits for a missing credential Secret before it fails with CredentialsNotFound.")
+	fs.DurationVar(&cfg.controllers.OrphanRunTTL, "orphan-run-ttl", controllers.DefaultOrphanRunTTL,
+		"How long a finished RobotRun of a Robot that does not exist is kept before it is deleted (a Robot's own runs follow its history limits).")
 	fs.DurationVar(&cfg.controllers.PodStartDeadline, "pod-start-deadline", controllers.DefaultPodStartDeadline,
 		"How long a run's pod may fail to pull its image or create its container before the run fails.")
 	cfg.zap = zap.Options{Development: false}

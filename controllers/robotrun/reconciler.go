@@ -40,6 +40,9 @@ type Reconciler struct {
 
 	// PodStartDeadline is how long a pod may fail to start its container.
 	PodStartDeadline time.Duration
+	// OrphanRunTTL is how long a finished run of a Robot that does not
+	// exist is kept: no Robot's history limits prune it.
+	OrphanRunTTL time.Duration
 	// Workers is how many runs are reconciled at once.
 	Workers int
 }
@@ -61,7 +64,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if run.Status.Phase.Finished() {
-		return r.release(ctx, run)
+		return r.finished(ctx, run)
 	}
 	if wait := untilDue(run, r.Clock.Now()); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
@@ -156,6 +159,30 @@ func (r *Reconciler) jobOf(ctx context.Context, run *rpav1alpha1.RobotRun) (*bat
 		return nil, fmt.Errorf("job %s exists but does not belong to run %s (uid %s)", job.Name, run.Name, run.UID)
 	}
 	return job, nil
+}
+
+// finished releases what a finished run holds and prunes it when its
+// Robot does not exist and OrphanRunTTL has passed since it finished. A
+// Robot's own runs are pruned by the Robot controller (history limits),
+// and deleted with it.
+func (r *Reconciler) finished(ctx context.Context, run *rpav1alpha1.RobotRun) (ctrl.Result, error) {
+	result, err := r.release(ctx, run)
+	if err != nil || result.RequeueAfter > 0 {
+		return result, err
+	}
+	robot, err := r.robotOf(ctx, run)
+	if err != nil || robot != nil || run.Status.CompletionTime == nil {
+		return ctrl.Result{}, err
+	}
+	if keep := run.Status.CompletionTime.Add(r.OrphanRunTTL).Sub(r.Clock.Now()); keep > 0 {
+		return ctrl.Result{RequeueAfter: keep}, nil
+	}
+	err = r.Delete(ctx, run, client.PropagationPolicy(metav1.DeletePropagationBackground), client.Preconditions{UID: &run.UID})
+	if client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, fmt.Errorf("prune run %s of a robot that does not exist: %w", run.Name, err)
+	}
+	log.FromContext(ctx).Info("pruned a finished run whose robot does not exist", "robot", run.Spec.RobotName)
+	return ctrl.Result{}, nil
 }
 
 // release stops a finished run's Job if it is still going (the run was

@@ -412,3 +412,23 @@ func patchRobot(g Gomega, robot *rpav1alpha1.Robot, mutate func(*rpav1alpha1.Rob
 		return k8sClient.Update(context.Background(), current)
 	}, timeout, interval).Should(Succeed())
 }
+
+// TestARunOfARobotThatDoesNotExistIsPrunedAfterADay: no Robot's history
+// limits prune such a run, so it goes --orphan-run-ttl (24h) after it ended.
+func TestARunOfARobotThatDoesNotExistIsPrunedAfterADay(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	run := createRun(t, ns, "typo", "welcome-leters", nil)
+	waitForOutcome(g, run, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonRobotNotFound)
+	g.Consistently(func(g Gomega) {
+		g.Expect(k8sClient.Get(context.Background(), objectKey(run), &rpav1alpha1.RobotRun{})).To(Succeed())
+	}, "1s", interval).Should(Succeed(), "kept for a day for people to see why")
+
+	// A day later: the controller's requeue waits in real time, so a spec
+	// change brings the run back at the advanced clock instead.
+	advanceClock(t, controllers.DefaultOrphanRunTTL+time.Minute)
+	cancel(g, run)
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(context.Background(), objectKey(run), &rpav1alpha1.RobotRun{}))
+	}, timeout, interval).Should(BeTrue(), "pruned a day after it failed")
+}
