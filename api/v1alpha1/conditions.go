@@ -110,6 +110,9 @@ const (
 	// ReasonJobDeleted means the run's Job was deleted by someone else
 	// before it finished; the run is not restarted.
 	ReasonJobDeleted = "JobDeleted"
+	// ReasonJobNameTaken means a Job the run does not own has the name of
+	// the run's Job; the run waits until it is gone.
+	ReasonJobNameTaken = "JobNameTaken"
 	// ReasonCancelled means the run was cancelled on request.
 	ReasonCancelled = "Cancelled"
 )

@@ -2,6 +2,7 @@ package robotrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -64,6 +65,9 @@ func (r *Reconciler) stopUnfinishedJob(ctx context.Context, run *rpav1alpha1.Rob
 		return nil
 	}
 	job, err := r.jobOf(ctx, run)
+	if errors.As(err, new(errJobNameTaken)) {
+		return nil // someone else's Job: not the run's to stop
+	}
 	if err != nil || job == nil || runstatus.JobFinished(job) || job.DeletionTimestamp != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package robotrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -77,6 +78,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	job, err := r.jobOf(ctx, run)
+	var taken errJobNameTaken
+	if errors.As(err, &taken) {
+		return r.waitForJobName(ctx, run, taken)
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -91,6 +96,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		r.jobLost(run, next)
 	default:
 		requeueAfter, err = r.startRun(ctx, run, robot, next)
+		if errors.As(err, &taken) {
+			return r.waitForJobName(ctx, run, taken)
+		}
 		if err == nil && jobJustCreated(run, next) {
 			// Jobs first (job_events.go): the Job's event brings the run
 			// back to write its status.
@@ -156,9 +164,30 @@ func (r *Reconciler) jobOf(ctx context.Context, run *rpav1alpha1.RobotRun) (*bat
 		return nil, err
 	}
 	if !metav1.IsControlledBy(job, run) {
-		return nil, fmt.Errorf("job %s exists but does not belong to run %s (uid %s)", job.Name, run.Name, run.UID)
+		return nil, errJobNameTaken{job: job.Name}
 	}
 	return job, nil
+}
+
+// errJobNameTaken: a Job the run does not control has its Job's name.
+type errJobNameTaken struct{ job string }
+
+func (e errJobNameTaken) Error() string {
+	return fmt.Sprintf("Job %s exists but does not belong to this run", e.job)
+}
+
+// jobNameRecheck is how often a run whose Job name is taken looks again:
+// the foreign Job's deletion is no event of the run's.
+const jobNameRecheck = 10 * time.Second
+
+// waitForJobName keeps a run Pending, with a reason a person can act on,
+// while a Job it does not own holds its Job's name: creating another Job
+// is impossible, and adopting that one could run someone else's pod.
+func (r *Reconciler) waitForJobName(ctx context.Context, run *rpav1alpha1.RobotRun, taken errJobNameTaken) (ctrl.Result, error) {
+	next := run.Status.DeepCopy()
+	next.Phase = rpav1alpha1.PhasePending
+	setOutcome(next, rpav1alpha1.ReasonJobNameTaken, fmt.Sprintf("%s; delete that Job and the run starts", taken.Error()))
+	return r.writeStatus(ctx, run, next, jobNameRecheck)
 }
 
 // finished releases what a finished run holds and prunes it when its

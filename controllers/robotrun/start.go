@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -137,7 +139,17 @@ func (r *Reconciler) createJob(ctx context.Context, run *rpav1alpha1.RobotRun, r
 		finish(next, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonJobRejected,
 			fmt.Sprintf("the apiserver rejected the run's Job: %v", err), r.Clock.Now())
 		return nil
-	case err != nil && !apierrors.IsAlreadyExists(err):
+	case apierrors.IsAlreadyExists(err):
+		// Created by an earlier reconcile, or someone else's Job: the
+		// cache holds only the operator's Jobs, so ask the apiserver.
+		existing := &batchv1.Job{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(job), existing); err != nil {
+			return fmt.Errorf("get job of run %s: %w", run.Name, err)
+		}
+		if !metav1.IsControlledBy(existing, run) {
+			return errJobNameTaken{job: job.Name}
+		}
+	case err != nil:
 		return fmt.Errorf("create job for run %s: %w", run.Name, err)
 	}
 	log.FromContext(ctx).Info("job created", "job", job.Name, "robotGeneration", robot.Generation)

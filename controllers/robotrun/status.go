@@ -48,7 +48,8 @@ func setOutcome(next *rpav1alpha1.RobotRunStatus, reason, message string) {
 //   - Succeeded: Ready;
 //   - Failed, TimedOut, Cancelled: Stalled, for good;
 //   - waiting for a credential Secret or a TargetSystem that does not
-//     exist: Stalled until someone creates it;
+//     exist, or for a foreign Job holding its Job's name to go: Stalled
+//     until someone acts;
 //   - otherwise Reconciling: on its way.
 func setKstatus(conditions *[]metav1.Condition, phase rpav1alpha1.RunPhase, reason, message string) {
 	ready := metav1.Condition{Type: rpav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: message}
@@ -56,7 +57,8 @@ func setKstatus(conditions *[]metav1.Condition, phase rpav1alpha1.RunPhase, reas
 	switch {
 	case phase == rpav1alpha1.PhaseSucceeded:
 		ready.Status = metav1.ConditionTrue
-	case phase.Finished(), reason == rpav1alpha1.ReasonCredentialsNotFound, reason == rpav1alpha1.ReasonTargetSystemNotFound:
+	case phase.Finished(), reason == rpav1alpha1.ReasonCredentialsNotFound, reason == rpav1alpha1.ReasonTargetSystemNotFound,
+		reason == rpav1alpha1.ReasonJobNameTaken:
 		stalled = true
 	default:
 		reconciling = true
@@ -176,7 +178,7 @@ func isWarning(phase rpav1alpha1.RunPhase, reason string) bool {
 		return true
 	case reason == rpav1alpha1.ReasonCredentialsNotFound, reason == rpav1alpha1.ReasonImagePullFailed,
 		reason == rpav1alpha1.ReasonContainerConfigError, reason == rpav1alpha1.ReasonRetrying,
-		reason == rpav1alpha1.ReasonUnschedulable:
+		reason == rpav1alpha1.ReasonUnschedulable, reason == rpav1alpha1.ReasonJobNameTaken:
 		return true
 	}
 	return false

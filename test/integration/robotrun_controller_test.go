@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -431,4 +432,36 @@ func TestARunOfARobotThatDoesNotExistIsPrunedAfterADay(t *testing.T) {
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8sClient.Get(context.Background(), objectKey(run), &rpav1alpha1.RobotRun{}))
 	}, timeout, interval).Should(BeTrue(), "pruned a day after it failed")
+}
+
+// TestAJobThatIsNotTheRunsHoldingItsNameIsReportedNotAdopted: a Job the
+// operator did not create for this run, under the run's Job name, keeps
+// the run Pending with a reason and a Warning; once it is deleted the run
+// gets its own Job.
+func TestAJobThatIsNotTheRunsHoldingItsNameIsReportedNotAdopted(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	robot := createRobot(t, ns, "certificate-journal", nil)
+	foreign := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: jobs.JobName("journal-1")},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "other", Image: "registry.example/other:1"}},
+		}}},
+	}
+	g.Expect(k8sClient.Create(ctx, foreign)).To(Succeed())
+	run := createRun(t, ns, "journal-1", robot.Name, nil)
+	got := waitForOutcome(g, run, rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobNameTaken)
+	g.Expect(got.Status.Message).To(ContainSubstring("Job " + foreign.Name + " exists but does not belong to this run"))
+	g.Eventually(func(g Gomega) {
+		g.Expect(eventReasons(g, ns, run.Name)).To(ContainElement(rpav1alpha1.ReasonJobNameTaken))
+	}, timeout, interval).Should(Succeed())
+
+	g.Expect(k8sClient.Delete(ctx, foreign, client2propagation())).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		job := &batchv1.Job{}
+		g.Expect(k8sClient.Get(ctx, objectKey(foreign), job)).To(Succeed())
+		g.Expect(metav1.IsControlledBy(job, getRun(g, run))).To(BeTrue())
+	}, timeout, interval).Should(Succeed())
 }
