@@ -77,36 +77,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if withdrawn, err := r.withdrawIfUnwanted(ctx, run, robot); err != nil || withdrawn {
 		return ctrl.Result{}, err
 	}
-	job, err := r.jobOf(ctx, run)
-	var taken errJobNameTaken
-	if errors.As(err, &taken) {
-		return r.waitForJobName(ctx, run, taken)
-	}
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-
 	next := run.Status.DeepCopy()
-	var requeueAfter time.Duration
+	requeueAfter, started, err := r.advance(ctx, run, robot, next)
+	var taken errJobNameTaken
 	switch {
-	case job != nil:
-		fillFromJob(next, run, robot, job)
-		requeueAfter, err = r.followJob(ctx, run, job, next)
-	case run.Status.JobName != "":
-		r.jobLost(run, next)
-	default:
-		requeueAfter, err = r.startRun(ctx, run, robot, next)
-		if errors.As(err, &taken) {
-			return r.waitForJobName(ctx, run, taken)
-		}
-		if err == nil && jobJustCreated(run, next) {
-			// Jobs first (job_events.go): the Job's event brings the run
-			// back to write its status.
-			return statusLater(), nil
-		}
-	}
-	if err != nil {
+	case errors.As(err, &taken):
+		return r.waitForJobName(ctx, run, taken)
+	case err != nil:
 		return ctrl.Result{}, err
+	case started && jobJustCreated(run, next):
+		// Jobs first (job_events.go): the Job's event brings the run back
+		// to write its status.
+		return statusLater(), nil
 	}
 	// A run created without its robot as owner (kubectl create) is adopted
 	// here, after its Job: the Job is what the run waits for.
@@ -116,6 +98,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	return r.writeStatus(ctx, run, next, requeueAfter)
+}
+
+// advance computes the run's next status from its Job: it follows the Job
+// that exists, fails a run whose Job was lost, or starts the run (started
+// is true then).
+func (r *Reconciler) advance(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot,
+	next *rpav1alpha1.RobotRunStatus) (requeueAfter time.Duration, started bool, err error) {
+	job, err := r.jobOf(ctx, run)
+	switch {
+	case err != nil:
+		return 0, false, err
+	case job != nil:
+		fillFromJob(next, run, robot, job)
+		requeueAfter, err = r.followJob(ctx, run, job, next)
+		return requeueAfter, false, err
+	case run.Status.JobName != "":
+		r.jobLost(run, next)
+		return 0, false, nil
+	default:
+		requeueAfter, err = r.startRun(ctx, run, robot, next)
+		return requeueAfter, true, err
+	}
 }
 
 // robotOf returns the run's Robot, or nil when it does not exist.
