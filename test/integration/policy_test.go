@@ -80,3 +80,53 @@ func TestPriorityCapPolicyKeepsTenantsFromOutrankingEachOther(t *testing.T) {
 		return k8sClient.Create(context.Background(), urgent.DeepCopy())
 	}, timeout, interval).Should(Succeed())
 }
+
+func addNamespaceAnnotations(g Gomega, ns string, annotations map[string]string) {
+	namespace := &corev1.Namespace{}
+	g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Name: ns}, namespace)).To(Succeed())
+	namespace.Annotations = annotations
+	g.Expect(k8sClient.Update(context.Background(), namespace)).To(Succeed())
+}
+
+func TestPlacementPolicyKeepsRobotsOnTheirNamespacesNodePoolAndPriorityClasses(t *testing.T) {
+	g := NewWithT(t)
+	const testLabel = "rpa.dev/test-placement"
+	ns := newNamespace(t)
+	addNamespaceLabels(g, ns, map[string]string{testLabel: "true", "rpa.dev/node-pool": "dmz"})
+	addNamespaceAnnotations(g, ns, map[string]string{"rpa.dev/priority-classes": "robots-high, robots-low"})
+	applyPolicy(t, "placement.yaml", testLabel)
+
+	robot := func(name string, mutate func(*rpav1alpha1.RobotTemplate)) *rpav1alpha1.Robot {
+		r := minimalRobot(ns, name)
+		r.Spec.Template.NodeSelector = map[string]string{"rpa.dev/node-pool": "dmz"}
+		r.Spec.Template.Tolerations = []corev1.Toleration{{Key: "rpa.dev/node-pool", Operator: corev1.TolerationOpEqual, Value: "dmz", Effect: corev1.TaintEffectNoSchedule}}
+		if mutate != nil {
+			mutate(&r.Spec.Template)
+		}
+		return r
+	}
+	// The policy takes effect once the apiserver has compiled it.
+	g.Eventually(func() error {
+		return k8sClient.Create(context.Background(), robot("probe", func(tpl *rpav1alpha1.RobotTemplate) {
+			tpl.NodeSelector = nil
+		}), client.DryRunAll)
+	}, timeout, interval).Should(MatchError(ContainSubstring("run on node pool dmz")))
+
+	for message, mutate := range map[string]func(*rpav1alpha1.RobotTemplate){
+		"run on node pool dmz": func(tpl *rpav1alpha1.RobotTemplate) {
+			tpl.NodeSelector = map[string]string{"rpa.dev/node-pool": "finance"}
+		},
+		"may tolerate only the taint rpa.dev/node-pool=dmz": func(tpl *rpav1alpha1.RobotTemplate) {
+			tpl.Tolerations = append(tpl.Tolerations, corev1.Toleration{Operator: corev1.TolerationOpExists})
+		},
+		"priorityClassName system-cluster-critical is not one namespace": func(tpl *rpav1alpha1.RobotTemplate) {
+			tpl.PriorityClassName = "system-cluster-critical"
+		},
+	} {
+		err := k8sClient.Create(context.Background(), robot("refused", mutate), client.DryRunAll)
+		g.Expect(err).To(MatchError(ContainSubstring(message)), message)
+	}
+	g.Expect(k8sClient.Create(context.Background(), robot("placed", func(tpl *rpav1alpha1.RobotTemplate) {
+		tpl.PriorityClassName = "robots-high"
+	}))).To(Succeed())
+}
