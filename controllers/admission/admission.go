@@ -131,7 +131,7 @@ func (a *Admitter) holds(ctx context.Context, run *rpav1alpha1.RobotRun) (bool, 
 // never blocks a system it cannot use yet.
 func (a *Admitter) takeAll(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot) (Decision, error) {
 	priority := run.EffectivePriority(robot)
-	claim := Claim{Run: run, Robot: robot, Claimant: ClaimantOf(run, priority)}
+	claim := Claim{Run: run, Robot: robot, Claimant: claimantOf(run, priority)}
 	var undos []func(context.Context)
 	for _, l := range a.ledgers {
 		undo, wait, err := l.Take(ctx, claim)
@@ -174,8 +174,8 @@ func (a *Admitter) credentialsExist(ctx context.Context, run *rpav1alpha1.RobotR
 		RecheckAfter: remaining}, nil
 }
 
-// ClaimantOf is the run as slots orders it.
-func ClaimantOf(run *rpav1alpha1.RobotRun, priority int32) slots.Claimant {
+// claimantOf is the run as slots orders it.
+func claimantOf(run *rpav1alpha1.RobotRun, priority int32) slots.Claimant {
 	return slots.Claimant{
 		Namespace: run.Namespace, Name: run.Name, UID: string(run.UID),
 		Priority: priority, Created: run.OrderTime(),
@@ -193,7 +193,7 @@ func (a *Admitter) claimantsWaitingFor(ctx context.Context, namespace, what stri
 	for i := range runs {
 		run := &runs[i]
 		if !run.Status.Phase.Finished() && !run.Spec.Cancel {
-			out = append(out, ClaimantOf(run, run.Status.Priority))
+			out = append(out, claimantOf(run, run.Status.Priority))
 		}
 	}
 	return out, nil
