@@ -4,8 +4,9 @@
 package jobs
 
 import (
-	"fmt"
-	"hash/fnv"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
 	"strings"
 )
 
@@ -22,18 +23,23 @@ func JobName(runName string) string {
 
 // LabelValue turns a Kubernetes object name (a DNS subdomain of up to 253
 // characters) into a valid label value and DNS label: itself when it already
-// is one, otherwise a prefix plus a hash of the whole name, so that two
-// different names never map to the same value in practice.
+// is one, otherwise a prefix, a dash and 16 hex digits of the SHA-256 of the
+// whole name. A name that already ends the way a shortened one does is
+// shortened too, so no run can be named after another run's Job; and a
+// cryptographic hash means nobody can pick a name whose short form matches
+// someone else's.
 func LabelValue(name string) string {
-	if len(name) <= maxNameLength && !strings.Contains(name, ".") {
+	if len(name) <= maxNameLength && !strings.Contains(name, ".") && !shortenedForm.MatchString(name) {
 		return name
 	}
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(name))
-	suffix := fmt.Sprintf("-%016x", h.Sum64())
+	sum := sha256.Sum256([]byte(name))
+	suffix := "-" + hex.EncodeToString(sum[:8])
 	prefix := strings.ReplaceAll(name, ".", "-")
 	if len(prefix) > maxNameLength-len(suffix) {
 		prefix = prefix[:maxNameLength-len(suffix)]
 	}
 	return strings.TrimRight(prefix, "-") + suffix
 }
+
+// shortenedForm is how every shortened value ends.
+var shortenedForm = regexp.MustCompile(`-[0-9a-f]{16}$`)

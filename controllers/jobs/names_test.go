@@ -20,6 +20,8 @@ func TestLabelValue(t *testing.T) {
 		{name: "64 characters shortened", in: strings.Repeat("a", 64), wantStart: strings.Repeat("a", 46)},
 		{name: "dotted name made a DNS label", in: "robot.v2.run", wantStart: "robot-v2-run-"},
 		{name: "253-character name shortened", in: long, wantStart: "welcome-letters-welcome-letters-welcome-"},
+		{name: "name shaped like a shortened one shortened again", in: "robot-v2-run-0123456789abcdef", wantStart: "robot-v2-run-0123456789abcdef-"},
+		{name: "scheduled run name kept", in: "letters-daily-202612010700-1a2b3c4d", wantSame: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,5 +50,18 @@ func TestLabelValueKeepsLongNamesApart(t *testing.T) {
 	a, b := LabelValue(base+"2026-11-22t0700"), LabelValue(base+"2026-11-23t0700")
 	if a == b {
 		t.Errorf("two runs of different days share the job name %q", a)
+	}
+}
+
+// A runner must not be able to name a run after another run's Job: the
+// Job name and the run label would then be shared.
+func TestLabelValueOfARunNamedAfterAnotherRunsJob(t *testing.T) {
+	victim := "robot.v2.run"
+	squatter := LabelValue(victim)
+	if LabelValue(squatter) == squatter {
+		t.Errorf("a run named %q keeps its name, the Job name of run %q", squatter, victim)
+	}
+	if JobName(squatter) == JobName(victim) {
+		t.Errorf("runs %q and %q share the Job name %q", squatter, victim, JobName(victim))
 	}
 }

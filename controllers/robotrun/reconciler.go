@@ -159,11 +159,14 @@ func (r *Reconciler) ensureOwnedByRobot(ctx context.Context, run *rpav1alpha1.Ro
 // the cache may simply lag behind a Job created a moment ago.
 func (r *Reconciler) jobOf(ctx context.Context, run *rpav1alpha1.RobotRun) (*batchv1.Job, error) {
 	var confirm client.Reader
+	name := jobs.JobName(run.Name)
 	if run.Status.JobName != "" {
-		confirm = r.APIReader
+		// The recorded name, not a recomputed one: a run started by an
+		// operator version that shortened names differently keeps its Job.
+		confirm, name = r.APIReader, run.Status.JobName
 	}
 	job := &batchv1.Job{}
-	found, err := kube.GetConfirmed(ctx, r.Client, confirm, client.ObjectKey{Namespace: run.Namespace, Name: jobs.JobName(run.Name)}, job)
+	found, err := kube.GetConfirmed(ctx, r.Client, confirm, client.ObjectKey{Namespace: run.Namespace, Name: name}, job)
 	if err != nil || !found {
 		return nil, err
 	}
