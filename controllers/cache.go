@@ -32,9 +32,6 @@ func CacheOptions() cache.Options {
 }
 
 // stripForCache drops from every cached object its managed fields, and:
-//   - from objects watched as metadata only (credential Secrets) their
-//     annotations, since `kubectl apply` keeps a Secret's values in the
-//     last-applied-configuration annotation;
 //   - from Pods their spec and the run file annotation (the controllers map
 //     pods to runs by the run-name annotation and read only their status);
 //   - from Jobs their pod template and selector (Jobs are created, never
@@ -49,8 +46,6 @@ func stripForCache(obj any) (any, error) {
 	}
 	accessor.SetManagedFields(nil)
 	switch o := obj.(type) {
-	case *metav1.PartialObjectMetadata:
-		accessor.SetAnnotations(nil)
 	case *corev1.Pod:
 		delete(o.Annotations, rpav1alpha1.AnnotationRunJSON)
 		o.Spec = corev1.PodSpec{}

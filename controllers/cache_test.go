@@ -15,24 +15,7 @@ import (
 
 func TestStripForCache(t *testing.T) {
 	managed := []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
-	lastApplied := map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"password":"c2VjcmV0"}}`}
 
-	t.Run("secret metadata loses annotations and managed fields", func(t *testing.T) {
-		obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
-			Name: "esdh", Annotations: lastApplied, ManagedFields: managed, Labels: map[string]string{"team": "hr"},
-		}}
-		got, err := stripForCache(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := got.(*metav1.PartialObjectMetadata)
-		if m.Annotations != nil || m.ManagedFields != nil {
-			t.Errorf("annotations %v, managed fields %v; want both dropped", m.Annotations, m.ManagedFields)
-		}
-		if m.Labels["team"] != "hr" {
-			t.Errorf("labels must be kept, got %v", m.Labels)
-		}
-	})
 	t.Run("pods keep metadata and status, not their spec or run file", func(t *testing.T) {
 		obj := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{

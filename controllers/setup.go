@@ -31,8 +31,8 @@ type Options struct {
 	// Registry is where the metrics are registered; controller-runtime's
 	// (served on the manager's metrics endpoint) when nil.
 	Registry prometheus.Registerer
-	// RunStartDeadline is how long a run waits for a missing credential
-	// Secret before it fails with CredentialsNotFound.
+	// RunStartDeadline is how long a run's pod waits for a missing Secret
+	// (the kubelet reports it) before the run fails with CredentialsNotFound.
 	RunStartDeadline time.Duration
 	// PodStartDeadline is how long a run's pod may fail to start its
 	// container (image pull, container configuration) before the run fails.
@@ -111,9 +111,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		}).SetupWithManager},
 		{"robotrun", (&robotrun.Reconciler{
 			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("robotrun-controller"),
-			Clock: opts.Clock, Metrics: recorder, PodStartDeadline: opts.PodStartDeadline, Workers: opts.RunWorkers,
-			OrphanRunTTL: opts.OrphanRunTTL,
-			Admission:    admission.New(mgr.GetClient(), mgr.GetAPIReader(), opts.Clock, opts.RunStartDeadline),
+			Clock: opts.Clock, Metrics: recorder, PodStartDeadline: opts.PodStartDeadline, CredentialWait: opts.RunStartDeadline,
+			Workers: opts.RunWorkers, OrphanRunTTL: opts.OrphanRunTTL,
+			Admission: admission.New(mgr.GetClient(), mgr.GetAPIReader(), opts.Clock),
 		}).SetupWithManager},
 		{"targetsystem", (&targetsystem.Reconciler{
 			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metrics: recorder,

@@ -1,7 +1,8 @@
 // Package admission decides whether a run may start now (docs/schedules.md,
-// docs/target-systems.md): its robot's concurrency policy, its credential
-// Secrets, and, all or nothing, a slot of every TargetSystem it uses and
-// every exclusive credential, each kept in a Ledger. It returns a Decision
+// docs/target-systems.md): its robot's concurrency policy and, all or
+// nothing, a slot of every TargetSystem it uses and every exclusive
+// credential, each kept in a Ledger. Whether a Secret exists is not asked:
+// the manager cannot read Secrets, and the kubelet tells (runstatus). It returns a Decision
 // that the RobotRun reconciler applies to the run's status before it
 // creates the Job; the pure ordering of waiting runs is in package slots.
 package admission
@@ -9,8 +10,6 @@ package admission
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -49,8 +48,6 @@ type Admitter struct {
 	Client    client.Client
 	APIReader client.Reader
 	Clock     clock.PassiveClock
-	// StartDeadline is how long a run waits for a missing credential Secret.
-	StartDeadline time.Duration
 
 	ledgers []Ledger
 	locks   robotLocks
@@ -58,8 +55,8 @@ type Admitter struct {
 
 // New returns an Admitter with the TargetSystem and exclusive-credential
 // ledgers.
-func New(c client.Client, apiReader client.Reader, clk clock.PassiveClock, startDeadline time.Duration) *Admitter {
-	a := &Admitter{Client: c, APIReader: apiReader, Clock: clk, StartDeadline: startDeadline}
+func New(c client.Client, apiReader client.Reader, clk clock.PassiveClock) *Admitter {
+	a := &Admitter{Client: c, APIReader: apiReader, Clock: clk}
 	a.ledgers = []Ledger{&systemLedger{a}, &credentialLedger{a}}
 	return a
 }
@@ -78,9 +75,6 @@ func (a *Admitter) Admit(ctx context.Context, run *rpav1alpha1.RobotRun, robot *
 		unlock = a.locks.lock(run.Namespace, robot.Name)
 	}
 	if d, err := a.concurrency(ctx, run, robot); err != nil || !d.Admitted {
-		return d, unlock, err
-	}
-	if d, err := a.credentialsExist(ctx, run, robot); err != nil || !d.Admitted {
 		return d, unlock, err
 	}
 	d, err = a.takeAll(ctx, run, robot)
@@ -154,24 +148,6 @@ func (a *Admitter) takeAll(ctx context.Context, run *rpav1alpha1.RobotRun, robot
 		return d, nil
 	}
 	return Decision{Admitted: true, Priority: &priority}, nil
-}
-
-// credentialsExist keeps the run Pending while a credential Secret is
-// missing, and fails it once StartDeadline has passed since it was due.
-func (a *Admitter) credentialsExist(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot) (Decision, error) {
-	missing, err := refs.MissingSecrets(ctx, a.Client, robot)
-	if err != nil || len(missing) == 0 {
-		return Decision{Admitted: err == nil}, err
-	}
-	msg := fmt.Sprintf("credential Secret(s) %s not found in the robot's namespace", strings.Join(missing, ", "))
-	remaining := run.OrderTime().Add(a.StartDeadline).Sub(a.Clock.Now())
-	if remaining <= 0 {
-		return Decision{Phase: rpav1alpha1.PhaseFailed, Reason: rpav1alpha1.ReasonCredentialsNotFound,
-			Message: fmt.Sprintf("%s, still after %s", msg, a.StartDeadline)}, nil
-	}
-	return Decision{Phase: rpav1alpha1.PhasePending, Reason: rpav1alpha1.ReasonCredentialsNotFound,
-		Message:      fmt.Sprintf("%s; the run starts when they exist, or fails after %s", msg, a.StartDeadline),
-		RecheckAfter: remaining}, nil
 }
 
 // claimantOf is the run as slots orders it.

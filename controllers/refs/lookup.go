@@ -6,31 +6,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 )
-
-// MissingSecrets returns the names of a robot's credential Secrets that do
-// not exist, looked up as metadata: the operator needs to know that a
-// credential exists, never what it holds.
-func MissingSecrets(ctx context.Context, c client.Reader, robot *rpav1alpha1.Robot) ([]string, error) {
-	var missing []string
-	for _, cred := range robot.Spec.Credentials {
-		secret := &metav1.PartialObjectMetadata{}
-		secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-		err := c.Get(ctx, client.ObjectKey{Namespace: robot.Namespace, Name: cred.SecretName}, secret)
-		switch {
-		case apierrors.IsNotFound(err):
-			missing = append(missing, cred.SecretName)
-		case err != nil:
-			return nil, fmt.Errorf("look up secret %s for credential %s: %w", cred.SecretName, cred.Name, err)
-		}
-	}
-	return missing, nil
-}
 
 // RunHasLivePods reports whether a pod of the run has not stopped yet: a
 // cancelled run's pod in its grace period still works, logged in with the

@@ -20,8 +20,6 @@ import (
 
 // Field index names.
 const (
-	// RobotSecret indexes Robots by the Secrets their credentials name.
-	RobotSecret = "spec.credentials.secretName"
 	// RobotCalendar indexes Robots by the RobotCalendars their schedules name.
 	RobotCalendar = "spec.schedules.calendar"
 	// RobotSystem indexes Robots by the TargetSystems they name.
@@ -47,7 +45,6 @@ func Register(ctx context.Context, indexer Indexer) error {
 		field   string
 		extract client.IndexerFunc
 	}{
-		{&rpav1alpha1.Robot{}, RobotSecret, robotSecrets},
 		{&rpav1alpha1.Robot{}, RobotCalendar, robotCalendars},
 		{&rpav1alpha1.Robot{}, RobotSystem, robotSystems},
 		{&rpav1alpha1.RobotRun{}, RunRobot, runRobot},
@@ -60,15 +57,6 @@ func Register(ctx context.Context, indexer Indexer) error {
 		}
 	}
 	return nil
-}
-
-func robotSecrets(obj client.Object) []string {
-	robot := obj.(*rpav1alpha1.Robot)
-	names := make([]string, 0, len(robot.Spec.Credentials))
-	for _, c := range robot.Spec.Credentials {
-		names = append(names, c.SecretName)
-	}
-	return names
 }
 
 func robotCalendars(obj client.Object) []string {

@@ -49,7 +49,6 @@ type Reconciler struct {
 // Owning a run with blockOwnerDeletion needs update on the owner's
 // finalizers where OwnerReferencesPermissionEnforcement is on.
 // +kubebuilder:rbac:groups=rpa.dev,resources=robots/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings a Robot's schedules and status up to date: it starts the
@@ -62,10 +61,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.Metrics.ForgetRobot(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	missingSecrets, err := refs.MissingSecrets(ctx, r.Client, robot)
-	if err != nil {
-		return ctrl.Result{}, err
 	}
 	missingSystems, err := refs.MissingTargetSystems(ctx, r.Client, robot)
 	if err != nil {
@@ -88,7 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	runs = append(runs, schedules.created...)
 	runs = r.pruneHistory(ctx, robot, runs)
 	ready := readyCondition(robot.Generation, problems{
-		secrets: missingSecrets, schedules: schedules.problems, calendars: schedules.missingCalendars, systems: missingSystems,
+		secrets: runsWaitingForSecrets(runs), schedules: schedules.problems, calendars: schedules.missingCalendars, systems: missingSystems,
 		conflicts: schedules.conflicts,
 	})
 	meta.SetStatusCondition(&next.Conditions, ready)

@@ -2,6 +2,7 @@ package robot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,14 +47,37 @@ func summarizeRuns(status *rpav1alpha1.RobotStatus, runs []rpav1alpha1.RobotRun,
 	}
 }
 
+// maxRunsNamed is how many runs waiting for a Secret the Ready message
+// names; the rest are counted, so the condition stays within its limit.
+const maxRunsNamed = 3
+
+// runsWaitingForSecrets describes the robot's runs whose pods wait for a
+// Secret the kubelet cannot find. The manager cannot read Secrets, so the
+// robot learns from its runs that one is missing.
+func runsWaitingForSecrets(runs []rpav1alpha1.RobotRun) []string {
+	var waiting []string
+	for i := range runs {
+		run := &runs[i]
+		succeeded := meta.FindStatusCondition(run.Status.Conditions, rpav1alpha1.ConditionSucceeded)
+		if run.Status.Phase == rpav1alpha1.PhasePending && succeeded != nil && succeeded.Reason == rpav1alpha1.ReasonCredentialsNotFound {
+			waiting = append(waiting, fmt.Sprintf("run %s: %s", run.Name, run.Status.Message))
+		}
+	}
+	slices.Sort(waiting)
+	if len(waiting) > maxRunsNamed {
+		waiting = append(waiting[:maxRunsNamed], fmt.Sprintf("%d more runs wait the same way", len(waiting)-maxRunsNamed))
+	}
+	return waiting
+}
+
 // problems are what keeps a robot's runs from starting, each a list of
-// names or messages.
+// names or messages; secrets describes runs that wait for a Secret.
 type problems struct {
 	secrets, schedules, calendars, systems, conflicts []string
 }
 
 // readyCondition says whether runs can start: an invalid schedule, a
-// schedule's missing calendar, a missing credential Secret, a missing
+// schedule's missing calendar, a run waiting for a missing Secret, a missing
 // TargetSystem or a scheduled run's name taken by another run makes the
 // robot not Ready, with every problem named; the reason is the first of
 // them in that order.
@@ -73,8 +97,7 @@ func readyCondition(generation int64, p problems) metav1.Condition {
 		add(rpav1alpha1.ReasonCalendarNotFound, strings.Join(p.calendars, "; ")+"; create the calendar, the schedule starts no runs until it exists")
 	}
 	if len(p.secrets) > 0 {
-		add(rpav1alpha1.ReasonCredentialsNotFound, fmt.Sprintf(
-			"credential Secret(s) %s not found in the robot's namespace; create them, runs wait until they exist", strings.Join(p.secrets, ", ")))
+		add(rpav1alpha1.ReasonCredentialsNotFound, strings.Join(p.secrets, "; ")+"; create the Secrets and the waiting runs start")
 	}
 	if len(p.systems) > 0 {
 		add(rpav1alpha1.ReasonTargetSystemNotFound, fmt.Sprintf(
@@ -88,7 +111,7 @@ func readyCondition(generation int64, p problems) metav1.Condition {
 		return cond
 	}
 	cond.Status, cond.Reason = metav1.ConditionTrue, rpav1alpha1.ReasonReady
-	cond.Message = "the robot's credentials exist and its schedules are valid; runs can start"
+	cond.Message = "the robot's schedules are valid and what it names exists; runs can start"
 	return cond
 }
 

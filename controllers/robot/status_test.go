@@ -151,11 +151,11 @@ func TestReadyCondition(t *testing.T) {
 			wantInMessage: []string{"runs can start"},
 		},
 		{
-			name:          "a missing Secret is named, with what to do",
-			problems:      problems{secrets: []string{"esdh-account", "dp-account"}},
+			name:          "a run waiting for a Secret is named, with what to do",
+			problems:      problems{secrets: []string{"run r1: Secret(s) esdh-account, dp-account not found"}},
 			wantStatus:    metav1.ConditionFalse,
 			wantReason:    rpav1alpha1.ReasonCredentialsNotFound,
-			wantInMessage: []string{"esdh-account, dp-account", "create them"},
+			wantInMessage: []string{"run r1: Secret(s) esdh-account, dp-account not found", "create the Secrets"},
 		},
 		{
 			name:          "a missing TargetSystem",
@@ -220,5 +220,35 @@ func TestWakeAt(t *testing.T) {
 				t.Errorf("wakeAt = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestRunsWaitingForSecretsAreNamedUpToALimit(t *testing.T) {
+	run := func(name string, phase rpav1alpha1.RunPhase, reason string) rpav1alpha1.RobotRun {
+		r := rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		r.Status.Phase, r.Status.Message = phase, "Secret(s) esdh-account not found in the robot's namespace"
+		r.Status.Conditions = []metav1.Condition{{Type: rpav1alpha1.ConditionSucceeded, Status: metav1.ConditionUnknown, Reason: reason}}
+		return r
+	}
+	runs := []rpav1alpha1.RobotRun{
+		run("r5", rpav1alpha1.PhasePending, rpav1alpha1.ReasonCredentialsNotFound),
+		run("r1", rpav1alpha1.PhasePending, rpav1alpha1.ReasonCredentialsNotFound),
+		run("failed", rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonCredentialsNotFound),
+		run("pulling", rpav1alpha1.PhasePending, rpav1alpha1.ReasonImagePullFailed),
+		run("r3", rpav1alpha1.PhasePending, rpav1alpha1.ReasonCredentialsNotFound),
+		run("r2", rpav1alpha1.PhasePending, rpav1alpha1.ReasonCredentialsNotFound),
+	}
+	got := runsWaitingForSecrets(runs)
+	want := []string{
+		"run r1: Secret(s) esdh-account not found in the robot's namespace",
+		"run r2: Secret(s) esdh-account not found in the robot's namespace",
+		"run r3: Secret(s) esdh-account not found in the robot's namespace",
+		"1 more runs wait the same way",
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := runsWaitingForSecrets(runs[2:4]); len(got) != 0 {
+		t.Errorf("a failed run and a run pulling its image wait for no Secret: %q", got)
 	}
 }

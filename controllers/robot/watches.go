@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -26,14 +25,14 @@ import (
 // time is not delayed: the queue keeps the earlier of two times.
 const runEventDelay = time.Second
 
-// SetupWithManager watches Robots, their RobotRuns, the RobotCalendars and
-// TargetSystems they name, and, as metadata only, their credential Secrets.
+// SetupWithManager watches Robots, their RobotRuns, and the RobotCalendars
+// and TargetSystems they name. Not Secrets: the manager cannot read them
+// (docs/rbac.md); a run whose pod waits for one tells.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	onlySpec := builder.WithPredicates(predicate.GenerationChangedPredicate{})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.Robot{}, onlySpec).
 		Watches(&rpav1alpha1.RobotRun{}, runEvents()).
-		WatchesMetadata(&corev1.Secret{}, r.robotsReferring(refs.RobotSecret, true)).
 		// Only creation and deletion matter to a Robot, not slots taken.
 		Watches(&rpav1alpha1.TargetSystem{}, r.robotsReferring(refs.RobotSystem, false), onlySpec).
 		Watches(&rpav1alpha1.RobotCalendar{}, r.robotsReferring(refs.RobotCalendar, true), onlySpec).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -26,8 +27,16 @@ func (r *Reconciler) followJob(ctx context.Context, run *rpav1alpha1.RobotRun, j
 	if err != nil {
 		return 0, err
 	}
-	opts := runstatus.Options{PodStartDeadline: r.PodStartDeadline}
-	obs := runstatus.Observe(job, pods, r.Clock.Now(), opts)
+	now := r.Clock.Now()
+	opts := runstatus.Options{PodStartDeadline: r.PodStartDeadline, CredentialWait: r.CredentialWait}
+	obs := runstatus.Observe(job, pods, now, opts)
+	if obs.ReadsMountFailures(now) {
+		messages, err := r.failedMounts(ctx, job.Namespace, obs.PodName)
+		if err != nil {
+			return 0, err
+		}
+		obs.NoteFailedMounts(messages, now, opts)
+	}
 	applyObservation(next, obs)
 	// The Job of a run that ends here is deleted after the final status is
 	// written (release): deleted first, a conflict on the status write
@@ -37,10 +46,28 @@ func (r *Reconciler) followJob(ctx context.Context, run *rpav1alpha1.RobotRun, j
 		finish(next, rpav1alpha1.PhaseCancelled, reason, message, r.Clock.Now())
 		return 0, nil
 	}
-	if at, ok := runstatus.NeedsRecheckAt(pods, obs, opts); ok {
-		return max(at.Sub(r.Clock.Now()), time.Second), nil
+	if at, ok := obs.RecheckAt(now, opts); ok {
+		return max(at.Sub(now), time.Second), nil
 	}
 	return 0, nil
+}
+
+// failedMounts returns the messages of the pod's FailedMount Events, read
+// from the apiserver: the manager caches no Events, and cannot read
+// Secrets, so this is how it learns that a mounted Secret is missing.
+func (r *Reconciler) failedMounts(ctx context.Context, namespace, pod string) ([]string, error) {
+	var events corev1.EventList
+	err := r.APIReader.List(ctx, &events, client.InNamespace(namespace), client.MatchingFields{
+		"involvedObject.kind": "Pod", "involvedObject.name": pod, "reason": "FailedMount",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list mount failures of pod %s: %w", pod, err)
+	}
+	messages := make([]string, 0, len(events.Items))
+	for _, e := range events.Items {
+		messages = append(messages, e.Message)
+	}
+	return messages, nil
 }
 
 // jobLost fails a run whose Job was deleted by someone else before it

@@ -41,6 +41,8 @@ type Reconciler struct {
 
 	// PodStartDeadline is how long a pod may fail to start its container.
 	PodStartDeadline time.Duration
+	// CredentialWait is how long a pod may wait for a missing Secret.
+	CredentialWait time.Duration
 	// OrphanRunTTL is how long a finished run of a Robot that does not
 	// exist is kept: no Robot's history limits prune it.
 	OrphanRunTTL time.Duration
@@ -53,6 +55,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=rpa.dev,resources=robotruns/finalizers,verbs=update
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
 // +kubebuilder:rbac:groups=rpa.dev,resources=targetsystems,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rpa.dev,resources=targetsystems/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;delete

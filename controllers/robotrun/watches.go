@@ -22,9 +22,9 @@ import (
 
 // SetupWithManager wires the run controller to everything that can move a
 // run forward: the run itself (creation, cancel), its Job and pods, its
-// Robot (suspend, resume, creation after the run) and the robot's credential
-// Secrets (a missing one appearing), the TargetSystems and credential
-// Leases runs wait for (a slot freeing up).
+// Robot (suspend, resume, creation after the run), the TargetSystems and
+// credential Leases runs wait for (a slot freeing up). A Secret that
+// appears shows as the pod starting.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.RobotRun{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -33,7 +33,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Pod{}, r.mapping(r.runsForPod)).
 		Watches(&rpav1alpha1.RobotRun{}, r.mapping(r.waitingRunsOfSameRobot)).
 		Watches(&rpav1alpha1.Robot{}, r.mapping(r.waitingRunsOfRobot)).
-		WatchesMetadata(&corev1.Secret{}, r.mapping(r.waitingRunsForSecret)).
 		Watches(&rpav1alpha1.TargetSystem{}, r.mapping(r.runsWaitingForSystem)).
 		Watches(&coordinationv1.Lease{}, r.mapping(r.runsWaitingForCredential)).
 		Named("robotrun").
@@ -90,24 +89,6 @@ func (r *Reconciler) waitingRunsOfSameRobot(ctx context.Context, obj client.Obje
 // waitingRunsOfRobot maps a Robot to its runs that have not started a Job.
 func (r *Reconciler) waitingRunsOfRobot(ctx context.Context, obj client.Object) ([]reconcile.Request, error) {
 	return r.waitingRuns(ctx, obj.GetNamespace(), obj.GetName())
-}
-
-// waitingRunsForSecret maps a Secret to the waiting runs of the Robots that
-// use it.
-func (r *Reconciler) waitingRunsForSecret(ctx context.Context, secret client.Object) ([]reconcile.Request, error) {
-	robots, err := refs.RobotsReferring(ctx, r.Client, refs.RobotSecret, secret.GetNamespace(), secret.GetName())
-	if err != nil {
-		return nil, err
-	}
-	var requests []reconcile.Request
-	for _, robot := range robots {
-		runs, err := r.waitingRuns(ctx, robot.Namespace, robot.Name)
-		if err != nil {
-			return requests, err
-		}
-		requests = append(requests, runs...)
-	}
-	return requests, nil
 }
 
 // waitingRuns lists the robot's runs that have no Job yet.

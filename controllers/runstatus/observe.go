@@ -5,6 +5,7 @@ package runstatus
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -46,6 +47,12 @@ type Observation struct {
 	// StopJob asks the controller to delete the Job: the run has failed while
 	// its pod is still there (an image that will never pull).
 	StopJob bool
+
+	// podCreated is when the latest pod was created; settingUp says the
+	// kubelet is still mounting its volumes or making its sandbox, where a
+	// missing Secret shows only in the pod's Events.
+	podCreated time.Time
+	settingUp  bool
 }
 
 // Options are the limits Observe applies.
@@ -53,6 +60,9 @@ type Options struct {
 	// PodStartDeadline is how long a pod may fail to start its container
 	// (image pull or container configuration errors) before the run fails.
 	PodStartDeadline time.Duration
+	// CredentialWait is how long a pod may wait for a Secret it needs
+	// (credentials, env, volumes) to be created before the run fails.
+	CredentialWait time.Duration
 }
 
 // imagePullPermanent are waiting reasons that no retry will fix.
@@ -83,7 +93,7 @@ func Observe(job *batchv1.Job, pods []corev1.Pod, now time.Time, opts Options) O
 // describeAttempt records the latest pod's name, image and exit code, and the
 // result summary or log tail it left.
 func (o *Observation) describeAttempt(pod *corev1.Pod) {
-	o.PodName = pod.Name
+	o.PodName, o.podCreated = pod.Name, pod.CreationTimestamp.Time
 	status := robotContainerStatus(pod)
 	if status == nil {
 		return
@@ -231,11 +241,15 @@ func (o *Observation) observeWaiting(pod *corev1.Pod, waiting *corev1.ContainerS
 	switch {
 	case imagePullPermanent[waiting.Reason] || imagePullRetrying[waiting.Reason]:
 		reason = rpav1alpha1.ReasonImagePullFailed
+	case containerConfigErrors[waiting.Reason] && len(missingSecrets([]string{waiting.Message})) > 0:
+		o.secretsMissing(missingSecrets([]string{waiting.Message}), now, opts)
+		return
 	case containerConfigErrors[waiting.Reason]:
 		reason = rpav1alpha1.ReasonContainerConfigError
 	default:
 		o.Phase, o.Reason, o.Message = rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobCreated,
 			fmt.Sprintf("the robot container is starting (%s)", waiting.Reason)
+		o.settingUp = waiting.Reason == "ContainerCreating"
 		return
 	}
 	detail := fmt.Sprintf("%s: %s", waiting.Reason, waiting.Message)
@@ -260,17 +274,94 @@ func (o *Observation) observeUnstarted(pod *corev1.Pod) {
 			o.Message = fmt.Sprintf("no node can run the robot's pod yet: %s", c.Message)
 		}
 	}
+	o.settingUp = podScheduled(pod)
 }
 
-// NeedsRecheckAt returns when the observation may change without any object
-// changing: the moment a pod that cannot start passes the deadline.
-func NeedsRecheckAt(pods []corev1.Pod, obs Observation, opts Options) (time.Time, bool) {
-	latest := latestPod(pods)
-	if latest == nil || obs.Phase != rpav1alpha1.PhasePending ||
-		(obs.Reason != rpav1alpha1.ReasonImagePullFailed && obs.Reason != rpav1alpha1.ReasonContainerConfigError) {
-		return time.Time{}, false
+// podScheduled reports whether the pod is on a node (the cache keeps no pod
+// spec, so the condition tells, not spec.nodeName).
+func podScheduled(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled {
+			return c.Status == corev1.ConditionTrue
+		}
 	}
-	return latest.CreationTimestamp.Add(opts.PodStartDeadline), true
+	return false
+}
+
+// mountCheckAfter is how long a pod is left to set up before its Events
+// are read for a missing Secret: most pods start well within it, so most
+// runs cost no extra request.
+const mountCheckAfter = 5 * time.Second
+
+// mountRecheck is how often a pod still being set up is looked at again:
+// a failing mount changes nothing in the pod itself.
+const mountRecheck = 15 * time.Second
+
+// ReadsMountFailures reports whether the run's latest pod has been set up
+// for long enough that the controller should read its FailedMount Events
+// and pass their messages to NoteFailedMounts.
+func (o *Observation) ReadsMountFailures(now time.Time) bool {
+	return o.settingUp && now.Sub(o.podCreated) >= mountCheckAfter
+}
+
+// NoteFailedMounts turns a pod that the kubelet cannot set up, because a
+// Secret it mounts does not exist, into CredentialsNotFound. The messages
+// are those of the pod's FailedMount Events.
+func (o *Observation) NoteFailedMounts(messages []string, now time.Time, opts Options) {
+	if missing := missingSecrets(messages); o.settingUp && len(missing) > 0 {
+		o.secretsMissing(missing, now, opts)
+	}
+}
+
+// secretsMissing keeps the run Pending while the kubelet waits for Secrets
+// to be created (it retries on its own), and fails it after CredentialWait.
+func (o *Observation) secretsMissing(names []string, now time.Time, opts Options) {
+	o.settingUp = false
+	o.Reason = rpav1alpha1.ReasonCredentialsNotFound
+	what := fmt.Sprintf("Secret(s) %s not found in the robot's namespace", strings.Join(names, ", "))
+	if now.Sub(o.podCreated) >= opts.CredentialWait {
+		o.Phase, o.StopJob, o.CompletionTime = rpav1alpha1.PhaseFailed, true, &metav1.Time{Time: now}
+		o.Message = fmt.Sprintf("%s, still after %s", what, opts.CredentialWait)
+		return
+	}
+	o.Phase = rpav1alpha1.PhasePending
+	o.Message = fmt.Sprintf("%s; the robot starts when they exist, or the run fails after %s", what, opts.CredentialWait)
+}
+
+// secretNotFound is how the kubelet names a missing Secret, in a container
+// configuration error and in a FailedMount Event alike.
+var secretNotFound = regexp.MustCompile(`secret "([a-z0-9][-a-z0-9.]{0,252})" not found`)
+
+// missingSecrets lists, sorted and once each, the Secrets the messages say
+// are missing.
+func missingSecrets(messages []string) []string {
+	var names []string
+	for _, m := range messages {
+		for _, match := range secretNotFound.FindAllStringSubmatch(m, -1) {
+			names = append(names, match[1])
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// RecheckAt returns when the observation may change without any object
+// changing: the moment a pod that cannot start passes its deadline, or the
+// next look at the Events of a pod still being set up.
+func (o *Observation) RecheckAt(now time.Time, opts Options) (time.Time, bool) {
+	switch {
+	case o.Phase != rpav1alpha1.PhasePending || o.PodName == "":
+		return time.Time{}, false
+	case o.Reason == rpav1alpha1.ReasonImagePullFailed || o.Reason == rpav1alpha1.ReasonContainerConfigError:
+		return o.podCreated.Add(opts.PodStartDeadline), true
+	case o.Reason == rpav1alpha1.ReasonCredentialsNotFound:
+		return o.podCreated.Add(opts.CredentialWait), true
+	case o.settingUp && now.Sub(o.podCreated) < mountCheckAfter:
+		return o.podCreated.Add(mountCheckAfter), true
+	case o.settingUp:
+		return now.Add(mountRecheck), true
+	}
+	return time.Time{}, false
 }
 
 // attempts counts the pods the run started: the pods that still exist, or

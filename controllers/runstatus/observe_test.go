@@ -15,7 +15,7 @@ import (
 
 var (
 	t0   = time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
-	opts = Options{PodStartDeadline: 5 * time.Minute}
+	opts = Options{PodStartDeadline: 5 * time.Minute, CredentialWait: 10 * time.Minute}
 )
 
 func at(d time.Duration) metav1.Time { return metav1.Time{Time: t0.Add(d)} }
@@ -226,16 +226,110 @@ func TestObserveCountsAttemptsFromTheJobWhenPodsAreGone(t *testing.T) {
 	}
 }
 
-func TestNeedsRecheckAtThePodStartDeadline(t *testing.T) {
-	pods := []corev1.Pod{pod("p1", 0, waiting("ImagePullBackOff"))}
-	obs := Observe(job(0), pods, t0.Add(time.Minute), opts)
-	when, ok := NeedsRecheckAt(pods, obs, opts)
+func TestRecheckAtThePodStartDeadline(t *testing.T) {
+	now := t0.Add(time.Minute)
+	obs := Observe(job(0), []corev1.Pod{pod("p1", 0, waiting("ImagePullBackOff"))}, now, opts)
+	when, ok := obs.RecheckAt(now, opts)
 	if !ok || !when.Equal(t0.Add(5*time.Minute)) {
 		t.Errorf("recheck at %v (%v), want %v", when, ok, t0.Add(5*time.Minute))
 	}
-	running := []corev1.Pod{pod("p1", 0, running)}
-	if _, ok := NeedsRecheckAt(running, Observe(job(0), running, t0, opts), opts); ok {
+	obs = Observe(job(0), []corev1.Pod{pod("p1", 0, running)}, t0, opts)
+	if _, ok := obs.RecheckAt(t0, opts); ok {
 		t.Errorf("a running pod needs no timed recheck")
+	}
+}
+
+func waitingFor(reason, message string) podOpt {
+	return func(p *corev1.Pod) {
+		scheduled(p)
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{
+			Name: "robot", Image: "robots/journal:1",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: message}},
+		}}
+	}
+}
+
+func scheduled(p *corev1.Pod) {
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}}
+}
+
+// The manager cannot read Secrets: it learns that one is missing from the
+// kubelet, in the container's waiting message or the pod's mount Events.
+func TestMissingSecretsAsTheKubeletReportsThem(t *testing.T) {
+	mountFailure := `MountVolume.SetUp failed for volume "rpa-credential-esdh" : secret "esdh-account" not found`
+	tests := []struct {
+		name        string
+		pod         corev1.Pod
+		events      []string
+		now         time.Duration
+		wantPhase   rpav1alpha1.RunPhase
+		wantReason  string
+		wantMessage string
+		wantStop    bool
+	}{
+		{name: "env from a missing Secret", pod: pod("p1", 0, waitingFor("CreateContainerConfigError", `secret "esdh-account" not found`)),
+			now: time.Minute, wantPhase: rpav1alpha1.PhasePending, wantReason: rpav1alpha1.ReasonCredentialsNotFound,
+			wantMessage: "Secret(s) esdh-account not found in the robot's namespace; the robot starts when they exist, or the run fails after 10m0s"},
+		{name: "env from a missing Secret past the wait", pod: pod("p1", 0, waitingFor("CreateContainerConfigError", `secret "esdh-account" not found`)),
+			now: 10 * time.Minute, wantPhase: rpav1alpha1.PhaseFailed, wantReason: rpav1alpha1.ReasonCredentialsNotFound,
+			wantMessage: "Secret(s) esdh-account not found in the robot's namespace, still after 10m0s", wantStop: true},
+		{name: "missing ConfigMap stays a configuration error", pod: pod("p1", 0, waitingFor("CreateContainerConfigError", `configmap "settings" not found`)),
+			now: time.Minute, wantPhase: rpav1alpha1.PhasePending, wantReason: rpav1alpha1.ReasonContainerConfigError},
+		{name: "mount of a missing Secret", pod: pod("p1", 0, waitingFor("ContainerCreating", "")), events: []string{mountFailure, mountFailure},
+			now: time.Minute, wantPhase: rpav1alpha1.PhasePending, wantReason: rpav1alpha1.ReasonCredentialsNotFound,
+			wantMessage: "Secret(s) esdh-account not found"},
+		{name: "pod without container statuses yet, mount failing", pod: pod("p1", 0, scheduled), events: []string{mountFailure},
+			now: 11 * time.Minute, wantPhase: rpav1alpha1.PhaseFailed, wantReason: rpav1alpha1.ReasonCredentialsNotFound, wantStop: true},
+		{name: "other mount failures are not a missing Secret", pod: pod("p1", 0, waitingFor("ContainerCreating", "")),
+			events: []string{`MountVolume.SetUp failed for volume "data" : nfs: access denied`},
+			now:    time.Minute, wantPhase: rpav1alpha1.PhasePending, wantReason: rpav1alpha1.ReasonJobCreated},
+		{name: "unscheduled pod's Events are not read", pod: pod("p1", 0, unschedulable), events: []string{mountFailure},
+			now: time.Minute, wantPhase: rpav1alpha1.PhasePending, wantReason: rpav1alpha1.ReasonUnschedulable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := t0.Add(tt.now)
+			got := Observe(job(0), []corev1.Pod{tt.pod}, now, opts)
+			if got.ReadsMountFailures(now) {
+				got.NoteFailedMounts(tt.events, now, opts)
+			}
+			if got.Phase != tt.wantPhase || got.Reason != tt.wantReason || got.StopJob != tt.wantStop {
+				t.Errorf("got %s/%s stop=%v (%q), want %s/%s stop=%v", got.Phase, got.Reason, got.StopJob, got.Message,
+					tt.wantPhase, tt.wantReason, tt.wantStop)
+			}
+			if !strings.HasPrefix(got.Message, tt.wantMessage) {
+				t.Errorf("message %q, want it to start with %q", got.Message, tt.wantMessage)
+			}
+		})
+	}
+}
+
+func TestPodBeingSetUpIsLookedAtAgain(t *testing.T) {
+	settingUp := []corev1.Pod{pod("p1", 0, waitingFor("ContainerCreating", ""))}
+	tests := []struct {
+		name      string
+		now       time.Duration
+		wantReads bool
+		wantAt    time.Duration
+	}{
+		{name: "just created: first look after 5s, no Events read", now: time.Second, wantAt: 5 * time.Second},
+		{name: "still setting up: Events read, look again in 15s", now: 20 * time.Second, wantReads: true, wantAt: 35 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := t0.Add(tt.now)
+			obs := Observe(job(0), settingUp, now, opts)
+			if got := obs.ReadsMountFailures(now); got != tt.wantReads {
+				t.Errorf("reads mount failures = %v, want %v", got, tt.wantReads)
+			}
+			if at, ok := obs.RecheckAt(now, opts); !ok || !at.Equal(t0.Add(tt.wantAt)) {
+				t.Errorf("recheck at %v (%v), want %v", at, ok, t0.Add(tt.wantAt))
+			}
+		})
+	}
+	missing := Observe(job(0), []corev1.Pod{pod("p1", 0, waitingFor("CreateContainerConfigError", `secret "x" not found`))}, t0, opts)
+	if at, ok := missing.RecheckAt(t0, opts); !ok || !at.Equal(t0.Add(opts.CredentialWait)) {
+		t.Errorf("a run waiting for a Secret rechecks at %v (%v), want the credential wait's end", at, ok)
 	}
 }
 

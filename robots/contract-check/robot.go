@@ -49,6 +49,11 @@ func run(ctx context.Context, c config, out io.Writer) int {
 	case c.mode == "crash-without-result":
 		log.event("ERROR: lost the connection to the case system", nil)
 		return exitSystemException
+	case c.mode == "leak-credentials":
+		// A careless robot, for the tests of what the platform does with
+		// robot-written text: it logs its passwords, then crashes.
+		leakCredentials(out, c.credentialsDir)
+		return exitSystemException
 	case c.mode == "system-exception":
 		result.Summary = "the case system did not answer"
 		writeResult(log, c, result)
@@ -137,6 +142,20 @@ func reportCredentials(log logger, dir string) {
 		}
 		sort.Strings(names)
 		log.event("credential", map[string]any{"name": cred.Name(), "keys": names, "bytes": keys})
+	}
+}
+
+// leakCredentials prints every credential file's content as a plain log
+// line: what a robot must never do (mode leak-credentials only).
+func leakCredentials(out io.Writer, dir string) {
+	creds, _ := os.ReadDir(dir)
+	for _, cred := range creds {
+		files, _ := os.ReadDir(filepath.Join(dir, cred.Name()))
+		for _, f := range files {
+			if data, err := os.ReadFile(filepath.Join(dir, cred.Name(), f.Name())); err == nil && !strings.HasPrefix(f.Name(), "..") {
+				_, _ = fmt.Fprintf(out, "ERROR: login failed for %s/%s=%s\n", cred.Name(), f.Name(), data)
+			}
+		}
 	}
 }
 

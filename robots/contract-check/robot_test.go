@@ -77,6 +77,7 @@ func TestModes(t *testing.T) {
 		{name: "business exception exits with the contract's code", args: map[string]string{"mode": "business-exception"}, wantCode: 3, wantItems: 3, wantResult: true},
 		{name: "system exception", args: map[string]string{"mode": "system-exception"}, wantCode: 1, wantItems: 3, wantResult: true},
 		{name: "crash without a result leaves a log tail", args: map[string]string{"mode": "crash-without-result"}, wantCode: 1, wantLog: "ERROR: lost the connection"},
+		{name: "leak-credentials prints the password and crashes", args: map[string]string{"mode": "leak-credentials"}, wantCode: 1, wantLog: "esdh/password=hemmeligt-kodeord"},
 		{name: "short sleep then success", args: map[string]string{"mode": "sleep", "sleep": "10ms"}, wantCode: 0, wantItems: 3, wantResult: true},
 		{name: "bad argument is a usage error", args: map[string]string{"items": "many"}, wantCode: exitUsage, wantLog: "not a whole number"},
 	}

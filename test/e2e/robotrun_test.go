@@ -83,6 +83,72 @@ func TestCredentialsAreMountedAsFilesAndTheirValuesNeverLeak(t *testing.T) {
 	}
 }
 
+// TestARobotThatPrintsItsPasswordLeaksItOnlyIntoItsLogTail: the operator
+// never reads a Secret, but robot-written text passes through it. A robot
+// that logs its password and crashes puts it in its log, and so in
+// status.logTail, which the docs say viewers read (docs/rbac.md); it must
+// reach no condition, message, Event, Robot status or operator log line.
+func TestARobotThatPrintsItsPasswordLeaksItOnlyIntoItsLogTail(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	const password = "e2e-Printed-4711-by-a-careless-robot"
+	g := NewWithT(t)
+	g.Expect(k8sClient.Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "esdh-account"},
+		StringData: map[string]string{"password": password},
+	})).To(Succeed())
+	robot := testRobot(t, ns, "careless", func(r *rpav1alpha1.Robot) {
+		r.Spec.Credentials = []rpav1alpha1.Credential{{Name: "esdh", SecretName: "esdh-account"}}
+	})
+	run := startRun(t, ns, "prints-password", robot.Name, map[string]string{"mode": "leak-credentials"})
+	done := waitForPhase(t, run, rpav1alpha1.PhaseFailed, runTimeout)
+	g.Expect(done.Status.LogTail).To(ContainSubstring(password),
+		"the robot's printed password went through the operator, as the robot's log tail")
+
+	withoutLogTail := done.DeepCopy()
+	withoutLogTail.Status.LogTail = ""
+	robotNow := &rpav1alpha1.Robot{}
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8sClient.Get(context.Background(), client.ObjectKeyFromObject(robot), robotNow)).To(Succeed())
+		g.Expect(robotNow.Status.LastRun).NotTo(BeNil())
+		g.Expect(robotNow.Status.LastRun.Phase).To(Equal(rpav1alpha1.PhaseFailed))
+	}, runTimeout, poll).Should(Succeed())
+	places := map[string]any{"run without its log tail": withoutLogTail, "robot": robotNow, "events": events(g, ns)}
+	for name, obj := range places {
+		data, err := json.Marshal(obj)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(string(data)).NotTo(ContainSubstring(password), "the printed password is in the %s", name)
+	}
+	opLogs := operatorLogs(t)
+	g.Expect(opLogs).To(ContainSubstring("prints-password"), "the operator logged this run")
+	g.Expect(opLogs).NotTo(ContainSubstring(password), "the printed password is in the operator's logs")
+}
+
+// TestAMissingSecretIsReportedByTheKubeletAndTheRunStartsOnceItExists: the
+// manager cannot read Secrets; the kubelet's FailedMount tells it.
+func TestAMissingSecretIsReportedByTheKubeletAndTheRunStartsOnceItExists(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	robot := testRobot(t, ns, "not-yet-provisioned", func(r *rpav1alpha1.Robot) {
+		r.Spec.Credentials = []rpav1alpha1.Credential{{Name: "esdh", SecretName: "esdh-account"}}
+	})
+	run := startRun(t, ns, "before-the-secret", robot.Name, nil)
+	g := NewWithT(t)
+	g.Eventually(func(g Gomega) {
+		got := getRun(g, ns, run.Name)
+		g.Expect(reason(got)).To(Equal(rpav1alpha1.ReasonCredentialsNotFound))
+		g.Expect(got.Status.Message).To(ContainSubstring("Secret(s) esdh-account not found"))
+	}, runTimeout, poll).Should(Succeed())
+
+	g.Expect(k8sClient.Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "esdh-account"},
+		StringData: map[string]string{"username": "robot-aalborg", "password": "not-a-real-password"},
+	})).To(Succeed())
+	// The kubelet retries the mount with a back-off of up to about two minutes.
+	done := waitForPhase(t, run, rpav1alpha1.PhaseSucceeded, 4*time.Minute)
+	g.Expect(reason(done)).To(Equal(rpav1alpha1.ReasonCompleted))
+}
+
 func TestBusinessExceptionFailsWithoutARetry(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/gomega"
@@ -100,6 +101,46 @@ func pullFails(g Gomega, pod *corev1.Pod, reason string) {
 			}},
 		}}
 	})
+}
+
+// secretEnvMissing records what the kubelet reports when a Secret the
+// container's environment comes from does not exist.
+func secretEnvMissing(g Gomega, pod *corev1.Pod, secret string) {
+	updatePodStatus(g, pod, func(s *corev1.PodStatus) {
+		s.Phase = corev1.PodPending
+		s.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}}
+		s.ContainerStatuses = []corev1.ContainerStatus{{
+			Name: jobs.ContainerName, Image: robotImage,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+				Reason: "CreateContainerConfigError", Message: fmt.Sprintf("secret %q not found", secret),
+			}},
+		}}
+	})
+}
+
+// secretMountMissing records what the kubelet reports when a Secret volume
+// cannot be mounted because the Secret does not exist: the pod stays in
+// ContainerCreating, and the reason is only in a FailedMount Event.
+func secretMountMissing(g Gomega, pod *corev1.Pod, volume, secret string) {
+	updatePodStatus(g, pod, func(s *corev1.PodStatus) {
+		s.Phase = corev1.PodPending
+		s.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}}
+		s.ContainerStatuses = []corev1.ContainerStatus{{
+			Name: jobs.ContainerName, Image: robotImage,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}},
+		}}
+	})
+	now := metav1.Now()
+	event := &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, GenerateName: pod.Name + "."},
+		InvolvedObject: corev1.ObjectReference{
+			Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+		},
+		Reason: "FailedMount", Type: corev1.EventTypeWarning, Source: corev1.EventSource{Component: "kubelet", Host: "node-1"},
+		Message:        fmt.Sprintf("MountVolume.SetUp failed for volume %q : secret %q not found", volume, secret),
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+	}
+	g.Expect(k8sClient.Create(context.Background(), event)).To(Succeed())
 }
 
 // completeJob records a successful Job the way the Job controller does:

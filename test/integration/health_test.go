@@ -105,7 +105,13 @@ func healthCases(t *testing.T, ns string) []healthCase {
 	waitForOutcome(g, cancelled, rpav1alpha1.PhaseCancelled, rpav1alpha1.ReasonCancelled)
 
 	noSecret := createRun(t, ns, "no-secret", missing.Name, nil)
+	noSecretJob := waitForJob(g, noSecret)
+	startJob(g, noSecretJob)
+	secretEnvMissing(g, createPod(g, noSecretJob, "a1"), "not-created")
 	waitForOutcome(g, noSecret, rpav1alpha1.PhasePending, rpav1alpha1.ReasonCredentialsNotFound)
+	g.Eventually(func(g Gomega) {
+		g.Expect(readyOf(g, missing).Reason).To(Equal(rpav1alpha1.ReasonCredentialsNotFound))
+	}, timeout, interval).Should(Succeed())
 
 	waitsForSystem := createRun(t, ns, "waits-for-system", noSystem.Name, nil)
 	waitForOutcome(g, waitsForSystem, rpav1alpha1.PhasePending, rpav1alpha1.ReasonTargetSystemNotFound)
@@ -116,7 +122,7 @@ func healthCases(t *testing.T, ns string) []healthCase {
 	return []healthCase{
 		{"ready robot", getRobot(g, ready), status.CurrentStatus, "Healthy"},
 		{"suspended robot", getRobot(g, suspended), status.CurrentStatus, "Suspended"},
-		{"robot with a missing credential", getRobot(g, missing), status.FailedStatus, "Degraded"},
+		{"robot whose run waits for a missing credential", getRobot(g, missing), status.FailedStatus, "Degraded"},
 		{"robot with an invalid schedule", getRobot(g, badSchedule), status.FailedStatus, "Degraded"},
 		{"robot naming a TargetSystem that does not exist", getRobot(g, noSystem), status.FailedStatus, "Degraded"},
 		{"running run", getRun(g, running), status.InProgressStatus, "Progressing"},

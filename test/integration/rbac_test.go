@@ -171,3 +171,25 @@ func TestRunnerMayCreateARunOwnedByItsRobot(t *testing.T) {
 	err := runner.Create(context.Background(), owned("blocking", controllerutil.WithBlockOwnerDeletion(true)))
 	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
 }
+
+// TestManagerCannotReadSecrets: the manager's role (config/rbac/role.yaml,
+// bound in this suite as it is installed) grants nothing on Secrets, in any
+// namespace; a missing Secret is learnt from the kubelet. The suite's
+// manager runs under this role, so a Secret watch would not sync at all.
+func TestManagerCannotReadSecrets(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + managerNamespace, "system:authenticated"}
+	for _, namespace := range []string{ns, ""} {
+		for _, verb := range []string{"get", "list", "watch"} {
+			review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: managerUser, Groups: groups,
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: verb, Resource: "secrets"},
+			}}
+			NewWithT(t).Expect(k8sClient.Create(ctx, review)).To(Succeed())
+			if review.Status.Allowed {
+				t.Errorf("the manager may %s secrets in namespace %q", verb, namespace)
+			}
+		}
+	}
+}

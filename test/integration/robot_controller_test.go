@@ -6,7 +6,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,49 +13,6 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
-
-func TestRobotIsNotReadyUntilItsCredentialSecretExists(t *testing.T) {
-	g := NewWithT(t)
-	ctx := context.Background()
-	ns := newNamespace(t)
-
-	robot := minimalRobot(ns, "certificate-journal")
-	robot.Spec.Credentials = []rpav1alpha1.Credential{{Name: "esdh", SecretName: "esdh-robot-account"}}
-	g.Expect(k8sClient.Create(ctx, robot)).To(Succeed())
-
-	g.Eventually(func(g Gomega) {
-		ready := readyOf(g, robot)
-		g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
-		g.Expect(ready.Reason).To(Equal(rpav1alpha1.ReasonCredentialsNotFound))
-		g.Expect(ready.Message).To(ContainSubstring("esdh-robot-account"))
-		g.Expect(ready.ObservedGeneration).To(Equal(robot.Generation))
-	}, timeout, interval).Should(Succeed())
-	g.Eventually(func(g Gomega) {
-		g.Expect(eventReasons(g, ns, robot.Name)).To(ContainElement(rpav1alpha1.ReasonCredentialsNotFound))
-	}, timeout, interval).Should(Succeed())
-
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "esdh-robot-account"},
-		StringData: map[string]string{"username": "robot-aalborg", "password": "not-a-real-password"},
-	}
-	g.Expect(k8sClient.Create(ctx, secret)).To(Succeed())
-
-	// The Secret's arrival alone makes the robot Ready: no edit of the Robot.
-	g.Eventually(func(g Gomega) {
-		ready := readyOf(g, robot)
-		g.Expect(ready.Status).To(Equal(metav1.ConditionTrue))
-		g.Expect(ready.Reason).To(Equal(rpav1alpha1.ReasonReady))
-	}, timeout, interval).Should(Succeed())
-	// A recovery is news to whoever saw the Warning: it gets an Event.
-	g.Eventually(func(g Gomega) {
-		g.Expect(eventReasons(g, ns, robot.Name)).To(ContainElement(rpav1alpha1.ReasonReady))
-	}, timeout, interval).Should(Succeed())
-
-	g.Expect(k8sClient.Delete(ctx, secret)).To(Succeed())
-	g.Eventually(func(g Gomega) {
-		g.Expect(readyOf(g, robot).Reason).To(Equal(rpav1alpha1.ReasonCredentialsNotFound))
-	}, timeout, interval).Should(Succeed())
-}
 
 func TestRobotWithoutCredentialsIsReady(t *testing.T) {
 	g := NewWithT(t)

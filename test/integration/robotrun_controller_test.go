@@ -11,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers"
@@ -282,41 +284,68 @@ func TestRunOfSuspendedRobotWaitsUntilResumed(t *testing.T) {
 	waitForJob(g, run)
 }
 
-func TestRunWaitsForItsCredentialThenStarts(t *testing.T) {
+// The manager cannot read Secrets: a run starts its Job, and the kubelet's
+// report that a mounted Secret is missing (a FailedMount Event) keeps the
+// run Pending until the Secret exists and the pod starts.
+func TestRunWaitsForAMountedSecretThenStarts(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	robot := createRobot(t, ns, "certificate-journal", func(r *rpav1alpha1.Robot) {
 		r.Spec.Credentials = []rpav1alpha1.Credential{{Name: "esdh", SecretName: "esdh-account"}}
 	})
 	run := createRun(t, ns, "early", robot.Name, nil)
+	job := waitForJob(g, run)
+	startJob(g, job)
+	pod := createPod(g, job, "a1")
+	// Past the few seconds a pod is given to set up before its Events are read.
+	advanceClock(t, 10*time.Second)
+	secretMountMissing(g, pod, pod.Spec.Volumes[len(pod.Spec.Volumes)-1].Name, "esdh-account")
+
 	got := waitForOutcome(g, run, rpav1alpha1.PhasePending, rpav1alpha1.ReasonCredentialsNotFound)
-	g.Expect(got.Status.Message).To(ContainSubstring("esdh-account"))
+	g.Expect(got.Status.Message).To(ContainSubstring("Secret(s) esdh-account not found"))
+	g.Expect(got.Status.Message).To(ContainSubstring("fails after 10m0s"))
 	g.Expect(succeededCondition(got).Status).To(Equal(metav1.ConditionUnknown))
 	g.Eventually(func(g Gomega) {
 		g.Expect(eventReasons(g, ns, run.Name)).To(ContainElement(rpav1alpha1.ReasonCredentialsNotFound))
 	}, timeout, interval).Should(Succeed())
-	expectNoJob(g, run)
+	g.Eventually(func(g Gomega) {
+		ready := readyOf(g, robot)
+		g.Expect(ready.Reason).To(Equal(rpav1alpha1.ReasonCredentialsNotFound))
+		g.Expect(ready.Message).To(ContainSubstring("run " + run.Name + ": Secret(s) esdh-account not found"))
+		g.Expect(eventReasons(g, ns, robot.Name)).To(ContainElement(rpav1alpha1.ReasonCredentialsNotFound))
+	}, timeout, interval).Should(Succeed())
 
-	createSecret(t, ns, "esdh-account", map[string]string{"username": "robot", "password": "fake"})
-	waitForJob(g, run)
-	waitForOutcome(g, run, rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobCreated)
+	// The kubelet mounts the Secret once it exists and starts the robot.
+	runPod(g, pod)
+	g.Eventually(func(g Gomega) {
+		g.Expect(getRun(g, run).Status.Phase).To(Equal(rpav1alpha1.PhaseRunning))
+		g.Expect(readyOf(g, robot).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
 }
 
-func TestRunFailsWhenItsCredentialStaysMissing(t *testing.T) {
+func TestRunFailsWhenASecretItsEnvironmentNeedsStaysMissing(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	robot := createRobot(t, ns, "certificate-journal", func(r *rpav1alpha1.Robot) {
-		r.Spec.Credentials = []rpav1alpha1.Credential{{Name: "esdh", SecretName: "esdh-account"}}
+		r.Spec.Credentials = []rpav1alpha1.Credential{{Name: "esdh", SecretName: "esdh-account", Env: true}}
 	})
 	run := createRun(t, ns, "late", robot.Name, nil)
+	job := waitForJob(g, run)
+	startJob(g, job)
+	pod := createPod(g, job, "a1")
+	secretEnvMissing(g, pod, "esdh-account")
 	waitForOutcome(g, run, rpav1alpha1.PhasePending, rpav1alpha1.ReasonCredentialsNotFound)
 
 	advanceClock(t, controllers.DefaultRunStartDeadline+time.Second)
-	// Any event reconciles the waiting run again; editing the robot is one.
-	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Description = "touched" })
+	// The run's timer would fire at the deadline in real time; a change of
+	// the pod brings it back now.
+	g.Expect(k8sClient.Patch(context.Background(), pod, client.RawPatch(types.MergePatchType,
+		[]byte(`{"metadata":{"annotations":{"test/touched":"yes"}}}`)))).To(Succeed())
 	got := waitForOutcome(g, run, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonCredentialsNotFound)
-	g.Expect(got.Status.Message).To(ContainSubstring("still after 10m0s"))
-	expectNoJob(g, run)
+	g.Expect(got.Status.Message).To(ContainSubstring("Secret(s) esdh-account not found in the robot's namespace, still after 10m0s"))
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(context.Background(), objectKey(job), &batchv1.Job{}))
+	}, timeout, interval).Should(BeTrue(), "the Job of a run whose pod can never start is deleted")
 }
 
 func TestImageThatCannotBePulledFailsTheRun(t *testing.T) {
