@@ -56,6 +56,10 @@ const (
 	// ReasonTargetSystemNotFound means the robot names a TargetSystem that
 	// does not exist; its runs wait until it does.
 	ReasonTargetSystemNotFound = "TargetSystemNotFound"
+	// ReasonTargetSystemNotAllowed means the robot names a TargetSystem
+	// whose namespaceSelector leaves out the robot's namespace; its runs
+	// wait until the platform team lets the namespace use it.
+	ReasonTargetSystemNotAllowed = "TargetSystemNotAllowed"
 	// ReasonReplaced means a newer run cancelled this one under
 	// concurrencyPolicy Replace.
 	ReasonReplaced = "Replaced"

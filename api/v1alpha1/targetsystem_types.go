@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // TargetSystemSpec declares a system robots share, such as a municipality's
@@ -19,6 +20,43 @@ type TargetSystemSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
 	MaxConcurrentRuns int32 `json:"maxConcurrentRuns"`
+
+	// MaxConcurrentRunsPerNamespace caps how many of those runs one
+	// namespace may have at once, so that one department's batch cannot
+	// take every slot of a system all departments share. Unset: no cap
+	// below maxConcurrentRuns.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	MaxConcurrentRunsPerNamespace *int32 `json:"maxConcurrentRunsPerNamespace,omitempty"`
+
+	// NamespaceSelector says whose robots may use the system: those in
+	// namespaces whose labels match. Unset: every namespace's. A run of
+	// another namespace waits, Pending with reason TargetSystemNotAllowed,
+	// and its Robot is not Ready. To list namespaces by name, match the
+	// label kubernetes.io/metadata.name. Runs holding a slot keep it when
+	// the selector changes.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+}
+
+// AllowsNamespace reports whether runs of a namespace with these labels
+// may use the system. A selector that does not parse allows none: the
+// schema admits only well-formed ones, so this is a corrupt object.
+func (s *TargetSystemSpec) AllowsNamespace(namespaceLabels map[string]string) bool {
+	if s.NamespaceSelector == nil {
+		return true
+	}
+	selector, err := metav1.LabelSelectorAsSelector(s.NamespaceSelector)
+	return err == nil && selector.Matches(labels.Set(namespaceLabels))
+}
+
+// NamespaceShare is how many slots one namespace may hold at once.
+func (s *TargetSystemSpec) NamespaceShare() int {
+	if s.MaxConcurrentRunsPerNamespace == nil {
+		return int(s.MaxConcurrentRuns)
+	}
+	return int(min(*s.MaxConcurrentRunsPerNamespace, s.MaxConcurrentRuns))
 }
 
 // SlotHolder is a run holding one of a TargetSystem's slots.
@@ -70,6 +108,7 @@ type TargetSystemStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=ts,categories=rpa
 // +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.maxConcurrentRuns`
+// +kubebuilder:printcolumn:name="Per-Namespace",type=integer,JSONPath=`.spec.maxConcurrentRunsPerNamespace`,priority=1
 // +kubebuilder:printcolumn:name="Active",type=integer,JSONPath=`.status.active`
 // +kubebuilder:printcolumn:name="Waiting",type=integer,JSONPath=`.status.waiting`
 // +kubebuilder:printcolumn:name="Description",type=string,JSONPath=`.spec.description`,priority=1

@@ -13,6 +13,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/kube"
+	"github.com/rpa-operator/rpa-operator/controllers/refs"
 	"github.com/rpa-operator/rpa-operator/controllers/slots"
 )
 
@@ -86,6 +87,9 @@ func (l *systemLedger) takeSlot(ctx context.Context, name string, me slots.Claim
 	if ts.Status.HolderIndex(me.UID) >= 0 {
 		return false, nil, nil
 	}
+	if allowed, err := l.allows(ctx, ts, me.Namespace); err != nil || !allowed {
+		return false, systemNotAllowed(name, me.Namespace), err
+	}
 	free := int(ts.Spec.MaxConcurrentRuns) - len(ts.Status.Holders)
 	waiting, err := l.a.claimantsWaitingFor(ctx, "", rpav1alpha1.WaitingForTargetSystem+name)
 	if err != nil {
@@ -94,8 +98,9 @@ func (l *systemLedger) takeSlot(ctx context.Context, name string, me slots.Claim
 	// A run that took a slot may still say it waits, until its own status
 	// is written: it is a holder now, not ahead in the queue.
 	waiting = slices.DeleteFunc(waiting, func(c slots.Claimant) bool { return ts.Status.HolderIndex(c.UID) >= 0 })
-	if !slots.MayTake(me, waiting, free) {
-		return false, systemBusy(ts, free, me.Namespace), nil
+	share := slots.Share{Limit: ts.Spec.NamespaceShare(), Held: heldPerNamespace(ts.Status.Holders)}
+	if !slots.MayTakeShare(me, waiting, free, share) {
+		return false, systemBusy(ts, free, me.Namespace, share), nil
 	}
 	ts.Status.Holders = append(ts.Status.Holders, rpav1alpha1.SlotHolder{
 		Namespace: me.Namespace, Name: me.Name, UID: me.UID, Priority: me.Priority, Since: metav1.NewTime(l.a.Clock.Now()),
@@ -109,6 +114,28 @@ func (l *systemLedger) takeSlot(ctx context.Context, name string, me slots.Claim
 	}
 	logFrom(ctx).Info("took a slot", "targetSystem", name, "active", ts.Status.Active, "max", ts.Spec.MaxConcurrentRuns)
 	return true, nil, nil
+}
+
+// allows reports whether runs of the namespace may use the TargetSystem,
+// by the namespace's labels as the cache has them.
+func (l *systemLedger) allows(ctx context.Context, ts *rpav1alpha1.TargetSystem, namespace string) (bool, error) {
+	if ts.Spec.NamespaceSelector == nil {
+		return true, nil
+	}
+	labels, err := refs.NamespaceLabels(ctx, l.a.Client, namespace)
+	if err != nil {
+		return false, err
+	}
+	return ts.Spec.AllowsNamespace(labels), nil
+}
+
+// heldPerNamespace counts the holders of each namespace.
+func heldPerNamespace(holders []rpav1alpha1.SlotHolder) map[string]int {
+	held := map[string]int{}
+	for _, h := range holders {
+		held[h.Namespace]++
+	}
+	return held
 }
 
 // release gives back a slot this admission took a moment ago, reading the
@@ -179,11 +206,27 @@ func systemMissing(name string) *Wait {
 	}
 }
 
+// systemNotAllowed is the wait of a run whose namespace the TargetSystem's
+// namespaceSelector leaves out: Pending, since only a person can change it.
+func systemNotAllowed(name, namespace string) *Wait {
+	return &Wait{
+		Phase:  rpav1alpha1.PhasePending,
+		Reason: rpav1alpha1.ReasonTargetSystemNotAllowed,
+		Message: fmt.Sprintf("TargetSystem %s does not let robots of namespace %s use it (its spec.namespaceSelector); "+
+			"ask the platform team to allow the namespace, and the run starts", name, namespace),
+		What: []string{rpav1alpha1.WaitingForTargetSystem + name},
+	}
+}
+
 // systemBusy is the wait of a run of namespace for a slot of a TargetSystem.
-func systemBusy(ts *rpav1alpha1.TargetSystem, free int, namespace string) *Wait {
+func systemBusy(ts *rpav1alpha1.TargetSystem, free int, namespace string, share slots.Share) *Wait {
 	msg := fmt.Sprintf("TargetSystem %s has %d of %d slots in use (%s)", ts.Name, len(ts.Status.Holders),
 		ts.Spec.MaxConcurrentRuns, holderNames(ts.Status.Holders, namespace))
-	if free > 0 {
+	switch {
+	case ts.Spec.MaxConcurrentRunsPerNamespace != nil && share.Held[namespace] >= share.Limit:
+		msg = fmt.Sprintf("TargetSystem %s lets one namespace have %d runs at once, and this namespace has %d (%s)",
+			ts.Name, share.Limit, share.Held[namespace], holderNames(ts.Status.Holders, namespace))
+	case free > 0:
 		msg = fmt.Sprintf("TargetSystem %s has a free slot, but runs of higher priority or created earlier wait for it first", ts.Name)
 	}
 	return &Wait{

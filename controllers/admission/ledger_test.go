@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/slots"
 )
 
 // maxConditionMessage is metav1.Condition's limit on a message.
@@ -53,7 +55,8 @@ func TestSystemBusyNamesOnlyTheRunsOwnTenantsHoldersAndStaysBounded(t *testing.T
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wait := systemBusy(systemHeldBy(tt.holders), 0, "aalborg-payroll")
+			ts := systemHeldBy(tt.holders)
+			wait := systemBusy(ts, 0, "aalborg-payroll", slots.Share{Limit: ts.Spec.NamespaceShare(), Held: heldPerNamespace(ts.Status.Holders)})
 			if len(wait.Message) > maxConditionMessage/8 {
 				t.Errorf("message of %d bytes; a condition takes %d", len(wait.Message), maxConditionMessage)
 			}
@@ -68,5 +71,17 @@ func TestSystemBusyNamesOnlyTheRunsOwnTenantsHoldersAndStaysBounded(t *testing.T
 				}
 			}
 		})
+	}
+}
+
+func TestWaitAtTheNamespaceShareSaysSo(t *testing.T) {
+	ts := systemHeldBy(map[string]int{"aalborg-payroll": 2, "herning-mail": 1})
+	ts.Spec.MaxConcurrentRuns = 10
+	ts.Spec.MaxConcurrentRunsPerNamespace = ptr.To[int32](2)
+	share := slots.Share{Limit: ts.Spec.NamespaceShare(), Held: heldPerNamespace(ts.Status.Holders)}
+	wait := systemBusy(ts, 7, "aalborg-payroll", share)
+	want := "lets one namespace have 2 runs at once, and this namespace has 2"
+	if !strings.Contains(wait.Message, want) || strings.Contains(wait.Message, "herning-mail") {
+		t.Errorf("message %q, want it to say %q and name no other namespace", wait.Message, want)
 	}
 }

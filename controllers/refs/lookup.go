@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -35,18 +36,48 @@ func RunHasLivePods(ctx context.Context, c client.Reader, namespace, run string)
 	return false, nil
 }
 
-// MissingTargetSystems lists the TargetSystems the robot names that do not
-// exist.
-func MissingTargetSystems(ctx context.Context, c client.Reader, robot *rpav1alpha1.Robot) ([]string, error) {
-	var missing []string
+// UnusableTargetSystems lists the TargetSystems the robot names that do
+// not exist (missing) and those whose namespaceSelector leaves out the
+// robot's namespace (notAllowed).
+func UnusableTargetSystems(ctx context.Context, c client.Reader, robot *rpav1alpha1.Robot) (missing, notAllowed []string, err error) {
+	var nsLabels map[string]string
+	labelsRead := false
 	for _, name := range robot.Spec.Systems {
-		err := c.Get(ctx, client.ObjectKey{Name: name}, &rpav1alpha1.TargetSystem{})
+		ts := &rpav1alpha1.TargetSystem{}
+		err := c.Get(ctx, client.ObjectKey{Name: name}, ts)
 		switch {
 		case apierrors.IsNotFound(err):
 			missing = append(missing, name)
+			continue
 		case err != nil:
-			return nil, fmt.Errorf("look up TargetSystem %s: %w", name, err)
+			return nil, nil, fmt.Errorf("look up TargetSystem %s: %w", name, err)
+		case ts.Spec.NamespaceSelector == nil:
+			continue
+		}
+		if !labelsRead {
+			if nsLabels, err = NamespaceLabels(ctx, c, robot.Namespace); err != nil {
+				return nil, nil, err
+			}
+			labelsRead = true
+		}
+		if !ts.Spec.AllowsNamespace(nsLabels) {
+			notAllowed = append(notAllowed, name)
 		}
 	}
-	return missing, nil
+	return missing, notAllowed, nil
+}
+
+// NamespaceLabels returns the labels of a namespace, read from the cache as
+// metadata only (TargetSystems' namespaceSelector matches them). A
+// namespace that does not exist has none.
+func NamespaceLabels(ctx context.Context, c client.Reader, name string) (map[string]string, error) {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read namespace %s: %w", name, err)
+	}
+	return ns.Labels, nil
 }

@@ -49,6 +49,7 @@ type Reconciler struct {
 // Owning a run with blockOwnerDeletion needs update on the owner's
 // finalizers where OwnerReferencesPermissionEnforcement is on.
 // +kubebuilder:rbac:groups=rpa.dev,resources=robots/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings a Robot's schedules and status up to date: it starts the
@@ -62,7 +63,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	missingSystems, err := refs.MissingTargetSystems(ctx, r.Client, robot)
+	missingSystems, systemsNotAllowed, err := refs.UnusableTargetSystems(ctx, r.Client, robot)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -84,7 +85,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	runs = r.pruneHistory(ctx, robot, runs)
 	ready := readyCondition(robot.Generation, problems{
 		secrets: runsWaitingForSecrets(runs), schedules: schedules.problems, calendars: schedules.missingCalendars, systems: missingSystems,
-		conflicts: schedules.conflicts,
+		systemsNotAllowed: systemsNotAllowed,
+		conflicts:         schedules.conflicts,
 	})
 	meta.SetStatusCondition(&next.Conditions, ready)
 	setStalled(&next.Conditions, ready)

@@ -73,12 +73,13 @@ func runsWaitingForSecrets(runs []rpav1alpha1.RobotRun) []string {
 // problems are what keeps a robot's runs from starting, each a list of
 // names or messages; secrets describes runs that wait for a Secret.
 type problems struct {
-	secrets, schedules, calendars, systems, conflicts []string
+	secrets, schedules, calendars, systems, systemsNotAllowed, conflicts []string
 }
 
 // readyCondition says whether runs can start: an invalid schedule, a
 // schedule's missing calendar, a run waiting for a missing Secret, a missing
-// TargetSystem or a scheduled run's name taken by another run makes the
+// TargetSystem or one the namespace may not use, or a scheduled run's name
+// taken by another run makes the
 // robot not Ready, with every problem named; the reason is the first of
 // them in that order.
 func readyCondition(generation int64, p problems) metav1.Condition {
@@ -102,6 +103,11 @@ func readyCondition(generation int64, p problems) metav1.Condition {
 	if len(p.systems) > 0 {
 		add(rpav1alpha1.ReasonTargetSystemNotFound, fmt.Sprintf(
 			"TargetSystem(s) %s do not exist; create them, runs wait until they exist", strings.Join(p.systems, ", ")))
+	}
+	if len(p.systemsNotAllowed) > 0 {
+		add(rpav1alpha1.ReasonTargetSystemNotAllowed, fmt.Sprintf(
+			"TargetSystem(s) %s do not let this namespace's robots use them (spec.namespaceSelector); ask the platform team, runs wait until they do",
+			strings.Join(p.systemsNotAllowed, ", ")))
 	}
 	if len(p.conflicts) > 0 {
 		add(rpav1alpha1.ReasonScheduledRunConflict, strings.Join(p.conflicts, "; "))

@@ -165,6 +165,13 @@ func TestReadyCondition(t *testing.T) {
 			wantInMessage: []string{"TargetSystem(s) sbsys do not exist"},
 		},
 		{
+			name:          "a TargetSystem the namespace may not use",
+			problems:      problems{systemsNotAllowed: []string{"sbsys"}},
+			wantStatus:    metav1.ConditionFalse,
+			wantReason:    rpav1alpha1.ReasonTargetSystemNotAllowed,
+			wantInMessage: []string{"sbsys do not let this namespace's robots use them", "ask the platform team"},
+		},
+		{
 			name:          "a missing calendar",
 			problems:      problems{calendars: []string{`schedule "morning": RobotCalendar "roskilde" not found`}},
 			wantStatus:    metav1.ConditionFalse,

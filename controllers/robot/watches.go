@@ -2,8 +2,10 @@ package robot
 
 import (
 	"context"
+	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -25,8 +27,8 @@ import (
 // time is not delayed: the queue keeps the earlier of two times.
 const runEventDelay = time.Second
 
-// SetupWithManager watches Robots, their RobotRuns, and the RobotCalendars
-// and TargetSystems they name. Not Secrets: the manager cannot read them
+// SetupWithManager watches Robots, their RobotRuns, the RobotCalendars and
+// TargetSystems they name, and the labels of namespaces (as metadata). Not Secrets: the manager cannot read them
 // (docs/rbac.md); a run whose pod waits for one tells.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	onlySpec := builder.WithPredicates(predicate.GenerationChangedPredicate{})
@@ -36,6 +38,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Only creation and deletion matter to a Robot, not slots taken.
 		Watches(&rpav1alpha1.TargetSystem{}, r.robotsReferring(refs.RobotSystem, false), onlySpec).
 		Watches(&rpav1alpha1.RobotCalendar{}, r.robotsReferring(refs.RobotCalendar, true), onlySpec).
+		// A namespace's labels decide which TargetSystems its robots may use.
+		WatchesMetadata(&corev1.Namespace{}, r.robotsUsingSystemsIn(), builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Named("robot").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Complete(r)
@@ -53,6 +57,20 @@ func robotOfRun(_ context.Context, obj client.Object) []reconcile.Request {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.RobotName}}}
+}
+
+// robotsUsingSystemsIn maps a namespace to its robots that name a
+// TargetSystem.
+func (r *Reconciler) robotsUsingSystemsIn() handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, ns client.Object) []reconcile.Request {
+		var robots rpav1alpha1.RobotList
+		if err := r.List(ctx, &robots, client.InNamespace(ns.GetName()), client.UnsafeDisableDeepCopy); err != nil {
+			log.FromContext(ctx).Error(err, "map to robots", "namespace", ns.GetName())
+			return nil
+		}
+		robots.Items = slices.DeleteFunc(robots.Items, func(robot rpav1alpha1.Robot) bool { return len(robot.Spec.Systems) == 0 })
+		return refs.Requests(robots.Items)
+	})
 }
 
 // robotsReferring maps an object to the Robots whose index field names it,

@@ -47,8 +47,9 @@ func setOutcome(next *rpav1alpha1.RobotRunStatus, reason, message string) {
 // which Argo CD, Flux and kpt read without knowing our types:
 //   - Succeeded: Ready;
 //   - Failed, TimedOut, Cancelled: Stalled, for good;
-//   - waiting for a credential Secret or a TargetSystem that does not
-//     exist, or for a foreign Job holding its Job's name to go: Stalled
+//   - waiting for a Secret or a TargetSystem that does not exist, for a
+//     TargetSystem that does not serve its namespace, or for a foreign Job
+//     holding its Job's name to go: Stalled
 //     until someone acts;
 //   - otherwise Reconciling: on its way.
 func setKstatus(conditions *[]metav1.Condition, phase rpav1alpha1.RunPhase, reason, message string) {
@@ -58,7 +59,7 @@ func setKstatus(conditions *[]metav1.Condition, phase rpav1alpha1.RunPhase, reas
 	case phase == rpav1alpha1.PhaseSucceeded:
 		ready.Status = metav1.ConditionTrue
 	case phase.Finished(), reason == rpav1alpha1.ReasonCredentialsNotFound, reason == rpav1alpha1.ReasonTargetSystemNotFound,
-		reason == rpav1alpha1.ReasonJobNameTaken:
+		reason == rpav1alpha1.ReasonTargetSystemNotAllowed, reason == rpav1alpha1.ReasonJobNameTaken:
 		stalled = true
 	default:
 		reconciling = true
@@ -178,7 +179,8 @@ func isWarning(phase rpav1alpha1.RunPhase, reason string) bool {
 		return true
 	case reason == rpav1alpha1.ReasonCredentialsNotFound, reason == rpav1alpha1.ReasonImagePullFailed,
 		reason == rpav1alpha1.ReasonContainerConfigError, reason == rpav1alpha1.ReasonRetrying,
-		reason == rpav1alpha1.ReasonUnschedulable, reason == rpav1alpha1.ReasonJobNameTaken:
+		reason == rpav1alpha1.ReasonUnschedulable, reason == rpav1alpha1.ReasonJobNameTaken,
+		reason == rpav1alpha1.ReasonTargetSystemNotAllowed:
 		return true
 	}
 	return false

@@ -2,10 +2,12 @@ package robotrun
 
 import (
 	"context"
+	"fmt"
 
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -23,7 +25,8 @@ import (
 // SetupWithManager wires the run controller to everything that can move a
 // run forward: the run itself (creation, cancel), its Job and pods, its
 // Robot (suspend, resume, creation after the run), the TargetSystems and
-// credential Leases runs wait for (a slot freeing up). A Secret that
+// credential Leases runs wait for (a slot freeing up), and namespace labels
+// (a TargetSystem's namespaceSelector). A Secret that
 // appears shows as the pod starting.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
@@ -34,6 +37,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&rpav1alpha1.RobotRun{}, r.mapping(r.waitingRunsOfSameRobot)).
 		Watches(&rpav1alpha1.Robot{}, r.mapping(r.waitingRunsOfRobot)).
 		Watches(&rpav1alpha1.TargetSystem{}, r.mapping(r.runsWaitingForSystem)).
+		// A namespace newly allowed by a TargetSystem's namespaceSelector.
+		WatchesMetadata(&corev1.Namespace{}, r.mapping(r.runsNotAllowedIn), builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Watches(&coordinationv1.Lease{}, r.mapping(r.runsWaitingForCredential)).
 		Named("robotrun").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
@@ -109,6 +114,24 @@ func (r *Reconciler) waitingRuns(ctx context.Context, namespace, robot string) (
 // runsWaitingForSystem maps a TargetSystem to the runs waiting for one of
 // its slots, in any namespace: a slot freed or a limit raised lets the
 // first of them start.
+// runsNotAllowedIn maps a namespace to its runs that wait because a
+// TargetSystem's namespaceSelector leaves the namespace out.
+func (r *Reconciler) runsNotAllowedIn(ctx context.Context, ns client.Object) ([]reconcile.Request, error) {
+	var runs rpav1alpha1.RobotRunList
+	if err := r.List(ctx, &runs, client.InNamespace(ns.GetName()), client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("list runs of namespace %s: %w", ns.GetName(), err)
+	}
+	var requests []reconcile.Request
+	for i := range runs.Items {
+		run := &runs.Items[i]
+		if c := meta.FindStatusCondition(run.Status.Conditions, rpav1alpha1.ConditionSucceeded); c != nil &&
+			c.Reason == rpav1alpha1.ReasonTargetSystemNotAllowed && run.Status.JobName == "" {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(run)})
+		}
+	}
+	return requests, nil
+}
+
 func (r *Reconciler) runsWaitingForSystem(ctx context.Context, obj client.Object) ([]reconcile.Request, error) {
 	runs, err := refs.RunsWaitingFor(ctx, r.Client, "", rpav1alpha1.WaitingForTargetSystem+obj.GetName())
 	return refs.Requests(runs), err

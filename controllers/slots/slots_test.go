@@ -92,3 +92,38 @@ func TestEqualPriorityIsServedFirstComeFirstServed(t *testing.T) {
 		t.Fatalf("served %d, want 50", len(served))
 	}
 }
+
+func TestMayTakeShare(t *testing.T) {
+	in := func(ns, name string, createdAfter time.Duration) Claimant {
+		return Claimant{Namespace: ns, Name: name, UID: ns + "/" + name, Created: t0.Add(createdAfter)}
+	}
+	hr1, hr2, hr3 := in("hr", "hr1", 0), in("hr", "hr2", time.Second), in("hr", "hr3", 2*time.Second)
+	social := in("social", "s1", time.Hour)
+	tests := []struct {
+		name    string
+		c       Claimant
+		waiting []Claimant
+		free    int
+		share   Share
+		want    bool
+	}{
+		{"no share: the oldest go first", social, []Claimant{hr1, hr2, social}, 2, Share{}, false},
+		{"a namespace at its share may not take a free slot", hr1, []Claimant{hr1}, 3,
+			Share{Limit: 2, Held: map[string]int{"hr": 2}}, false},
+		{"a namespace at its share holds up nobody", social, []Claimant{hr1, hr2, hr3, social}, 1,
+			Share{Limit: 2, Held: map[string]int{"hr": 2}}, true},
+		{"a namespace counts ahead only as many as it has room for", social, []Claimant{hr1, hr2, hr3, social}, 2,
+			Share{Limit: 2, Held: map[string]int{"hr": 1}}, true},
+		{"with room for two, two go ahead", social, []Claimant{hr1, hr2, hr3, social}, 2,
+			Share{Limit: 2}, false},
+		{"within its share the oldest of the namespace goes first", hr2, []Claimant{hr1, hr2}, 1,
+			Share{Limit: 2}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := MayTakeShare(tt.c, tt.waiting, tt.free, tt.share); got != tt.want {
+				t.Errorf("MayTakeShare(%s, free %d) = %v, want %v", tt.c.Name, tt.free, got, tt.want)
+			}
+		})
+	}
+}

@@ -96,8 +96,11 @@ func TestSecretValuesNeverAppearInStatusEventsOrLogs(t *testing.T) {
 
 // TestTwoControllersCreateOneJobAndReportOnce runs a second manager beside
 // the suite's, both unelected, as after a restart or during a leader
-// handover with a stale cache: every run still gets exactly one Job, and its
-// outcome is written, announced and counted once.
+// handover with a stale cache: every run still gets exactly one Job, the
+// robot's concurrencyPolicy Forbid holds (never two unfinished Jobs, runs
+// start in the order they were created: the managers' robot locks are each
+// their own, so only the apiserver-read Jobs and the ordering keep them
+// apart), and each outcome is written, announced and counted once.
 func TestTwoControllersCreateOneJobAndReportOnce(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -112,8 +115,13 @@ func TestTwoControllersCreateOneJobAndReportOnce(t *testing.T) {
 		created = append(created, createRun(t, ns, fmt.Sprintf("race-%d", i), robot.Name, nil))
 	}
 	for _, run := range created {
-		job := waitForJob(g, run)
-		succeedJob(g, job)
+		g.Eventually(func(g Gomega) {
+			g.Expect(unfinishedJobs(g, ns)).To(Equal([]string{run.Name}), "the only Job running")
+		}, timeout, interval).Should(Succeed())
+		g.Consistently(func(g Gomega) {
+			g.Expect(unfinishedJobs(g, ns)).To(Equal([]string{run.Name}), "concurrencyPolicy Forbid")
+		}, "500ms", "20ms").Should(Succeed())
+		succeedJob(g, waitForJob(g, run))
 	}
 	for _, run := range created {
 		waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)

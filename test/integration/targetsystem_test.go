@@ -9,7 +9,9 @@ import (
 
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -299,4 +301,106 @@ func TestACancelledRunKeepsItsExclusiveCredentialUntilItsPodHasStopped(t *testin
 	// The pod stops (SIGTERM handled): now the second run logs in.
 	endPod(g, pod, 143, "")
 	waitForJob(g, second)
+}
+
+// labelNamespace sets a label on a namespace, as a platform team onboards
+// a department.
+func labelNamespace(g Gomega, ns, key, value string) {
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, key, value)
+	g.Expect(k8sClient.Patch(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+		client.RawPatch(types.MergePatchType, []byte(patch)))).To(Succeed())
+}
+
+// TestTargetSystemServesOnlyTheNamespacesItSelects: a namespace the
+// selector leaves out gets no slot, however free the system is, and its
+// Robot says why; labelling the namespace lets its waiting run start.
+func TestTargetSystemServesOnlyTheNamespacesItSelects(t *testing.T) {
+	g := NewWithT(t)
+	allowed, outsider := newNamespace(t), newNamespace(t)
+	access := "test.rpa.dev/esdh-" + allowed
+	labelNamespace(g, allowed, access, "yes")
+	ts := createTargetSystem(t, allowed, 5)
+	g.Eventually(func() error {
+		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(ts), ts); err != nil {
+			return err
+		}
+		ts.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{access: "yes"}}
+		return k8sClient.Update(context.Background(), ts)
+	}, timeout, interval).Should(Succeed())
+	usesSystem := func(r *rpav1alpha1.Robot) { r.Spec.Systems = []string{ts.Name} }
+
+	inside := createRun(t, allowed, "journal", createRobot(t, allowed, "journal", usesSystem).Name, nil)
+	waitForJob(g, inside)
+
+	robot := createRobot(t, outsider, "journal", usesSystem)
+	run := createRun(t, outsider, "journal", robot.Name, nil)
+	got := waitForOutcome(g, run, rpav1alpha1.PhasePending, rpav1alpha1.ReasonTargetSystemNotAllowed)
+	g.Expect(got.Status.Message).To(ContainSubstring("does not let robots of namespace " + outsider + " use it"))
+	g.Expect(got.Status.WaitingFor).To(Equal([]string{"TargetSystem/" + ts.Name}))
+	expectNoJob(g, run)
+	g.Eventually(func(g Gomega) {
+		ready := readyOf(g, robot)
+		g.Expect(ready.Reason).To(Equal(rpav1alpha1.ReasonTargetSystemNotAllowed))
+		g.Expect(ready.Message).To(ContainSubstring(ts.Name))
+	}, timeout, interval).Should(Succeed())
+
+	labelNamespace(g, outsider, access, "yes")
+	waitForJob(g, run)
+	g.Eventually(func(g Gomega) {
+		g.Expect(readyOf(g, robot).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+}
+
+// TestOneNamespaceCannotTakeEverySlot: with a share of 2 slots per
+// namespace, a department's third run waits while another department's
+// later run takes the free slot.
+func TestOneNamespaceCannotTakeEverySlot(t *testing.T) {
+	g := NewWithT(t)
+	busy, other := newNamespace(t), newNamespace(t)
+	ts := createTargetSystem(t, busy, 3)
+	g.Eventually(func() error {
+		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(ts), ts); err != nil {
+			return err
+		}
+		ts.Spec.MaxConcurrentRunsPerNamespace = ptr.To[int32](2)
+		return k8sClient.Update(context.Background(), ts)
+	}, timeout, interval).Should(Succeed())
+	batch := func(r *rpav1alpha1.Robot) {
+		r.Spec.Systems = []string{ts.Name}
+		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
+	}
+	letters := createRobot(t, busy, "letters", batch)
+	runs := make([]*rpav1alpha1.RobotRun, 0, 3)
+	for i := range 3 {
+		runs = append(runs, createRun(t, busy, fmt.Sprintf("batch-%d", i), letters.Name, nil))
+	}
+	g.Eventually(func(g Gomega) {
+		g.Expect(unfinishedJobs(g, busy)).To(HaveLen(2))
+	}, timeout, interval).Should(Succeed())
+	var third *rpav1alpha1.RobotRun
+	g.Eventually(func(g Gomega) {
+		for _, run := range runs {
+			if got := getRun(g, run); got.Status.Phase == rpav1alpha1.PhaseQueued {
+				third = got
+			}
+		}
+		g.Expect(third).NotTo(BeNil())
+	}, timeout, interval).Should(Succeed())
+	g.Expect(third.Status.Message).To(ContainSubstring("lets one namespace have 2 runs at once, and this namespace has 2"))
+
+	later := createRun(t, other, "journal", createRobot(t, other, "journal", batch).Name, nil)
+	waitForJob(g, later)
+	g.Consistently(func(g Gomega) {
+		g.Expect(unfinishedJobs(g, busy)).To(HaveLen(2))
+		g.Expect(systemStatus(g, ts).Active).To(BeEquivalentTo(3))
+	}, "1s", interval).Should(Succeed())
+
+	// A slot of the busy namespace frees up: its third run takes it.
+	first := unfinishedJobs(g, busy)[0]
+	for _, run := range runs {
+		if run.Name == first {
+			succeedJob(g, waitForJob(g, run))
+		}
+	}
+	waitForJob(g, third)
 }
