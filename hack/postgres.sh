@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# A real PostgreSQL for tests and the local cluster, from Debian's packages
+# (installed with apt when missing), in a directory of its own: no system
+# service, no Docker. The work-queue store's tests start one per test run.
+#
+# Usage:
+#   hack/postgres.sh start DIR   initdb into DIR (once) and start the server on
+#                                a free port of 127.0.0.1; prints its URL
+#   hack/postgres.sh stop DIR    stop the server DIR/postmaster.pid names
+#   hack/postgres.sh url DIR     print the URL of the server running in DIR
+#
+# The server trusts local connections (-A trust) and listens on loopback only:
+# it is for tests and a developer's machine, never for production
+# (docs/work-queues.md says how to run PostgreSQL there).
+set -euo pipefail
+
+log() { printf 'postgres: %s\n' "$*" >&2; }
+die() {
+	log "$*"
+	exit 1
+}
+
+# pg_bin finds the newest installed server binaries, installing Debian's
+# postgresql package first when there are none.
+pg_bin() {
+	local dir
+	dir=$(find_pg_bin)
+	if [[ -z "$dir" ]]; then
+		[[ $(id -u) -eq 0 ]] || die "PostgreSQL is not installed and installing it needs root: apt-get install postgresql"
+		log "installing Debian's postgresql"
+		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
+		dir=$(find_pg_bin)
+	fi
+	[[ -n "$dir" ]] || die "no initdb under /usr/lib/postgresql/*/bin after installing postgresql"
+	printf '%s\n' "$dir"
+}
+
+find_pg_bin() {
+	local found
+	found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[[ -n "$found" && -x "$found/initdb" ]] && printf '%s\n' "$found"
+	return 0
+}
+
+# as_owner runs a command as the database's owner: PostgreSQL refuses to run
+# as root, so as root it runs as the postgres user Debian's package creates.
+as_owner() {
+	if [[ $(id -u) -eq 0 ]]; then
+		su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+	else
+		"$@"
+	fi
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
+		shuf -i 20000-40000 -n 1
+}
+
+url_of() {
+	local dir=$1
+	[[ -f "$dir/port" ]] || die "no server was started in $dir"
+	printf 'postgres://postgres@127.0.0.1:%s/postgres?sslmode=disable\n' "$(cat "$dir/port")"
+}
+
+start() {
+	local dir=$1 bin port
+	bin=$(pg_bin)
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	if [[ $(id -u) -eq 0 ]]; then
+		chown postgres "$dir"
+		chmod 0700 "$dir"
+	fi
+	if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+		as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+			die "initdb failed: see $dir/initdb.log"
+	fi
+	port=$(free_port)
+	echo "$port" >"$dir/port"
+	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+		-o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" >/dev/null ||
+		die "the server did not start: see $dir/server.log"
+	log "started (pid $(head -n 1 "$dir/data/postmaster.pid")) on 127.0.0.1:$port, log $dir/server.log"
+	url_of "$dir"
+}
+
+# stop signals the pid the server recorded in its own postmaster.pid, and
+# waits for it to be gone.
+stop() {
+	local dir=$1 pid
+	[[ -f "$dir/data/postmaster.pid" ]] || return 0
+	pid=$(head -n 1 "$dir/data/postmaster.pid")
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -INT "$pid" # PostgreSQL's fast shutdown
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || {
+			log "stopped (pid $pid)"
+			return 0
+		}
+		sleep 0.1
+	done
+	log "pid $pid did not stop in 10 s; killing it"
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+case "${1:-}" in
+start) start "${2:?usage: hack/postgres.sh start DIR}" ;;
+stop) stop "${2:?usage: hack/postgres.sh stop DIR}" ;;
+url) url_of "${2:?usage: hack/postgres.sh url DIR}" ;;
+*) die "usage: hack/postgres.sh start|stop|url DIR" ;;
+esac

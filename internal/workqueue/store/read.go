@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rpa-operator/rpa-operator/internal/workqueue"
+)
+
+// Get returns item id of the namespace.
+func (s *Store) Get(ctx context.Context, namespace string, id int64) (*Item, error) {
+	item, err := scanItem(s.pool.QueryRow(ctx, `SELECT `+itemColumns+` FROM work_items WHERE id = $1 AND namespace = $2`, id, namespace))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no item %d in namespace %s", ErrNotFound, id, namespace)
+	}
+	return item, err
+}
+
+// ListOptions select items; the zero value lists none (Namespace is
+// required).
+type ListOptions struct {
+	Namespace string
+	// Queue and States narrow the list when set.
+	Queue  string
+	States []workqueue.State
+	// AfterID and Limit page through the list in id order.
+	AfterID int64
+	Limit   int
+}
+
+// MaxListLimit is the most items one List returns.
+const MaxListLimit = 1000
+
+// List returns the items selected, in id order.
+func (s *Store) List(ctx context.Context, opts ListOptions) ([]Item, error) {
+	if opts.Namespace == "" {
+		return nil, errors.New("list work items: a namespace is required")
+	}
+	limit := opts.Limit
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	states := make([]string, 0, len(opts.States))
+	for _, st := range opts.States {
+		states = append(states, string(st))
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+itemColumns+` FROM work_items
+		WHERE namespace = $1 AND ($2 = '' OR queue = $2) AND (cardinality($3::text[]) = 0 OR state = ANY($3)) AND id > $4
+		ORDER BY id LIMIT $5`, opts.Namespace, opts.Queue, states, opts.AfterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list work items: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Item, error) {
+		it, err := scanItem(row)
+		if err != nil {
+			return Item{}, err
+		}
+		return *it, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list work items: %w", err)
+	}
+	return items, nil
+}
+
+// History returns every change of item id of the namespace, oldest first.
+func (s *Store) History(ctx context.Context, namespace string, id int64) ([]HistoryEntry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT h.at, h.actor, h.run, h.action, h.from_state, h.to_state, h.attempt, h.detail
+		FROM work_item_history h JOIN work_items i ON i.id = h.item_id
+		WHERE h.item_id = $1 AND i.namespace = $2 ORDER BY h.id`, id, namespace)
+	if err != nil {
+		return nil, fmt.Errorf("read the history of item %d: %w", id, err)
+	}
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
+		var e HistoryEntry
+		err := row.Scan(&e.At, &e.Actor, &e.Run, &e.Action, &e.From, &e.To, &e.Attempt, &e.Detail)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the history of item %d: %w", id, err)
+	}
+	return entries, nil
+}
+
+// Depth is what a WorkQueue's status reports of its items.
+type Depth struct {
+	Counts map[workqueue.State]int
+	// OldestNew is when the oldest item waiting to be taken was added.
+	OldestNew *time.Time
+	// Overdue is how many New or InProgress items were added longer than
+	// the queue's SLA ago.
+	Overdue int
+}
+
+// Depth counts the queue's items by state, and those older than sla
+// (none when sla is 0) among the unfinished ones.
+func (s *Store) Depth(ctx context.Context, q Queue, sla time.Duration) (Depth, error) {
+	d := Depth{Counts: map[workqueue.State]int{}}
+	rows, err := s.pool.Query(ctx, `SELECT state, count(*) FROM work_items WHERE namespace = $1 AND queue = $2 GROUP BY state`,
+		q.Namespace, q.Name)
+	if err != nil {
+		return d, fmt.Errorf("count the items of queue %s: %w", q.Name, err)
+	}
+	var state string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&state, &n}, func() error {
+		d.Counts[workqueue.State(state)] = n
+		return nil
+	}); err != nil {
+		return d, fmt.Errorf("count the items of queue %s: %w", q.Name, err)
+	}
+	cutoff := s.now().Add(-sla)
+	err = s.pool.QueryRow(ctx, `SELECT min(created_at) FILTER (WHERE state = 'New'),
+			count(*) FILTER (WHERE $3 AND created_at < $4)
+		FROM work_items WHERE namespace = $1 AND queue = $2 AND state IN ('New', 'InProgress')`,
+		q.Namespace, q.Name, sla > 0, cutoff).Scan(&d.OldestNew, &d.Overdue)
+	if err != nil {
+		return d, fmt.Errorf("find the oldest items of queue %s: %w", q.Name, err)
+	}
+	return d, nil
+}
+
+// DeleteFinished deletes the queue's items that finished before the
+// cutoff, with their history (retention: a payload is personal data). The
+// hashes of their references stay, so a unique reference is still refused.
+func (s *Store) DeleteFinished(ctx context.Context, q Queue, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM work_items WHERE namespace = $1 AND queue = $2 AND finished_at < $3`,
+		q.Namespace, q.Name, before)
+	if err != nil {
+		return 0, fmt.Errorf("delete finished items of queue %s: %w", q.Name, err)
+	}
+	return tag.RowsAffected(), nil
+}
