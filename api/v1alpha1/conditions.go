@@ -22,8 +22,12 @@ const (
 // Condition reasons. Each is also the reason of the Event emitted with it, so
 // a person can find the one from the other.
 const (
-	// ReasonReady means the Robot's template is valid and its credentials exist.
+	// ReasonReady means the object is valid and what it names exists (a
+	// WorkQueue: its items are counted).
 	ReasonReady = "Ready"
+	// ReasonDatabaseUnavailable means rpa-server cannot reach the work-item
+	// database: a WorkQueue's counts are stale and robots cannot take items.
+	ReasonDatabaseUnavailable = "DatabaseUnavailable"
 	// ReasonCredentialsNotFound means a credential Secret does not exist.
 	ReasonCredentialsNotFound = "CredentialsNotFound"
 	// ReasonRobotNotFound means the run names a Robot that does not exist.

@@ -1,6 +1,7 @@
 // Package v1alpha1 holds the rpa.dev/v1alpha1 API: Robot, a declared RPA
-// process, RobotRun, one execution of it, and RobotCalendar, the working
-// days its schedules keep to.
+// process, RobotRun, one execution of it, RobotCalendar, the working days
+// its schedules keep to, TargetSystem, a system robots share, and
+// WorkQueue, a queue of work items robots take one at a time.
 //
 // +kubebuilder:object:generate=true
 // +groupName=rpa.dev
@@ -28,7 +29,8 @@ var (
 func addKnownTypes(scheme *runtime.Scheme) error {
 	scheme.AddKnownTypes(GroupVersion, &Robot{}, &RobotList{}, &RobotRun{}, &RobotRunList{},
 		&TargetSystem{}, &TargetSystemList{},
-		&RobotCalendar{}, &RobotCalendarList{})
+		&RobotCalendar{}, &RobotCalendarList{},
+		&WorkQueue{}, &WorkQueueList{})
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil
 }

@@ -33,33 +33,40 @@ const (
 // managerIdentity creates the manager's ServiceAccount, binds it to the
 // generated config/rbac/role.yaml, and returns a config that acts as it.
 func managerIdentity(ctx context.Context) (*rest.Config, error) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "config", "rbac", "role.yaml"))
+	return serviceAccountBoundTo(ctx, managerNamespace, managerServiceAccount, filepath.Join("rbac", "role.yaml"), "rpa-operator-")
+}
+
+// serviceAccountBoundTo creates a ServiceAccount, binds it cluster-wide to
+// the ClusterRole in config/<roleFile> (named with prefix, as
+// config/default installs it), and returns a config that acts as it.
+func serviceAccountBoundTo(ctx context.Context, namespace, name, roleFile, prefix string) (*rest.Config, error) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "config", roleFile))
 	if err != nil {
 		return nil, err
 	}
 	role := &rbacv1.ClusterRole{}
 	if err := yaml.Unmarshal(data, role); err != nil {
-		return nil, fmt.Errorf("config/rbac/role.yaml: %w", err)
+		return nil, fmt.Errorf("config/%s: %w", roleFile, err)
 	}
-	role.Name = "rpa-operator-" + role.Name
+	role.Name = prefix + role.Name
 	for _, obj := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: managerNamespace}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: managerNamespace, Name: managerServiceAccount}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}},
 		role,
 		&rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: role.Name},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: managerNamespace, Name: managerServiceAccount}},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: namespace, Name: name}},
 		},
 	} {
-		if err := k8sClient.Create(ctx, obj); err != nil {
+		if err := k8sClient.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
 		}
 	}
 	cfg := rest.CopyConfig(restCfg)
 	cfg.Impersonate = rest.ImpersonationConfig{
-		UserName: managerUser,
-		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + managerNamespace, "system:authenticated"},
+		UserName: "system:serviceaccount:" + namespace + ":" + name,
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
 	}
 	return cfg, nil
 }

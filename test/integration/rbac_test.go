@@ -193,3 +193,28 @@ func TestManagerCannotReadSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkQueuesAreDeclaredByEditorsAndReadByViewersAndRunners: a queue's
+// policy (attempts, retention of personal data) is the editor's; viewers
+// and runners read its counts.
+func TestWorkQueuesAreDeclaredByEditorsAndReadByViewersAndRunners(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	runner := clientAs(t, ns, "caseworker", applyUserRole(t, "rpa_robot_runner_role.yaml"))
+	viewer := clientAs(t, ns, "process-owner", applyUserRole(t, "rpa_robot_viewer_role.yaml"))
+	editor := clientAs(t, ns, "rpa-developer", applyUserRole(t, "rpa_robot_editor_role.yaml"))
+
+	queue := &rpav1alpha1.WorkQueue{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "certificates"}}
+	g.Expect(editor.Create(ctx, queue)).To(Succeed())
+	for name, c := range map[string]client.Client{"viewer": viewer, "runner": runner} {
+		g.Expect(c.Get(ctx, client.ObjectKeyFromObject(queue), &rpav1alpha1.WorkQueue{})).To(Succeed(), "%s reads the queue", name)
+		retention := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"retention":"8760h"}}`))
+		g.Expect(apierrors.IsForbidden(c.Patch(ctx, queue.DeepCopy(), retention))).To(BeTrue(), "%s changes the retention", name)
+		other := &rpav1alpha1.WorkQueue{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "by-" + name}}
+		g.Expect(apierrors.IsForbidden(c.Create(ctx, other))).To(BeTrue(), "%s creates a queue", name)
+	}
+	// uniqueReferences cannot be turned off once items rely on it.
+	g.Expect(editor.Patch(ctx, queue.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(`{"spec":{"uniqueReferences":true}}`)))).
+		To(MatchError(ContainSubstring("uniqueReferences cannot be changed")))
+}

@@ -30,6 +30,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers"
+	"github.com/rpa-operator/rpa-operator/internal/pgtest"
 )
 
 // The suite runs every test in this package against one real kube-apiserver
@@ -111,6 +112,13 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 
+	pgURL, stopPostgres, err := pgtest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start PostgreSQL:", err)
+		return 1
+	}
+	defer stopPostgres()
+
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped, err := startManager(ctx)
 	if err != nil {
@@ -118,11 +126,19 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "start manager:", err)
 		return 1
 	}
+	serverStopped, err := startServer(ctx, pgURL)
+	if err != nil {
+		cancel()
+		fmt.Fprintln(os.Stderr, "start rpa-server:", err)
+		return 1
+	}
 	code := m.Run()
 	cancel()
-	if err := <-stopped; err != nil {
-		fmt.Fprintln(os.Stderr, "manager:", err)
-		code = 1
+	for name, ch := range map[string]<-chan error{"manager": stopped, "rpa-server": serverStopped} {
+		if err := <-ch; err != nil {
+			fmt.Fprintln(os.Stderr, name+":", err)
+			code = 1
+		}
 	}
 	return code
 }

@@ -1,0 +1,131 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// WorkQueueSpec declares a queue of work items that robots take one at a
+// time (docs/work-queues.md). The items live in PostgreSQL, behind
+// rpa-server; this object is the queue's policy and its status.
+type WorkQueueSpec struct {
+	// Description says what the items are, for people.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Description string `json:"description,omitempty"`
+
+	// MaxAttempts is how many times an item is taken before a system
+	// exception fails it (a robot pod that stops while holding an item
+	// counts as an attempt).
+	// +optional
+	// +kubebuilder:default=3
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	MaxAttempts int32 `json:"maxAttempts,omitempty"`
+
+	// UniqueReferences makes adding an item whose reference the queue has
+	// seen return the item that has it instead of adding another, also
+	// after retention deleted that item. It cannot be changed once set.
+	// +optional
+	// +kubebuilder:default=false
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="uniqueReferences cannot be changed; create a new queue"
+	UniqueReferences bool `json:"uniqueReferences,omitempty"`
+
+	// Retention is how long finished items (Done, Failed, Handled, and
+	// BusinessException) are kept, with their payload, output and history,
+	// after they finished. Payloads hold personal data: keep it as short
+	// as the municipality's rules allow.
+	// +optional
+	// +kubebuilder:default="720h"
+	Retention *metav1.Duration `json:"retention,omitempty"`
+
+	// SLA is how long an item may wait, from when it was added, before it
+	// is overdue. Unset: no item is ever overdue.
+	// +optional
+	SLA *metav1.Duration `json:"sla,omitempty"`
+
+	// Suspend stops the queue's trigger from starting runs; items can
+	// still be added, and runs already started go on taking them.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// WorkQueueStatus reports the queue's items, as rpa-server counts them in
+// its database.
+type WorkQueueStatus struct {
+	// ObservedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Items counts the queue's items by state.
+	// +optional
+	Items WorkQueueCounts `json:"items,omitempty"`
+
+	// OldestNewTime is when the oldest item waiting to be taken was added.
+	// +optional
+	OldestNewTime *metav1.Time `json:"oldestNewTime,omitempty"`
+
+	// Overdue is how many items not finished were added longer than the
+	// SLA ago.
+	// +optional
+	Overdue int64 `json:"overdue"`
+
+	// CountedTime is when the counts were taken.
+	// +optional
+	CountedTime *metav1.Time `json:"countedTime,omitempty"`
+
+	// Conditions: Ready is True while rpa-server reaches the queue's items
+	// (False with reason DatabaseUnavailable otherwise); Reconciling and
+	// Stalled as kstatus reads them.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// WorkQueueCounts are a queue's items by state.
+type WorkQueueCounts struct {
+	// +optional
+	New int64 `json:"new"`
+	// +optional
+	InProgress int64 `json:"inProgress"`
+	// +optional
+	Done int64 `json:"done"`
+	// +optional
+	BusinessException int64 `json:"businessException"`
+	// +optional
+	Failed int64 `json:"failed"`
+	// +optional
+	Handled int64 `json:"handled"`
+}
+
+// WorkQueue is a queue of work items robots take one at a time.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=wq,categories=rpa
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="New",type=integer,JSONPath=`.status.items.new`
+// +kubebuilder:printcolumn:name="In Progress",type=integer,JSONPath=`.status.items.inProgress`
+// +kubebuilder:printcolumn:name="Exceptions",type=integer,JSONPath=`.status.items.businessException`
+// +kubebuilder:printcolumn:name="Failed",type=integer,JSONPath=`.status.items.failed`
+// +kubebuilder:printcolumn:name="Overdue",type=integer,JSONPath=`.status.overdue`
+// +kubebuilder:printcolumn:name="Oldest New",type=date,JSONPath=`.status.oldestNewTime`
+// +kubebuilder:printcolumn:name="Done",type=integer,JSONPath=`.status.items.done`,priority=1
+// +kubebuilder:printcolumn:name="Description",type=string,JSONPath=`.spec.description`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type WorkQueue struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   WorkQueueSpec   `json:"spec,omitempty"`
+	Status WorkQueueStatus `json:"status,omitempty"`
+}
+
+// WorkQueueList is a list of WorkQueues.
+//
+// +kubebuilder:object:root=true
+type WorkQueueList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []WorkQueue `json:"items"`
+}

@@ -1,0 +1,255 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/pgtest"
+	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
+	"github.com/rpa-operator/rpa-operator/internal/workqueue"
+	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
+)
+
+// rpa-server's ServiceAccount as config/server would install it.
+const (
+	serverServiceAccount = "rpa-operator-rpa-server"
+	// serverCountInterval is short here so tests see counts quickly.
+	serverCountInterval = 200 * time.Millisecond
+)
+
+var (
+	// items is the store rpa-server uses, for tests to add and take items
+	// as robots and people will through its API.
+	items       *store.Store
+	referenceKy = []byte("the integration suite's reference key, 32+ bytes")
+)
+
+// startServer runs rpa-server's controllers as cmd/rpa-server does, as its
+// own ServiceAccount bound to config/server/rbac/role.yaml, against a real
+// PostgreSQL.
+func startServer(ctx context.Context, pgURL string) (<-chan error, error) {
+	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "rpa-operator-")
+	if err != nil {
+		return nil, err
+	}
+	items, err = store.Open(ctx, pgURL, store.Options{Clock: testClock, ReferenceKey: referenceKy})
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Cache: workQueuesIn(dbDownNamespace, false),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := (&queuestatus.Reconciler{
+		Client: mgr.GetClient(), Items: items, Clock: testClock, Interval: serverCountInterval,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		stopped <- mgr.Start(ctx)
+		items.Close()
+	}()
+	return stopped, nil
+}
+
+func createWorkQueue(t *testing.T, ns, name string, mutate func(*rpav1alpha1.WorkQueue)) *rpav1alpha1.WorkQueue {
+	t.Helper()
+	wq := &rpav1alpha1.WorkQueue{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	if mutate != nil {
+		mutate(wq)
+	}
+	NewWithT(t).Expect(k8sClient.Create(context.Background(), wq)).To(Succeed())
+	return wq
+}
+
+func getWorkQueue(g Gomega, wq *rpav1alpha1.WorkQueue) *rpav1alpha1.WorkQueue {
+	got := &rpav1alpha1.WorkQueue{}
+	g.Expect(k8sClient.Get(context.Background(), client.ObjectKeyFromObject(wq), got)).To(Succeed())
+	return got
+}
+
+func addItems(g Gomega, wq *rpav1alpha1.WorkQueue, n int) []int64 {
+	batch := make([]store.NewItem, 0, n)
+	for i := range n {
+		batch = append(batch, store.NewItem{Reference: fmt.Sprintf("cert-%d", i), Payload: json.RawMessage(`{"certificate":1}`)})
+	}
+	added, err := items.Add(context.Background(), queuestatus.Queue(wq), "anne@aalborg.dk", batch)
+	g.Expect(err).NotTo(HaveOccurred())
+	ids := make([]int64, 0, n)
+	for _, a := range added {
+		ids = append(ids, a.Item.ID)
+	}
+	return ids
+}
+
+// TestWorkQueueStatusCountsTheItemsInTheDatabase: rpa-server counts a
+// queue's items by state into its status, with the oldest waiting item
+// and the overdue ones, so that kubectl and the manager need no database.
+func TestWorkQueueStatusCountsTheItemsInTheDatabase(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	wq := createWorkQueue(t, ns, "certificates", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.SLA = &metav1.Duration{Duration: time.Hour}
+	})
+	g.Eventually(func(g Gomega) {
+		got := getWorkQueue(g, wq)
+		ready := meta.FindStatusCondition(got.Status.Conditions, rpav1alpha1.ConditionReady)
+		g.Expect(ready).NotTo(BeNil())
+		g.Expect(ready.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+		g.Expect(got.Spec.MaxAttempts).To(BeEquivalentTo(3), "the default")
+		g.Expect(got.Spec.Retention.Duration).To(Equal(720*time.Hour), "the default")
+	}, timeout, interval).Should(Succeed())
+
+	addItems(g, wq, 5)
+	q := queuestatus.Queue(getWorkQueue(g, wq))
+	holder := store.Holder{Run: "journal-1", Pod: "journal-1-pod", PodUID: "uid-1"}
+	taken, err := items.Take(ctx, q, "robot", holder)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = items.Complete(ctx, q, taken.ID, "robot", holder, store.Outcome{Action: workqueue.ActionBusinessException, Reason: "remark"})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = items.Take(ctx, q, "robot", holder)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	g.Eventually(func(g Gomega) {
+		st := getWorkQueue(g, wq).Status
+		g.Expect(st.Items).To(Equal(rpav1alpha1.WorkQueueCounts{New: 3, InProgress: 1, BusinessException: 1}))
+		g.Expect(st.OldestNewTime).NotTo(BeNil())
+		g.Expect(st.Overdue).To(BeZero())
+	}, timeout, interval).Should(Succeed())
+
+	advanceClock(t, 2*time.Hour)
+	g.Eventually(func(g Gomega) {
+		g.Expect(getWorkQueue(g, wq).Status.Overdue).To(BeEquivalentTo(4), "New and InProgress past the one-hour SLA")
+	}, timeout, interval).Should(Succeed())
+}
+
+// TestRetentionDeletesFinishedItemsAndKeepsUniqueReferencesRefused: once a
+// finished item is older than the queue's retention, rpa-server deletes it
+// with its payload; its reference is still refused.
+func TestRetentionDeletesFinishedItemsAndKeepsUniqueReferencesRefused(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	wq := createWorkQueue(t, ns, "letters", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.UniqueReferences = true
+		q.Spec.Retention = &metav1.Duration{Duration: 24 * time.Hour}
+	})
+	q := queuestatus.Queue(wq)
+	q.MaxAttempts = 3
+	id := addItems(g, wq, 1)[0]
+	holder := store.Holder{Run: "letters-1", Pod: "letters-1-pod", PodUID: "uid-letters-1"}
+	_, err := items.Take(ctx, q, "robot", holder)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = items.Complete(ctx, q, id, "robot", holder, store.Outcome{Action: workqueue.ActionDone})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Eventually(func(g Gomega) {
+		g.Expect(getWorkQueue(g, wq).Status.Items.Done).To(BeEquivalentTo(1))
+	}, timeout, interval).Should(Succeed())
+
+	advanceClock(t, 25*time.Hour)
+	g.Eventually(func(g Gomega) {
+		_, err := items.Get(ctx, ns, id)
+		g.Expect(err).To(MatchError(store.ErrNotFound))
+		g.Expect(getWorkQueue(g, wq).Status.Items.Done).To(BeZero())
+	}, timeout, interval).Should(Succeed())
+	again, err := items.Add(ctx, q, "anne@aalborg.dk", []store.NewItem{{Reference: "cert-0", Payload: json.RawMessage(`{}`)}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(again[0].Existing).To(BeTrue(), "the reference of a deleted item is still known")
+}
+
+// dbDownNamespace holds the queue of the test whose database goes down;
+// the suite's rpa-server leaves it to that test's own server.
+const dbDownNamespace = "rpa-test-database-down"
+
+// workQueuesIn watches WorkQueues in one namespace only (equal) or in every
+// namespace but that one.
+func workQueuesIn(namespace string, equal bool) cache.Options {
+	selector := fields.OneTermNotEqualSelector("metadata.namespace", namespace)
+	if equal {
+		selector = fields.OneTermEqualSelector("metadata.namespace", namespace)
+	}
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{&rpav1alpha1.WorkQueue{}: {Field: selector}}}
+}
+
+// TestAWorkQueueWhoseDatabaseIsDownIsNotReady runs a second rpa-server
+// against a PostgreSQL of its own, then stops that PostgreSQL: the queue
+// turns Ready False with reason DatabaseUnavailable, and Stalled, until
+// the database is back.
+func TestAWorkQueueWhoseDatabaseIsDownIsNotReady(t *testing.T) {
+	g := NewWithT(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	pgURL, stopPostgres, err := pgtest.Start()
+	g.Expect(err).NotTo(HaveOccurred())
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			stopPostgres()
+		}
+	})
+	own, err := store.Open(ctx, pgURL, store.Options{Clock: testClock, ReferenceKey: referenceKy})
+	g.Expect(err).NotTo(HaveOccurred())
+	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "rpa-operator-")
+	g.Expect(err).NotTo(HaveOccurred())
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Cache: workQueuesIn(dbDownNamespace, true), Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect((&queuestatus.Reconciler{Client: mgr.GetClient(), Items: own, Clock: testClock, Interval: serverCountInterval}).
+		SetupWithManager(mgr)).To(Succeed())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("rpa-server: %v", err)
+		}
+		own.Close()
+	})
+
+	_ = k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: dbDownNamespace}})
+	wq := createWorkQueue(t, dbDownNamespace, "mail", nil)
+	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), wq) })
+	readyOfQueue := func(g Gomega) *metav1.Condition {
+		c := meta.FindStatusCondition(getWorkQueue(g, wq).Status.Conditions, rpav1alpha1.ConditionReady)
+		g.Expect(c).NotTo(BeNil())
+		return c
+	}
+	g.Eventually(func(g Gomega) {
+		g.Expect(readyOfQueue(g).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+
+	stopPostgres()
+	stopped = true
+	g.Eventually(func(g Gomega) {
+		ready := readyOfQueue(g)
+		g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(ready.Reason).To(Equal(rpav1alpha1.ReasonDatabaseUnavailable))
+		g.Expect(ready.Message).NotTo(ContainSubstring("postgres://"), "no connection string in status")
+		stalled := meta.FindStatusCondition(getWorkQueue(g, wq).Status.Conditions, rpav1alpha1.ConditionStalled)
+		g.Expect(stalled).NotTo(BeNil())
+		g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+}
