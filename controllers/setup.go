@@ -17,6 +17,7 @@ import (
 	"github.com/rpa-operator/rpa-operator/controllers/admission"
 	"github.com/rpa-operator/rpa-operator/controllers/calendar"
 	"github.com/rpa-operator/rpa-operator/controllers/metrics"
+	"github.com/rpa-operator/rpa-operator/controllers/queuetrigger"
 	"github.com/rpa-operator/rpa-operator/controllers/refs"
 	"github.com/rpa-operator/rpa-operator/controllers/robot"
 	"github.com/rpa-operator/rpa-operator/controllers/robotrun"
@@ -114,6 +115,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 			Clock: opts.Clock, Metrics: recorder, PodStartDeadline: opts.PodStartDeadline, CredentialWait: opts.RunStartDeadline,
 			Workers: opts.RunWorkers, OrphanRunTTL: opts.OrphanRunTTL,
 			Admission: admission.New(mgr.GetClient(), mgr.GetAPIReader(), opts.Clock),
+		}).SetupWithManager},
+		{"queuetrigger", (&queuetrigger.Reconciler{
+			Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("queuetrigger-controller"), Clock: opts.Clock,
 		}).SetupWithManager},
 		{"targetsystem", (&targetsystem.Reconciler{
 			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metrics: recorder,

@@ -28,6 +28,13 @@ const (
 	// ReasonDatabaseUnavailable means rpa-server cannot reach the work-item
 	// database: a WorkQueue's counts are stale and robots cannot take items.
 	ReasonDatabaseUnavailable = "DatabaseUnavailable"
+	// ConditionTriggering on a WorkQueue says whether its trigger can start
+	// runs of its robot.
+	ConditionTriggering = "Triggering"
+	// ReasonTriggering means the trigger starts runs as items wait.
+	ReasonTriggering = "Triggering"
+	// ReasonQueueSuspended means the WorkQueue's spec.suspend is set.
+	ReasonQueueSuspended = "QueueSuspended"
 	// ReasonCredentialsNotFound means a credential Secret does not exist.
 	ReasonCredentialsNotFound = "CredentialsNotFound"
 	// ReasonRobotNotFound means the run names a Robot that does not exist.

@@ -5,7 +5,7 @@ import (
 )
 
 // TriggerType says what started a run.
-// +kubebuilder:validation:Enum=Manual;Schedule;API
+// +kubebuilder:validation:Enum=Manual;Schedule;API;Queue
 type TriggerType string
 
 const (
@@ -15,6 +15,8 @@ const (
 	TriggerSchedule TriggerType = "Schedule"
 	// TriggerAPI is a run another system started through the Kubernetes API.
 	TriggerAPI TriggerType = "API"
+	// TriggerQueue is a run a WorkQueue's trigger started because items wait.
+	TriggerQueue TriggerType = "Queue"
 )
 
 // RunPhase is where a run is in its life.
@@ -51,7 +53,7 @@ func (p RunPhase) Finished() bool {
 
 // Trigger records what started a run.
 type Trigger struct {
-	// Type is Manual, Schedule or API.
+	// Type is Manual, Schedule, API or Queue.
 	// +optional
 	// +kubebuilder:default=Manual
 	Type TriggerType `json:"type,omitempty"`
@@ -64,6 +66,12 @@ type Trigger struct {
 	// ScheduledTime is the instant the schedule fired for.
 	// +optional
 	ScheduledTime *metav1.Time `json:"scheduledTime,omitempty"`
+
+	// Queue is the name of the WorkQueue, in the run's namespace, whose
+	// trigger started the run.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Queue string `json:"queue,omitempty"`
 }
 
 // RobotRunSpec is one requested execution of a robot. Only Cancel may change

@@ -12,6 +12,9 @@ const (
 	LabelRun = "rpa.dev/run"
 	// LabelSchedule names the schedule that created a run.
 	LabelSchedule = "rpa.dev/schedule"
+	// LabelQueue names the WorkQueue whose trigger created a run (queue
+	// names are at most 63 characters by the CRD).
+	LabelQueue = "rpa.dev/queue"
 	// LabelManagedBy and ManagedBy mark the objects this operator creates;
 	// the manager caches only Jobs, Pods and Leases carrying them.
 	LabelManagedBy = "app.kubernetes.io/managed-by"

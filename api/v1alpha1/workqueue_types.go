@@ -47,6 +47,51 @@ type WorkQueueSpec struct {
 	// still be added, and runs already started go on taking them.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// Trigger starts runs of a robot while items wait.
+	// +optional
+	Trigger *WorkQueueTrigger `json:"trigger,omitempty"`
+}
+
+// WorkQueueTrigger says which robot's runs take a queue's items, and how
+// many to start: one for every itemsPerRun items waiting, once at least
+// minItems wait, up to maxConcurrentRuns. A run takes items until the
+// queue is empty, so a busy queue keeps its runs and an idle one has none.
+type WorkQueueTrigger struct {
+	// RobotName is the Robot, in the queue's namespace, to start. Its
+	// concurrency policy, TargetSystems and credentials still apply: under
+	// any policy but Allow at most one run is started at a time.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	RobotName string `json:"robotName"`
+
+	// MinItems is how many items must wait before a run starts.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	MinItems int32 `json:"minItems,omitempty"`
+
+	// MaxConcurrentRuns is the most runs the trigger has going at once.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	MaxConcurrentRuns int32 `json:"maxConcurrentRuns,omitempty"`
+
+	// ItemsPerRun is how many waiting items call for one more run.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	ItemsPerRun int32 `json:"itemsPerRun,omitempty"`
+
+	// Arguments for the runs, merged over the robot's parameter defaults.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z_][A-Za-z0-9_]*$') && size(k) <= 63)",message="argument names are identifiers of at most 63 characters (letters, digits, underscores)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 4096)",message="an argument value is at most 4096 characters"
+	Arguments map[string]string `json:"arguments,omitempty"`
 }
 
 // WorkQueueStatus reports the queue's items, as rpa-server counts them in
@@ -69,13 +114,16 @@ type WorkQueueStatus struct {
 	// +optional
 	Overdue int64 `json:"overdue"`
 
-	// CountedTime is when the counts were taken.
+	// TriggeredRuns is how many runs the trigger started that have not
+	// finished (written by the manager).
 	// +optional
-	CountedTime *metav1.Time `json:"countedTime,omitempty"`
+	TriggeredRuns int32 `json:"triggeredRuns"`
 
 	// Conditions: Ready is True while rpa-server reaches the queue's items
-	// (False with reason DatabaseUnavailable otherwise); Reconciling and
-	// Stalled as kstatus reads them.
+	// (False with reason DatabaseUnavailable otherwise), with Stalled as
+	// kstatus reads it; Triggering, written by the manager, says whether
+	// the trigger can start runs (False: RobotNotFound, RobotSuspended,
+	// QueueSuspended).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -100,6 +148,7 @@ type WorkQueueCounts struct {
 
 // WorkQueue is a queue of work items robots take one at a time.
 //
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a WorkQueue's name is at most 63 characters: it labels the runs its trigger starts"
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=wq,categories=rpa
@@ -109,6 +158,7 @@ type WorkQueueCounts struct {
 // +kubebuilder:printcolumn:name="Exceptions",type=integer,JSONPath=`.status.items.businessException`
 // +kubebuilder:printcolumn:name="Failed",type=integer,JSONPath=`.status.items.failed`
 // +kubebuilder:printcolumn:name="Overdue",type=integer,JSONPath=`.status.overdue`
+// +kubebuilder:printcolumn:name="Runs",type=integer,JSONPath=`.status.triggeredRuns`
 // +kubebuilder:printcolumn:name="Oldest New",type=date,JSONPath=`.status.oldestNewTime`
 // +kubebuilder:printcolumn:name="Done",type=integer,JSONPath=`.status.items.done`,priority=1
 // +kubebuilder:printcolumn:name="Description",type=string,JSONPath=`.spec.description`,priority=1

@@ -207,6 +207,9 @@ func operatorEnv(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[s
 	if t := run.Spec.Trigger.ScheduledTime; t != nil {
 		env = append(env, corev1.EnvVar{Name: "RPA_SCHEDULED_TIME", Value: t.UTC().Format(time.RFC3339)})
 	}
+	if q := run.Spec.Trigger.Queue; q != "" {
+		env = append(env, corev1.EnvVar{Name: "RPA_QUEUE", Value: q})
+	}
 	for _, name := range slices.Sorted(maps.Keys(args)) {
 		env = append(env, corev1.EnvVar{Name: ArgumentEnvName(name), Value: args[name]})
 	}

@@ -226,6 +226,18 @@ func TestBuildManualRunWithoutArgumentsHasEmptyArgumentObject(t *testing.T) {
 	if _, ok := envMap(job.Spec.Template.Spec.Containers[0])["RPA_SCHEDULED_TIME"]; ok {
 		t.Errorf("a manual run has no scheduled time")
 	}
+	if _, ok := envMap(job.Spec.Template.Spec.Containers[0])["RPA_QUEUE"]; ok {
+		t.Errorf("a manual run has no queue")
+	}
+}
+
+func TestBuildQueueRunNamesItsQueue(t *testing.T) {
+	run := testRun()
+	run.Spec.Trigger = rpav1alpha1.Trigger{Type: rpav1alpha1.TriggerQueue, Queue: "certificates"}
+	env := envMap(mustBuild(t, testRobot(), run, nil).Spec.Template.Spec.Containers[0])
+	if env["RPA_TRIGGER"] != "Queue" || env["RPA_QUEUE"] != "certificates" {
+		t.Errorf("RPA_TRIGGER=%q RPA_QUEUE=%q, want Queue and certificates", env["RPA_TRIGGER"], env["RPA_QUEUE"])
+	}
 }
 
 func TestBuildCredentials(t *testing.T) {

@@ -24,6 +24,8 @@ const (
 	RobotCalendar = "spec.schedules.calendar"
 	// RobotSystem indexes Robots by the TargetSystems they name.
 	RobotSystem = "spec.systems"
+	// QueueRobot indexes WorkQueues by the Robot their trigger starts.
+	QueueRobot = "spec.trigger.robotName"
 	// RunRobot indexes RobotRuns by the Robot they run.
 	RunRobot = "spec.robotName"
 	// RunWaitingFor indexes unfinished RobotRuns by what they wait for
@@ -48,6 +50,7 @@ func Register(ctx context.Context, indexer Indexer) error {
 		{&rpav1alpha1.Robot{}, RobotCalendar, robotCalendars},
 		{&rpav1alpha1.Robot{}, RobotSystem, robotSystems},
 		{&rpav1alpha1.RobotRun{}, RunRobot, runRobot},
+		{&rpav1alpha1.WorkQueue{}, QueueRobot, queueRobot},
 		{&rpav1alpha1.RobotRun{}, RunWaitingFor, runWaitingFor},
 		{&corev1.Pod{}, PodJob, podJob},
 	}
@@ -57,6 +60,14 @@ func Register(ctx context.Context, indexer Indexer) error {
 		}
 	}
 	return nil
+}
+
+func queueRobot(obj client.Object) []string {
+	wq := obj.(*rpav1alpha1.WorkQueue)
+	if wq.Spec.Trigger == nil {
+		return nil
+	}
+	return []string{wq.Spec.Trigger.RobotName}
 }
 
 func robotCalendars(obj client.Object) []string {

@@ -16,7 +16,8 @@ import (
 )
 
 // TestOnlyTheOperatorCreatesScheduledRuns: a person's run is Manual (or
-// API), with no schedule and no scheduled time, whatever roles they have.
+// API), with no schedule, no scheduled time and no queue, whatever roles
+// they have.
 func TestOnlyTheOperatorCreatesScheduledRuns(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -30,6 +31,9 @@ func TestOnlyTheOperatorCreatesScheduledRuns(t *testing.T) {
 		"manual-in-a-day":      {Type: rpav1alpha1.TriggerManual, ScheduledTime: &future},
 		"manual-of-schedule":   {Type: rpav1alpha1.TriggerManual, Schedule: "weekdays"},
 		"by-the-cluster-admin": {Type: rpav1alpha1.TriggerSchedule},
+		"claims-a-queue":       {Type: rpav1alpha1.TriggerQueue, Queue: "certificates"},
+		"queue-type-only":      {Type: rpav1alpha1.TriggerQueue},
+		"manual-of-a-queue":    {Type: rpav1alpha1.TriggerManual, Queue: "certificates"},
 	} {
 		run := &rpav1alpha1.RobotRun{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -41,7 +45,7 @@ func TestOnlyTheOperatorCreatesScheduledRuns(t *testing.T) {
 		}
 		err := c.Create(ctx, run)
 		g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%s: %v", name, err)
-		g.Expect(err).To(MatchError(ContainSubstring("only the operator creates scheduled runs")), name)
+		g.Expect(err).To(MatchError(ContainSubstring("only the operator creates scheduled and queue-triggered runs")), name)
 	}
 	manual := &rpav1alpha1.RobotRun{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "by-hand"},

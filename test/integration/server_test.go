@@ -253,3 +253,104 @@ func TestAWorkQueueWhoseDatabaseIsDownIsNotReady(t *testing.T) {
 		g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
 	}, timeout, interval).Should(Succeed())
 }
+
+// triggeredRuns lists the unfinished runs the queue's trigger started.
+func triggeredRuns(g Gomega, wq *rpav1alpha1.WorkQueue) []rpav1alpha1.RobotRun {
+	var list rpav1alpha1.RobotRunList
+	g.Expect(k8sClient.List(context.Background(), &list, client.InNamespace(wq.Namespace),
+		client.MatchingLabels{rpav1alpha1.LabelQueue: wq.Name})).To(Succeed())
+	var runs []rpav1alpha1.RobotRun
+	for _, run := range list.Items {
+		if run.Spec.Trigger.Type == rpav1alpha1.TriggerQueue && run.Spec.Trigger.Queue == wq.Name && !run.Status.Phase.Finished() {
+			runs = append(runs, run)
+		}
+	}
+	return runs
+}
+
+// TestAQueueTriggerStartsRunsAsItemsWait: with 25 items waiting and 10 per
+// run, the trigger starts 3 runs (its maxConcurrentRuns), owned by the
+// robot, no more however often it looks, and another once one finishes
+// while items still wait; a suspended queue starts none.
+func TestAQueueTriggerStartsRunsAsItemsWait(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	robot := createRobot(t, ns, "per", func(r *rpav1alpha1.Robot) { r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow })
+	wq := createWorkQueue(t, ns, "mail", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.Trigger = &rpav1alpha1.WorkQueueTrigger{RobotName: robot.Name, MinItems: 1, MaxConcurrentRuns: 3, ItemsPerRun: 10}
+	})
+	g.Consistently(func(g Gomega) {
+		g.Expect(triggeredRuns(g, wq)).To(BeEmpty(), "no items, no runs")
+	}, "1s", interval).Should(Succeed())
+
+	addItems(g, wq, 25)
+	g.Eventually(func(g Gomega) {
+		g.Expect(triggeredRuns(g, wq)).To(HaveLen(3))
+	}, timeout, interval).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		g.Expect(triggeredRuns(g, wq)).To(HaveLen(3), "never more than maxConcurrentRuns")
+	}, "2s", interval).Should(Succeed())
+	runs := triggeredRuns(g, wq)
+	for _, run := range runs {
+		g.Expect(metav1.IsControlledBy(&run, robot)).To(BeTrue(), "run %s is owned by its robot", run.Name)
+		g.Expect(run.Labels[rpav1alpha1.LabelQueue]).To(Equal(wq.Name))
+	}
+	g.Eventually(func(g Gomega) {
+		st := getWorkQueue(g, wq).Status
+		g.Expect(st.TriggeredRuns).To(BeEquivalentTo(3))
+		triggering := meta.FindStatusCondition(st.Conditions, rpav1alpha1.ConditionTriggering)
+		g.Expect(triggering).NotTo(BeNil())
+		g.Expect(triggering.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(meta.FindStatusCondition(st.Conditions, rpav1alpha1.ConditionReady)).NotTo(BeNil(), "rpa-server's condition kept")
+	}, timeout, interval).Should(Succeed())
+
+	// One run ends; 25 items still wait: the trigger starts another.
+	first := &runs[0]
+	succeedJob(g, waitForJob(g, first))
+	waitForOutcome(g, first, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
+	g.Eventually(func(g Gomega) {
+		g.Expect(triggeredRuns(g, wq)).To(HaveLen(3))
+		g.Expect(triggeredRuns(g, wq)).NotTo(ContainElement(HaveField("Name", first.Name)))
+	}, timeout, interval).Should(Succeed())
+
+	// Suspended, the queue starts no run when another ends.
+	g.Eventually(func() error {
+		current := getWorkQueue(g, wq)
+		current.Spec.Suspend = true
+		return k8sClient.Update(context.Background(), current)
+	}, timeout, interval).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		triggering := meta.FindStatusCondition(getWorkQueue(g, wq).Status.Conditions, rpav1alpha1.ConditionTriggering)
+		g.Expect(triggering.Reason).To(Equal(rpav1alpha1.ReasonQueueSuspended))
+	}, timeout, interval).Should(Succeed())
+	second := triggeredRuns(g, wq)[0]
+	succeedJob(g, waitForJob(g, &second))
+	waitForOutcome(g, &second, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
+	g.Consistently(func(g Gomega) {
+		g.Expect(triggeredRuns(g, wq)).To(HaveLen(2))
+	}, "1s", interval).Should(Succeed())
+}
+
+// TestAQueueTriggerNamingAMissingRobotSaysSo: the Triggering condition is
+// False with reason RobotNotFound and a Warning Event, and runs start once
+// the robot exists.
+func TestAQueueTriggerNamingAMissingRobotSaysSo(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	wq := createWorkQueue(t, ns, "letters", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.Trigger = &rpav1alpha1.WorkQueueTrigger{RobotName: "olli"}
+	})
+	addItems(g, wq, 2)
+	g.Eventually(func(g Gomega) {
+		triggering := meta.FindStatusCondition(getWorkQueue(g, wq).Status.Conditions, rpav1alpha1.ConditionTriggering)
+		g.Expect(triggering).NotTo(BeNil())
+		g.Expect(triggering.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(triggering.Reason).To(Equal(rpav1alpha1.ReasonRobotNotFound))
+		g.Expect(eventReasons(g, ns, wq.Name)).To(ContainElement(rpav1alpha1.ReasonRobotNotFound))
+	}, timeout, interval).Should(Succeed())
+
+	createRobot(t, ns, "olli", nil)
+	g.Eventually(func(g Gomega) {
+		g.Expect(triggeredRuns(g, wq)).To(HaveLen(1), "Forbid: one run at a time")
+	}, timeout, interval).Should(Succeed())
+}
