@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -119,6 +122,35 @@ func healthCases(t *testing.T, ns string) []healthCase {
 	waitsForResume := createRun(t, ns, "waits-for-resume", suspended.Name, nil)
 	waitForOutcome(g, waitsForResume, rpav1alpha1.PhasePending, rpav1alpha1.ReasonRobotSuspended)
 
+	elsewhere := createTargetSystem(t, ns, 1)
+	g.Eventually(func() error {
+		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(elsewhere), elsewhere); err != nil {
+			return err
+		}
+		elsewhere.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"test.rpa.dev/nobody": "yes"}}
+		return k8sClient.Update(context.Background(), elsewhere)
+	}, timeout, interval).Should(Succeed())
+	notAllowed := createRobot(t, ns, "not-allowed", func(r *rpav1alpha1.Robot) { r.Spec.Systems = []string{elsewhere.Name} })
+	waitsForAccess := createRun(t, ns, "waits-for-access", notAllowed.Name, nil)
+	waitForOutcome(g, waitsForAccess, rpav1alpha1.PhasePending, rpav1alpha1.ReasonTargetSystemNotAllowed)
+
+	counted := createWorkQueue(t, ns, "counted", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.Trigger = &rpav1alpha1.WorkQueueTrigger{RobotName: ready.Name}
+	})
+	noRobot := createWorkQueue(t, ns, "no-robot", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.Trigger = &rpav1alpha1.WorkQueueTrigger{RobotName: "nobody"}
+	})
+	pausedQueue := createWorkQueue(t, ns, "paused", func(q *rpav1alpha1.WorkQueue) { q.Spec.Suspend = true })
+	for _, wq := range []*rpav1alpha1.WorkQueue{counted, noRobot, pausedQueue} {
+		g.Eventually(func(g Gomega) {
+			got := getWorkQueue(g, wq)
+			g.Expect(meta.FindStatusCondition(got.Status.Conditions, rpav1alpha1.ConditionReady)).NotTo(BeNil())
+			if wq.Spec.Trigger != nil {
+				g.Expect(meta.FindStatusCondition(got.Status.Conditions, rpav1alpha1.ConditionTriggering)).NotTo(BeNil())
+			}
+		}, timeout, interval).Should(Succeed())
+	}
+
 	return []healthCase{
 		{"ready robot", getRobot(g, ready), status.CurrentStatus, "Healthy"},
 		{"suspended robot", getRobot(g, suspended), status.CurrentStatus, "Suspended"},
@@ -132,6 +164,10 @@ func healthCases(t *testing.T, ns string) []healthCase {
 		{"run waiting for a missing credential", getRun(g, noSecret), status.FailedStatus, "Degraded"},
 		{"run waiting for its suspended robot", getRun(g, waitsForResume), status.InProgressStatus, "Suspended"},
 		{"run waiting for a TargetSystem that does not exist", getRun(g, waitsForSystem), status.FailedStatus, "Degraded"},
+		{"run of a namespace a TargetSystem does not serve", getRun(g, waitsForAccess), status.FailedStatus, "Degraded"},
+		{"counted work queue", getWorkQueue(g, counted), status.CurrentStatus, "Healthy"},
+		{"work queue whose trigger names no robot", getWorkQueue(g, noRobot), status.CurrentStatus, "Degraded"},
+		{"suspended work queue", getWorkQueue(g, pausedQueue), status.CurrentStatus, "Suspended"},
 	}
 }
 
@@ -169,8 +205,9 @@ func argoHealthScripts(t *testing.T) map[string]string {
 	var cm corev1.ConfigMap
 	NewWithT(t).Expect(yaml.Unmarshal(data, &cm)).To(Succeed())
 	return map[string]string{
-		"Robot":    cm.Data["resource.customizations.health.rpa.dev_Robot"],
-		"RobotRun": cm.Data["resource.customizations.health.rpa.dev_RobotRun"],
+		"Robot":     cm.Data["resource.customizations.health.rpa.dev_Robot"],
+		"RobotRun":  cm.Data["resource.customizations.health.rpa.dev_RobotRun"],
+		"WorkQueue": cm.Data["resource.customizations.health.rpa.dev_WorkQueue"],
 	}
 }
 
