@@ -28,6 +28,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/server/holds"
 	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
@@ -105,6 +106,9 @@ func run(cfg config) error {
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the WorkQueue controller: %w", err)
 	}
+	if err := (&holds.Reconciler{Client: mgr.GetClient(), Items: items}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the holds controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
@@ -168,7 +172,7 @@ func managerOptions(cfg config, scheme *runtime.Scheme) manager.Options {
 		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	return manager.Options{
-		Scheme: scheme, Metrics: metrics, HealthProbeBindAddress: cfg.probeAddr,
+		Scheme: scheme, Metrics: metrics, HealthProbeBindAddress: cfg.probeAddr, Cache: holds.CacheOptions(),
 		LeaderElection: cfg.leaderElect, LeaderElectionID: leaderElectionID, LeaderElectionReleaseOnCancel: true,
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/pgtest"
+	"github.com/rpa-operator/rpa-operator/internal/server/holds"
 	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
@@ -29,8 +30,10 @@ import (
 // rpa-server's ServiceAccount as config/server would install it.
 const (
 	serverServiceAccount = "rpa-operator-rpa-server"
-	// serverCountInterval is short here so tests see counts quickly.
+	// serverCountInterval and serverSweepInterval are short here so tests
+	// see counts and returned items quickly.
 	serverCountInterval = 200 * time.Millisecond
+	serverSweepInterval = 500 * time.Millisecond
 )
 
 var (
@@ -62,6 +65,9 @@ func startServer(ctx context.Context, pgURL string) (<-chan error, error) {
 	if err := (&queuestatus.Reconciler{
 		Client: mgr.GetClient(), Items: items, Clock: testClock, Interval: serverCountInterval,
 	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	if err := (&holds.Reconciler{Client: mgr.GetClient(), Items: items, SweepInterval: serverSweepInterval}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	stopped := make(chan error, 1)
@@ -124,7 +130,9 @@ func TestWorkQueueStatusCountsTheItemsInTheDatabase(t *testing.T) {
 
 	addItems(g, wq, 5)
 	q := queuestatus.Queue(getWorkQueue(g, wq))
-	holder := store.Holder{Run: "journal-1", Pod: "journal-1-pod", PodUID: "uid-1"}
+	// A real pod: rpa-server gives back the items of pods that do not exist.
+	pod := robotPod(g, ns, "journal-1-pod")
+	holder := store.Holder{Run: "journal-1", Pod: pod.Name, PodUID: string(pod.UID)}
 	taken, err := items.Take(ctx, q, "robot", holder)
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = items.Complete(ctx, q, taken.ID, "robot", holder, store.Outcome{Action: workqueue.ActionBusinessException, Reason: "remark"})
@@ -159,7 +167,8 @@ func TestRetentionDeletesFinishedItemsAndKeepsUniqueReferencesRefused(t *testing
 	q := queuestatus.Queue(wq)
 	q.MaxAttempts = 3
 	id := addItems(g, wq, 1)[0]
-	holder := store.Holder{Run: "letters-1", Pod: "letters-1-pod", PodUID: "uid-letters-1"}
+	pod := robotPod(g, ns, "letters-1-pod")
+	holder := store.Holder{Run: "letters-1", Pod: pod.Name, PodUID: string(pod.UID)}
 	_, err := items.Take(ctx, q, "robot", holder)
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = items.Complete(ctx, q, id, "robot", holder, store.Outcome{Action: workqueue.ActionDone})
@@ -190,7 +199,9 @@ func workQueuesIn(namespace string, equal bool) cache.Options {
 	if equal {
 		selector = fields.OneTermEqualSelector("metadata.namespace", namespace)
 	}
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{&rpav1alpha1.WorkQueue{}: {Field: selector}}}
+	opts := holds.CacheOptions()
+	opts.ByObject[&rpav1alpha1.WorkQueue{}] = cache.ByObject{Field: selector}
+	return opts
 }
 
 // TestAWorkQueueWhoseDatabaseIsDownIsNotReady runs a second rpa-server
@@ -352,5 +363,68 @@ func TestAQueueTriggerNamingAMissingRobotSaysSo(t *testing.T) {
 	createRobot(t, ns, "olli", nil)
 	g.Eventually(func(g Gomega) {
 		g.Expect(triggeredRuns(g, wq)).To(HaveLen(1), "Forbid: one run at a time")
+	}, timeout, interval).Should(Succeed())
+}
+
+// robotPod creates a pod as the Job controller would for a run: labelled
+// as the operator's, so rpa-server watches it.
+func robotPod(g Gomega, ns, name string) *corev1.Pod {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "robot", Image: robotImage}}},
+	}
+	g.Expect(k8sClient.Create(context.Background(), pod)).To(Succeed())
+	return pod
+}
+
+// TestTheItemOfAStoppedPodGoesBackAtOnce: a robot pod that holds an item
+// and stops (OOM-killed, node lost) gives the item back the moment it has
+// stopped, not after a timeout; the next run sees attempt 2. A pod still
+// running keeps its item, and a holder whose pod is gone altogether (it
+// went while rpa-server was down) is found by the sweep.
+func TestTheItemOfAStoppedPodGoesBackAtOnce(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	wq := createWorkQueue(t, ns, "mail", nil)
+	q := queuestatus.Queue(getWorkQueue(g, wq))
+	ids := addItems(g, wq, 2)
+
+	pod := robotPod(g, ns, "per-run-1-pod")
+	holder := store.Holder{Run: "per-run-1", Pod: pod.Name, PodUID: string(pod.UID)}
+	taken, err := items.Take(ctx, q, "robot", holder)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Consistently(func(g Gomega) {
+		it, err := items.Get(ctx, ns, taken.ID)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(it.State).To(Equal(workqueue.InProgress), "a running pod keeps its item")
+	}, "1500ms", interval).Should(Succeed())
+
+	updatePodStatus(g, pod, func(s *corev1.PodStatus) { s.Phase = corev1.PodFailed })
+	g.Eventually(func(g Gomega) {
+		it, err := items.Get(ctx, ns, taken.ID)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(it.State).To(Equal(workqueue.New))
+		g.Expect(it.Holder).To(BeNil())
+		g.Expect(it.Reason).To(ContainSubstring("per-run-1-pod of run per-run-1 stopped"))
+	}, timeout, interval).Should(Succeed())
+	next := robotPod(g, ns, "per-run-2-pod")
+	again, err := items.Take(ctx, q, "robot", store.Holder{Run: "per-run-2", Pod: next.Name, PodUID: string(next.UID)})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(again.ID).To(Equal(taken.ID))
+	g.Expect(again.Attempts).To(Equal(2), "the robot sees a retry")
+
+	// A pod rpa-server never saw: the sweep finds its item.
+	other := ids[1]
+	if other == taken.ID {
+		other = ids[0]
+	}
+	gone, err := items.Take(ctx, q, "robot", store.Holder{Run: "per-run-3", Pod: "per-run-3-pod", PodUID: "uid-never-existed"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(gone.ID).To(Equal(other))
+	g.Eventually(func(g Gomega) {
+		it, err := items.Get(ctx, ns, other)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(it.State).To(Equal(workqueue.New))
 	}, timeout, interval).Should(Succeed())
 }

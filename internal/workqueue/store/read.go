@@ -135,3 +135,17 @@ func (s *Store) DeleteFinished(ctx context.Context, q Queue, before time.Time) (
 	}
 	return tag.RowsAffected(), nil
 }
+
+// Holders lists the pods (by UID) that hold items now: rpa-server checks
+// them against the pods that exist, and returns what a vanished pod held.
+func (s *Store) Holders(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT held_by_pod_uid FROM work_items WHERE state = 'InProgress'`)
+	if err != nil {
+		return nil, fmt.Errorf("list the pods holding items: %w", err)
+	}
+	uids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list the pods holding items: %w", err)
+	}
+	return uids, nil
+}

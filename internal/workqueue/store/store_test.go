@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,10 @@ func TestAnItemOfAStoppedPodGoesBackAtOnceAndCountsTheAttempt(t *testing.T) {
 	}
 	if again, _ := f.store.Abandon(context.Background(), pod(1).PodUID, "system:rpa-server", policy); len(again) != 0 {
 		t.Errorf("the stopped pod still held %d items", len(again))
+	}
+	holders, err := f.store.Holders(context.Background())
+	if err != nil || !slices.Contains(holders, pod(2).PodUID) || slices.Contains(holders, pod(1).PodUID) {
+		t.Errorf("holders %v, %v; want pod 2's and not pod 1's", holders, err)
 	}
 }
 
