@@ -11,11 +11,14 @@ LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+OPENAPI_GEN ?= $(LOCALBIN)/openapi-gen
 KUBECTL ?= kubectl
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.1
 GOLANGCI_LINT_VERSION ?= v2.15.0
+# The kube-openapi version k8s.io/apiserver (go.mod) requires.
+OPENAPI_GEN_VERSION ?= v0.0.0-20260721132016-d427ff9ee9ad
 
 # Go test flags; e.g. make test GOTESTFLAGS='-run TestRobot -v'.
 GOTESTFLAGS ?=
@@ -41,8 +44,15 @@ manifests: controller-gen ## Generate CRDs and RBAC under config/ from the API t
 	$(CONTROLLER_GEN) rbac:roleName=server-role paths="./internal/server/..." output:rbac:artifacts:config=config/server/rbac
 
 .PHONY: generate
-generate: controller-gen ## Generate DeepCopy methods for the API types.
+generate: controller-gen openapi-gen ## Generate DeepCopy methods for the API types and rpa-server's OpenAPI definitions.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+	$(OPENAPI_GEN) --output-dir api/queue/openapi --output-pkg github.com/rpa-operator/rpa-operator/api/queue/openapi \
+	  --output-file zz_generated.openapi.go --output-model-name-file zz_generated.model_name.go \
+	  --go-header-file hack/boilerplate.go.txt --report-filename /dev/null \
+	  --readonly-pkg k8s.io/apimachinery/pkg/apis/meta/v1 --readonly-pkg k8s.io/apimachinery/pkg/runtime \
+	  --readonly-pkg k8s.io/apimachinery/pkg/version \
+	  k8s.io/apimachinery/pkg/apis/meta/v1 k8s.io/apimachinery/pkg/runtime k8s.io/apimachinery/pkg/version \
+	  github.com/rpa-operator/rpa-operator/api/queue/v1alpha1
 
 .PHONY: fmt
 fmt: ## Run gofmt -w on the module's Go files.
@@ -194,6 +204,10 @@ envtest: ## Build (once) and cache etcd and kube-apiserver under bin/k8s/<versio
 .PHONY: controller-gen
 controller-gen: $(LOCALBIN) ## Install controller-gen into bin/.
 	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: openapi-gen
+openapi-gen: $(LOCALBIN) ## Install openapi-gen into bin/.
+	$(call go-install-tool,$(OPENAPI_GEN),k8s.io/kube-openapi/cmd/openapi-gen,$(OPENAPI_GEN_VERSION))
 
 .PHONY: kustomize
 kustomize: $(LOCALBIN) ## Install kustomize into bin/.
