@@ -51,6 +51,29 @@ type WorkQueueSpec struct {
 	// Trigger starts runs of a robot while items wait.
 	// +optional
 	Trigger *WorkQueueTrigger `json:"trigger,omitempty"`
+
+	// Robots are the Robots, in the queue's namespace, whose pods may take
+	// items from the queue and add items to it, besides the trigger's
+	// robot (a producer robot that fills the queue, say). People add and
+	// decide items as RBAC allows them.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=253
+	Robots []string `json:"robots,omitempty"`
+}
+
+// AllowsRobot reports whether pods of the robot may take and add items.
+func (s *WorkQueueSpec) AllowsRobot(robot string) bool {
+	if s.Trigger != nil && s.Trigger.RobotName == robot {
+		return true
+	}
+	for _, r := range s.Robots {
+		if r == robot {
+			return true
+		}
+	}
+	return false
 }
 
 // WorkQueueTrigger says which robot's runs take a queue's items, and how

@@ -39,6 +39,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.WorkItemOutcome{}.OpenAPIModelName():     schema_rpa_operator_api_queue_v1alpha1_WorkItemOutcome(ref),
 		v1alpha1.WorkItemSpec{}.OpenAPIModelName():        schema_rpa_operator_api_queue_v1alpha1_WorkItemSpec(ref),
 		v1alpha1.WorkItemStatus{}.OpenAPIModelName():      schema_rpa_operator_api_queue_v1alpha1_WorkItemStatus(ref),
+		v1alpha1.WorkItemTake{}.OpenAPIModelName():        schema_rpa_operator_api_queue_v1alpha1_WorkItemTake(ref),
 		v1.APIGroup{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_APIGroup(ref),
 		v1.APIGroupList{}.OpenAPIModelName():              schema_pkg_apis_meta_v1_APIGroupList(ref),
 		v1.APIResource{}.OpenAPIModelName():               schema_pkg_apis_meta_v1_APIResource(ref),
@@ -424,6 +425,33 @@ func schema_rpa_operator_api_queue_v1alpha1_WorkItemStatus(ref common.ReferenceC
 		},
 		Dependencies: []string{
 			v1alpha1.ItemHolder{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
+func schema_rpa_operator_api_queue_v1alpha1_WorkItemTake(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkItemTake asks for the next item of a queue, posted by a robot's pod to the queue's take subresource; the answer is the WorkItem it now holds.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
 	}
 }
 

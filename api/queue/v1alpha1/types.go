@@ -110,3 +110,12 @@ type WorkItemDecision struct {
 	// +optional
 	Payload *runtime.RawExtension `json:"payload,omitempty"`
 }
+
+// WorkItemTake asks for the next item of a queue, posted by a robot's pod
+// to the queue's take subresource; the answer is the WorkItem it now
+// holds.
+//
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type WorkItemTake struct {
+	metav1.TypeMeta `json:",inline"`
+}

@@ -55,3 +55,8 @@ func (in WorkItemSpec) OpenAPIModelName() string {
 func (in WorkItemStatus) OpenAPIModelName() string {
 	return "dev.rpa.queue.v1alpha1.WorkItemStatus"
 }
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkItemTake) OpenAPIModelName() string {
+	return "dev.rpa.queue.v1alpha1.WorkItemTake"
+}

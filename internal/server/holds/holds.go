@@ -160,14 +160,20 @@ func CacheOptions() cache.Options {
 	}
 }
 
-// podPhaseOnly keeps a pod's identity and phase.
+// podPhaseOnly keeps a pod's identity (labels, the run-name annotation,
+// its ServiceAccount) and phase: what tells whether it stopped, and which
+// robot's run a pod calling the work-item API is.
 func podPhaseOnly(obj any) (any, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return obj, nil
 	}
+	run := pod.Annotations[rpav1alpha1.AnnotationRunName]
 	pod.ManagedFields, pod.Annotations = nil, nil
-	pod.Spec = corev1.PodSpec{}
+	if run != "" {
+		pod.Annotations = map[string]string{rpav1alpha1.AnnotationRunName: run}
+	}
+	pod.Spec = corev1.PodSpec{ServiceAccountName: pod.Spec.ServiceAccountName}
 	pod.Status = corev1.PodStatus{Phase: pod.Status.Phase}
 	return pod, nil
 }
