@@ -16,8 +16,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -28,6 +31,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
 	"github.com/rpa-operator/rpa-operator/internal/server/holds"
 	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
@@ -47,10 +51,13 @@ type config struct {
 	probeAddr        string
 	leaderElect      bool
 	zap              zap.Options
+	// api is the queue.rpa.dev API server's: serving, delegated
+	// authentication and authorization, audit.
+	api *genericoptions.RecommendedOptions
 }
 
 func main() {
-	cfg := parseFlags(flag.CommandLine, os.Args[1:])
+	cfg := parseFlags(pflag.CommandLine, os.Args[1:])
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&cfg.zap)))
 	if err := run(cfg); err != nil {
 		ctrl.Log.WithName("setup").Error(err, "rpa-server exited")
@@ -58,8 +65,13 @@ func main() {
 	}
 }
 
-func parseFlags(fs *flag.FlagSet, args []string) config {
+// parseFlags defines the server's flags, the API server's among them
+// (--secure-port, --authentication-kubeconfig, --audit-policy-file, ...).
+func parseFlags(fs *pflag.FlagSet, args []string) config {
 	var cfg config
+	cfg.api = apiserver.NewOptions()
+	cfg.api.SecureServing.BindPort = 8444
+	cfg.api.AddFlags(fs)
 	fs.StringVar(&cfg.databaseURLFile, "database-url-file", "/etc/rpa-server/database/url",
 		"File holding the PostgreSQL URL (postgres://user:password@host:port/db?sslmode=...), as a mounted Secret provides it.")
 	fs.StringVar(&cfg.referenceKeyFile, "reference-key-file", "/etc/rpa-server/reference-key/key",
@@ -73,7 +85,9 @@ func parseFlags(fs *flag.FlagSet, args []string) config {
 	fs.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz; /readyz fails while the database does not answer.")
 	fs.BoolVar(&cfg.leaderElect, "leader-elect", true, "Elect a leader among replicas for counting and retention.")
 	cfg.zap = zap.Options{Development: false}
-	cfg.zap.BindFlags(fs)
+	zapFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
+	cfg.zap.BindFlags(zapFlags)
+	fs.AddGoFlagSet(zapFlags)
 	_ = fs.Parse(args)
 	return cfg
 }
@@ -108,6 +122,13 @@ func run(cfg config) error {
 	}
 	if err := (&holds.Reconciler{Client: mgr.GetClient(), Items: items}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the holds controller: %w", err)
+	}
+	api, err := apiserver.New(cfg.api, items, mgr.GetCache())
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(apiRunnable{api}); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
@@ -176,3 +197,16 @@ func managerOptions(cfg config, scheme *runtime.Scheme) manager.Options {
 		LeaderElection: cfg.leaderElect, LeaderElectionID: leaderElectionID, LeaderElectionReleaseOnCancel: true,
 	}
 }
+
+// apiRunnable serves the API on every replica, leader or not: it holds no
+// state of its own.
+type apiRunnable struct {
+	server *genericapiserver.GenericAPIServer
+}
+
+func (a apiRunnable) Start(ctx context.Context) error {
+	return a.server.PrepareRun().RunWithContext(ctx)
+}
+
+// NeedLeaderElection is false: every replica serves.
+func (apiRunnable) NeedLeaderElection() bool { return false }

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 func TestReadSecretFileDropsTheTrailingNewlineAndRefusesEmpty(t *testing.T) {
@@ -32,9 +33,9 @@ func TestReadSecretFileDropsTheTrailingNewlineAndRefusesEmpty(t *testing.T) {
 }
 
 func TestFlagsNameFilesNotSecrets(t *testing.T) {
-	cfg := parseFlags(flag.NewFlagSet("rpa-server", flag.ContinueOnError), []string{"--count-interval=2s"})
+	cfg := parseFlags(pflag.NewFlagSet("rpa-server", pflag.ContinueOnError), []string{"--count-interval=2s", "--secure-port=9443"})
 	if cfg.countInterval != 2*time.Second || !strings.HasPrefix(cfg.databaseURLFile, "/etc/rpa-server/") ||
-		!strings.HasPrefix(cfg.referenceKeyFile, "/etc/rpa-server/") || !cfg.leaderElect {
+		!strings.HasPrefix(cfg.referenceKeyFile, "/etc/rpa-server/") || !cfg.leaderElect || cfg.api.SecureServing.BindPort != 9443 {
 		t.Errorf("config %+v", cfg)
 	}
 }

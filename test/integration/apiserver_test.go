@@ -1,0 +1,172 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
+
+	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
+	"github.com/rpa-operator/rpa-operator/internal/server/itemsapi"
+)
+
+// serveAPI runs rpa-server's API server in the test process, with
+// authentication and authorization delegated to envtest's kube-apiserver
+// (TokenReview and SubjectAccessReview, as in a cluster), and returns its
+// address.
+func serveAPI(t *testing.T) string {
+	t.Helper()
+	g := NewWithT(t)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	g.Expect(writeKubeconfig(kubeconfig, restCfg)).To(Succeed())
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	g.Expect(err).NotTo(HaveOccurred())
+	opts := apiserver.NewOptions()
+	opts.SecureServing.Listener = listener
+	opts.SecureServing.BindPort = listener.Addr().(*net.TCPAddr).Port
+	opts.SecureServing.ServerCert.CertDirectory = t.TempDir()
+	opts.Authentication.RemoteKubeConfigFile = kubeconfig
+	opts.Authorization.RemoteKubeConfigFile = kubeconfig
+	opts.Audit.LogOptions.Path = ""
+	server, err := apiserver.New(opts, items, k8sClient)
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.PrepareRun().RunWithContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("rpa-server's API server: %v", err)
+		}
+	})
+	return "https://" + listener.Addr().String()
+}
+
+func writeKubeconfig(path string, cfg *rest.Config) error {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
+	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
+	kc.CurrentContext = "envtest"
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
+}
+
+// queueClient talks to the API server as the holder of a bearer token.
+func queueClient(g Gomega, address, token string) *rest.RESTClient {
+	cfg := &rest.Config{
+		Host: address, BearerToken: token, APIPath: "/apis",
+		TLSClientConfig: rest.TLSClientConfig{Insecure: true},
+		ContentConfig: rest.ContentConfig{
+			GroupVersion: &queuev1alpha1.SchemeGroupVersion, NegotiatedSerializer: itemsapi.Codecs.WithoutConversion(),
+		},
+	}
+	c, err := rest.RESTClientFor(cfg)
+	g.Expect(err).NotTo(HaveOccurred())
+	return c
+}
+
+// podToken is a ServiceAccount token bound to the pod, as the kubelet
+// projects into a robot pod that uses a queue.
+func podToken(g Gomega, ns, sa, podName, podUID string) string {
+	clientset, err := kubernetes.NewForConfig(restCfg)
+	g.Expect(err).NotTo(HaveOccurred())
+	tr, err := clientset.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), sa, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{
+			ExpirationSeconds: ptr.To[int64](600),
+			BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: podName, UID: types.UID(podUID)},
+		},
+	}, metav1.CreateOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
+	return tr.Status.Token
+}
+
+// TestARobotPodTakesAndCompletesAnItemThroughTheAPIServer: a robot pod's
+// bound token is authenticated by kube-apiserver (TokenReview), its RBAC
+// checked (SubjectAccessReview), and the pod it names found: the pod takes
+// an item and reports it done over HTTPS. Without the RBAC grant it may
+// not, and a caseworker lists the items with their own credentials.
+func TestARobotPodTakesAndCompletesAnItemThroughTheAPIServer(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	address := serveAPI(t)
+	wq := createWorkQueue(t, ns, "certificates", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.Trigger = &rpav1alpha1.WorkQueueTrigger{RobotName: "journal"}
+	})
+	addItems(g, wq, 1)
+	pod := runPodOf(g, ns, "journal", "journal-run-1")
+	robot := queueClient(g, address, podToken(g, ns, "robot", pod.Name, string(pod.UID)))
+	take := func() (*queuev1alpha1.WorkItem, error) {
+		item := &queuev1alpha1.WorkItem{}
+		err := robot.Post().Namespace(ns).Resource("queues").Name("certificates").SubResource("take").
+			Body(&queuev1alpha1.WorkItemTake{TypeMeta: metav1.TypeMeta{APIVersion: queuev1alpha1.SchemeGroupVersion.String(), Kind: "WorkItemTake"}}).
+			Do(ctx).Into(item)
+		return item, err
+	}
+
+	_, err := take()
+	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "no RBAC grant yet: %v", err)
+
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "journal-robot"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{queuev1alpha1.GroupName}, Resources: []string{"queues/take"}, ResourceNames: []string{"certificates"}, Verbs: []string{"create"}},
+			{APIGroups: []string{queuev1alpha1.GroupName}, Resources: []string{"workitems/done"}, Verbs: []string{"create"}},
+		},
+	}
+	g.Expect(k8sClient.Create(ctx, role)).To(Succeed())
+	g.Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "journal-robot"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: "robot"}},
+	})).To(Succeed())
+
+	var item *queuev1alpha1.WorkItem
+	// The authorizer's decisions are cached for a few seconds.
+	g.Eventually(func() error {
+		var err error
+		item, err = take()
+		return err
+	}, timeout, interval).Should(Succeed())
+	g.Expect(item.Status.State).To(Equal("InProgress"))
+	g.Expect(item.Status.HeldBy).To(Equal(&queuev1alpha1.ItemHolder{Run: "journal-run-1", Pod: pod.Name}))
+
+	done := &queuev1alpha1.WorkItem{}
+	g.Expect(robot.Post().Namespace(ns).Resource("workitems").Name(item.Name).SubResource("done").
+		Body(&queuev1alpha1.WorkItemOutcome{TypeMeta: metav1.TypeMeta{APIVersion: queuev1alpha1.SchemeGroupVersion.String(), Kind: "WorkItemOutcome"}}).
+		Do(ctx).Into(done)).To(Succeed())
+	g.Expect(done.Status.State).To(Equal("Done"))
+
+	// The robot may not list items (no grant); the cluster admin may.
+	err = robot.Get().Namespace(ns).Resource("workitems").Do(ctx).Error()
+	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
+	adminCfg := rest.CopyConfig(restCfg)
+	adminCfg.Host, adminCfg.CAData, adminCfg.APIPath = address, nil, "/apis"
+	adminCfg.Insecure = true
+	adminCfg.GroupVersion = &queuev1alpha1.SchemeGroupVersion
+	adminCfg.NegotiatedSerializer = itemsapi.Codecs.WithoutConversion()
+	admin, err := rest.RESTClientFor(adminCfg)
+	g.Expect(err).NotTo(HaveOccurred())
+	list := &queuev1alpha1.WorkItemList{}
+	g.Expect(admin.Get().Namespace(ns).Resource("workitems").Param("fieldSelector", "status.state=Done").Do(ctx).Into(list)).To(Succeed())
+	g.Expect(list.Items).To(HaveLen(1), fmt.Sprintf("%+v", list.Items))
+}
