@@ -144,11 +144,24 @@ func (s *Store) claimReference(ctx context.Context, tx pgx.Tx, q Queue, referenc
 
 // Take gives the holder the queue's next item: the New one of highest
 // priority, then the oldest, whose DeferUntil has passed. nil when there
-// is none. Rows other takers have locked are skipped, not waited for.
+// is none. Rows other takers have locked are skipped, not waited for. A
+// pod takes one item of a queue at a time: one that already holds an item
+// of the queue gets that item again, so a take whose answer was lost can
+// be repeated without taking a second.
 func (s *Store) Take(ctx context.Context, q Queue, actor string, holder Holder) (*Item, error) {
 	now := s.now()
 	var taken *Item
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		held, err := scanItem(tx.QueryRow(ctx, `SELECT `+itemColumns+` FROM work_items
+			WHERE namespace = $1 AND queue = $2 AND state = 'InProgress' AND held_by_pod_uid = $3 ORDER BY id LIMIT 1`,
+			q.Namespace, q.Name, holder.PodUID))
+		if err == nil {
+			taken = held
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("find the item pod %s holds: %w", holder.Pod, err)
+		}
 		row := tx.QueryRow(ctx, `UPDATE work_items SET state = 'InProgress', attempts = attempts + 1, defer_until = NULL,
 				held_by_run = $3, held_by_pod = $4, held_by_pod_uid = $5, updated_at = $6
 			WHERE id = (SELECT id FROM work_items
@@ -196,6 +209,12 @@ func (s *Store) Complete(ctx context.Context, q Queue, id int64, actor string, h
 		if item.State == workqueue.InProgress && (item.Holder == nil || item.Holder.PodUID != holder.PodUID) {
 			return fmt.Errorf("%w: item %d is held by run %s", ErrNotHolder, id, item.Holder.Run)
 		}
+		if item.State != workqueue.InProgress {
+			if repeated, err := repeatOf(ctx, tx, item, holder, outcome); err != nil || repeated {
+				done = item
+				return err
+			}
+		}
 		next, err := workqueue.Next(item.State, outcome.Action, item.Attempts, q.MaxAttempts)
 		if err != nil {
 			return err
@@ -207,6 +226,22 @@ func (s *Store) Complete(ctx context.Context, q Queue, id int64, actor string, h
 		return record(ctx, tx, done, now, actor, holder.Run, outcome.Action, item.State, outcome.Reason)
 	})
 	return done, err
+}
+
+// repeatOf reports whether an outcome for an item no longer in progress
+// repeats the holder's last change of it (the answer to the first call was
+// lost): then it is answered with the item as it is, and changes nothing.
+func repeatOf(ctx context.Context, tx pgx.Tx, item *Item, holder Holder, outcome Outcome) (bool, error) {
+	var action, run string
+	err := tx.QueryRow(ctx, `SELECT action, run FROM work_item_history WHERE item_id = $1 ORDER BY id DESC LIMIT 1`, item.ID).
+		Scan(&action, &run)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the last change of item %d: %w", item.ID, err)
+	}
+	return action == string(outcome.Action) && run == holder.Run, nil
 }
 
 func checkOutcome(o Outcome) error {

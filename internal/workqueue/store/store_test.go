@@ -395,3 +395,33 @@ func TestDepthCountsStatesTheOldestAndTheOverdue(t *testing.T) {
 		t.Errorf("overdue %d after 90 minutes, want 2 (New and InProgress)", d.Overdue)
 	}
 }
+
+// TestTakeAndOutcomesCanBeRepeated: a robot whose answer was lost (a
+// timeout, a dropped connection) asks again and changes nothing: a take
+// gives the item it already holds, an outcome already recorded is
+// answered with the item as it is.
+func TestTakeAndOutcomesCanBeRepeated(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.add(t, NewItem{Reference: "a", Payload: payload("a")}, NewItem{Reference: "b", Payload: payload("b")})
+	first := f.take(t, pod(1))
+	again := f.take(t, pod(1))
+	if again.ID != first.ID || again.Attempts != 1 {
+		t.Fatalf("a repeated take gave item %d at attempt %d, want item %d at attempt 1", again.ID, again.Attempts, first.ID)
+	}
+	if other := f.take(t, pod(2)); other == nil || other.ID == first.ID {
+		t.Fatalf("another pod got %+v, want the other item", other)
+	}
+	done := f.complete(t, first.ID, pod(1), Outcome{Action: workqueue.ActionDone})
+	repeated := f.complete(t, first.ID, pod(1), Outcome{Action: workqueue.ActionDone})
+	if repeated.State != workqueue.Done || !repeated.UpdatedAt.Equal(done.UpdatedAt) {
+		t.Errorf("a repeated outcome gave %+v, want the item unchanged", repeated)
+	}
+	if _, err := f.store.Complete(ctx, f.queue, first.ID, robotActor, pod(1), Outcome{Action: workqueue.ActionBusinessException}); !errors.Is(err, workqueue.ErrIllegalTransition) {
+		t.Errorf("a different outcome after Done: %v, want ErrIllegalTransition", err)
+	}
+	history, _ := f.store.History(ctx, f.queue.Namespace, first.ID)
+	if len(history) != 3 {
+		t.Errorf("history has %d entries, want Add, Take, Done only", len(history))
+	}
+}
