@@ -46,6 +46,9 @@ type Client struct {
 	HTTP *http.Client
 	// Account, when set, logs in with HTTP basic authentication.
 	Account *Account
+	// Token, when set, gives the bearer token of each request: read anew
+	// every time, since a projected ServiceAccount token is rotated.
+	Token func() (string, error)
 	// UserAgent names the robot to the system, for its access log.
 	UserAgent string
 	// MaxAttempts bounds the attempts per request; zero means
@@ -163,6 +166,13 @@ func (c *Client) attempt(ctx context.Context, method, target, key string, body [
 	if c.Account != nil {
 		req.SetBasicAuth(c.Account.Username, c.Account.Password.Reveal())
 	}
+	if c.Token != nil {
+		token, err := c.Token()
+		if err != nil {
+			return nil, -1, fmt.Errorf("read the token: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -226,9 +236,14 @@ func backoff(n int) time.Duration {
 func message(data []byte) string {
 	var body struct {
 		Error string `json:"error"`
+		// Message is a Kubernetes Status's.
+		Message string `json:"message"`
 	}
 	if json.Unmarshal(data, &body) == nil && body.Error != "" {
 		return body.Error
+	}
+	if body.Message != "" {
+		return body.Message
 	}
 	s := strings.TrimSpace(string(data))
 	if len(s) > 200 {

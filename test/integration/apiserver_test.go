@@ -2,8 +2,12 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,6 +28,8 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
 	"github.com/rpa-operator/rpa-operator/internal/server/itemsapi"
+	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
+	"github.com/rpa-operator/rpa-operator/robots/sdk"
 )
 
 // serveAPI runs rpa-server's API server in the test process, with
@@ -169,4 +175,84 @@ func TestARobotPodTakesAndCompletesAnItemThroughTheAPIServer(t *testing.T) {
 	list := &queuev1alpha1.WorkItemList{}
 	g.Expect(admin.Get().Namespace(ns).Resource("workitems").Param("fieldSelector", "status.state=Done").Do(ctx).Into(list)).To(Succeed())
 	g.Expect(list.Items).To(HaveLen(1), fmt.Sprintf("%+v", list.Items))
+}
+
+// TestTheSDKWorksThroughAQueue: the robot SDK, with a pod's bound token,
+// takes every item, hands one to people and fails one for a retry, then
+// finds the queue empty; the items' states are as it reported them.
+func TestTheSDKWorksThroughAQueue(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	address := serveAPI(t)
+	wq := createWorkQueue(t, ns, "letters", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.Robots = []string{"paula"}
+	})
+	addItems(g, wq, 3)
+	pod := runPodOf(g, ns, "paula", "paula-run-1")
+	grantQueueUse(g, ns, "robot")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	g.Expect(os.WriteFile(tokenFile, []byte(podToken(g, ns, "robot", pod.Name, string(pod.UID))), 0o600)).To(Succeed())
+	base, err := url.Parse(address)
+	g.Expect(err).NotTo(HaveOccurred())
+	queue := &sdk.Queue{Name: "letters", Namespace: ns, Client: &sdk.Client{
+		BaseURL: base,
+		HTTP:    &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, //nolint:gosec // the test server's self-signed certificate
+		Token:   func() (string, error) { b, err := os.ReadFile(tokenFile); return string(b), err },
+	}}
+
+	var outcomes []string
+	g.Eventually(func() error { // the authorizer sees the new RoleBinding a moment later
+		_, err := queue.Next(ctx)
+		return err
+	}, timeout, interval).Should(Succeed())
+	for i := 0; ; i++ {
+		item, err := queue.Next(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		if item == nil {
+			break
+		}
+		var payload map[string]any
+		g.Expect(item.Decode(&payload)).To(Succeed())
+		switch i {
+		case 0:
+			g.Expect(queue.Done(ctx, item, map[string]string{"letter": "sent"})).To(Succeed())
+			// Reporting it again, as after a lost answer, is harmless.
+			g.Expect(queue.Done(ctx, item, nil)).To(Succeed())
+			outcomes = append(outcomes, "Done")
+		case 1:
+			g.Expect(queue.BusinessException(ctx, item, "no address", nil)).To(Succeed())
+			outcomes = append(outcomes, "BusinessException")
+		default:
+			g.Expect(queue.SystemException(ctx, item, errors.New("Digital Post answered 503"))).To(Succeed())
+			outcomes = append(outcomes, "SystemException")
+		}
+		g.Expect(i).To(BeNumerically("<", 3), "more items than were added")
+	}
+	g.Expect(outcomes).To(Equal([]string{"Done", "BusinessException", "SystemException"}))
+	states := map[string]int{}
+	list, err := items.List(ctx, store.ListOptions{Namespace: ns, Queue: "letters"})
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, it := range list {
+		states[string(it.State)]++
+	}
+	g.Expect(states).To(Equal(map[string]int{"Done": 1, "BusinessException": 1, "New": 1}), "the system exception waits for its retry")
+}
+
+// grantQueueUse gives a robot's ServiceAccount the work-item API's robot
+// verbs in the namespace.
+func grantQueueUse(g Gomega, ns, sa string) {
+	ctx := context.Background()
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-robot"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{queuev1alpha1.GroupName},
+			Resources: []string{"queues/take", "workitems/done", "workitems/businessexception", "workitems/systemexception"},
+			Verbs:     []string{"create"}}},
+	}
+	g.Expect(k8sClient.Create(ctx, role)).To(Succeed())
+	g.Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-robot"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: sa}},
+	})).To(Succeed())
 }

@@ -1,0 +1,180 @@
+package sdk
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Where a robot pod finds what it needs to call the work-item API: the
+// queue (RPA_QUEUE, set for queue-triggered runs), the apiserver, the
+// token the operator projects for robots that use a queue, and the
+// cluster's CA.
+const (
+	DefaultQueueTokenFile = "/var/run/secrets/rpa.dev/queue/token"
+	clusterCAFile         = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+	queueAPIGroupVersion  = "queue.rpa.dev/v1alpha1"
+)
+
+// Queue is a WorkQueue the robot takes items from and reports them to,
+// through the Kubernetes API (docs/work-queues.md). Every call may be
+// repeated: a pod holds one item of a queue at a time and gets it again,
+// and an outcome already recorded changes nothing, so the Client's
+// retries are safe.
+type Queue struct {
+	Name, Namespace string
+	// Client calls the apiserver with the pod's token.
+	Client *Client
+}
+
+// WorkItem is an item the robot holds.
+type WorkItem struct {
+	// ID names the item (a number, as text).
+	ID        string
+	Reference string
+	Payload   json.RawMessage
+	// Attempt is how many times the item has been taken, this time
+	// included: more than 1 means an earlier attempt did not finish, and
+	// the robot should check what it already did in the target system.
+	Attempt int
+}
+
+// Decode reads the item's payload into v.
+func (w *WorkItem) Decode(v any) error { return json.Unmarshal(w.Payload, v) }
+
+// QueueFromEnv is the queue of a queue-triggered run, called the way a
+// pod calls the apiserver (KUBERNETES_SERVICE_HOST and _PORT, the cluster
+// CA, and the token at tokenFile; empty means DefaultQueueTokenFile).
+func QueueFromEnv(tokenFile string) (*Queue, error) {
+	name, namespace := os.Getenv("RPA_QUEUE"), os.Getenv("RPA_NAMESPACE")
+	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	switch {
+	case name == "":
+		return nil, errors.New("RPA_QUEUE is not set: the run was not started by a WorkQueue's trigger")
+	case namespace == "" || host == "" || port == "":
+		return nil, errors.New("RPA_NAMESPACE, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set, as they are in a robot's pod")
+	}
+	if tokenFile == "" {
+		tokenFile = DefaultQueueTokenFile
+	}
+	httpClient, err := clusterHTTPClient(clusterCAFile)
+	if err != nil {
+		return nil, err
+	}
+	base := &url.URL{Scheme: "https", Host: net.JoinHostPort(host, port)}
+	return &Queue{Name: name, Namespace: namespace, Client: &Client{
+		BaseURL: base, HTTP: httpClient, UserAgent: "rpa-robot/" + name,
+		Token: func() (string, error) { return readToken(tokenFile) },
+	}}, nil
+}
+
+func readToken(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("the queue token (is the robot allowed on a queue?): %w", err)
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+// workItemJSON is the API's WorkItem, as far as a robot reads it.
+type workItemJSON struct {
+	Metadata struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Spec struct {
+		Reference string          `json:"reference"`
+		Payload   json.RawMessage `json:"payload"`
+	} `json:"spec"`
+	Status struct {
+		Attempts int `json:"attempts"`
+	} `json:"status"`
+}
+
+func (w workItemJSON) item() *WorkItem {
+	return &WorkItem{ID: w.Metadata.Name, Reference: w.Spec.Reference, Payload: w.Spec.Payload, Attempt: w.Status.Attempts}
+}
+
+func (q *Queue) path(parts ...string) string {
+	return "/apis/" + queueAPIGroupVersion + "/namespaces/" + url.PathEscape(q.Namespace) + "/" + strings.Join(parts, "/")
+}
+
+// Next takes the queue's next item; nil when none waits.
+func (q *Queue) Next(ctx context.Context) (*WorkItem, error) {
+	var out workItemJSON
+	err := q.Client.Do(ctx, http.MethodPost, q.path("queues", url.PathEscape(q.Name), "take"), nil, "",
+		map[string]string{"apiVersion": queueAPIGroupVersion, "kind": "WorkItemTake"}, &out)
+	if StatusOf(err) == http.StatusNotFound && strings.Contains(err.Error(), "no item of queue") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out.item(), nil
+}
+
+// Done reports the item handled, with the robot's output for it (nil for
+// none; otherwise anything that encodes as a JSON object).
+func (q *Queue) Done(ctx context.Context, item *WorkItem, output any) error {
+	return q.report(ctx, item, "done", "", output)
+}
+
+// BusinessException hands the item to people, saying why.
+func (q *Queue) BusinessException(ctx context.Context, item *WorkItem, reason string, output any) error {
+	return q.report(ctx, item, "businessexception", reason, output)
+}
+
+// SystemException reports that the item failed for a reason a later
+// attempt may not meet; it is taken again after a backoff while attempts
+// are left.
+func (q *Queue) SystemException(ctx context.Context, item *WorkItem, cause error) error {
+	reason := "system exception"
+	if cause != nil {
+		reason = cause.Error()
+	}
+	return q.report(ctx, item, "systemexception", reason, nil)
+}
+
+func (q *Queue) report(ctx context.Context, item *WorkItem, outcome, reason string, output any) error {
+	body := map[string]any{"apiVersion": queueAPIGroupVersion, "kind": "WorkItemOutcome"}
+	if reason != "" {
+		body["reason"] = truncateReason(reason)
+	}
+	if output != nil {
+		body["output"] = output
+	}
+	return q.Client.Do(ctx, http.MethodPost, q.path("workitems", url.PathEscape(item.ID), outcome), nil, "", body, nil)
+}
+
+// maxReasonBytes is what the API takes of a reason.
+const maxReasonBytes = 1024
+
+func truncateReason(s string) string {
+	if len(s) <= maxReasonBytes {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxReasonBytes-3], "") + "..."
+}
+
+// clusterHTTPClient trusts the cluster's CA, as a pod's client must.
+func clusterHTTPClient(caFile string) (*http.Client, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("the cluster CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("the cluster CA %s holds no certificate", caFile)
+	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+	}}, nil
+}
