@@ -10,19 +10,23 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -255,4 +259,90 @@ func grantQueueUse(g Gomega, ns, sa string) {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: sa}},
 	})).To(Succeed())
+}
+
+// registerAPIService puts rpa-server's API behind envtest's kube-apiserver
+// as config/ will in a cluster: an APIService for queue.rpa.dev/v1alpha1
+// backed by a Service. The Service is an ExternalName for localhost, as
+// Endpoints may not point at loopback addresses.
+func registerAPIService(t *testing.T, address string) {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	u, err := url.Parse(address)
+	g.Expect(err).NotTo(HaveOccurred())
+	port, err := strconv.Atoi(u.Port())
+	g.Expect(err).NotTo(HaveOccurred())
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: managerNamespace, Name: "rpa-server-test"},
+		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost"},
+	}
+	g.Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, svc))).To(Succeed())
+	apiService := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+		"metadata": map[string]any{"name": "v1alpha1." + queuev1alpha1.GroupName},
+		"spec": map[string]any{
+			"group": queuev1alpha1.GroupName, "version": "v1alpha1",
+			"service":               map[string]any{"namespace": managerNamespace, "name": svc.Name, "port": int64(port)},
+			"insecureSkipTLSVerify": true, "groupPriorityMinimum": int64(1000), "versionPriority": int64(15),
+		},
+	}}
+	g.Expect(k8sClient.Create(ctx, apiService)).To(Succeed())
+	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), apiService) })
+	g.Eventually(func(g Gomega) {
+		got := &unstructured.Unstructured{}
+		got.SetAPIVersion("apiregistration.k8s.io/v1")
+		got.SetKind("APIService")
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: apiService.GetName()}, got)).To(Succeed())
+		conditions, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
+		available := false
+		for _, c := range conditions {
+			if m, ok := c.(map[string]any); ok && m["type"] == "Available" && m["status"] == "True" {
+				available = true
+			}
+		}
+		g.Expect(available).To(BeTrue(), "APIService conditions %v", conditions)
+	}, timeout, interval).Should(Succeed())
+}
+
+// TestWorkItemsThroughKubeAPIServer: with the APIService registered,
+// kube-apiserver authenticates and authorizes, then proxies to rpa-server
+// with the identity in front-proxy headers: a robot pod's bound token
+// takes an item (its pod's name and UID reach rpa-server as extra info),
+// and the admin lists the items as kubectl would.
+func TestWorkItemsThroughKubeAPIServer(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	registerAPIService(t, serveAPI(t))
+	wq := createWorkQueue(t, ns, "mail", func(q *rpav1alpha1.WorkQueue) { q.Spec.Robots = []string{"per"} })
+	addItems(g, wq, 1)
+	pod := runPodOf(g, ns, "per", "per-run-1")
+	grantQueueUse(g, ns, "robot")
+
+	through := func(token string) *rest.RESTClient {
+		cfg := rest.CopyConfig(restCfg)
+		if token != "" {
+			cfg.CertData, cfg.KeyData, cfg.BearerToken = nil, nil, token
+		}
+		cfg.APIPath, cfg.GroupVersion = "/apis", &queuev1alpha1.SchemeGroupVersion
+		cfg.NegotiatedSerializer = itemsapi.Codecs.WithoutConversion()
+		c, err := rest.RESTClientFor(cfg)
+		g.Expect(err).NotTo(HaveOccurred())
+		return c
+	}
+	robot := through(podToken(g, ns, "robot", pod.Name, string(pod.UID)))
+	item := &queuev1alpha1.WorkItem{}
+	g.Eventually(func() error {
+		return robot.Post().Namespace(ns).Resource("queues").Name("mail").SubResource("take").
+			Body(&queuev1alpha1.WorkItemTake{TypeMeta: metav1.TypeMeta{APIVersion: queuev1alpha1.SchemeGroupVersion.String(), Kind: "WorkItemTake"}}).
+			Do(ctx).Into(item)
+	}, timeout, interval).Should(Succeed())
+	g.Expect(item.Status.HeldBy).To(Equal(&queuev1alpha1.ItemHolder{Run: "per-run-1", Pod: pod.Name}))
+
+	table := &metav1.Table{}
+	g.Expect(through("").Get().Namespace(ns).Resource("workitems").
+		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").Do(ctx).Into(table)).To(Succeed())
+	g.Expect(table.Rows).To(HaveLen(1))
+	g.Expect(table.Rows[0].Cells[1:3]).To(Equal([]any{"mail", "InProgress"}))
 }

@@ -86,6 +86,16 @@ func runSuite(m *testing.M) int {
 	// that blocks the owner's deletion from whoever may not update the
 	// owner's finalizers; the suite runs as they do.
 	testEnv.ControlPlane.GetAPIServer().Configure().Append("enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
+	aggregationDir, err := os.MkdirTemp("", "rpa-front-proxy-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "front-proxy certificates:", err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(aggregationDir) }()
+	if err := enableAggregation(testEnv, aggregationDir); err != nil {
+		fmt.Fprintln(os.Stderr, "front-proxy certificates:", err)
+		return 1
+	}
 	restCfg, err = testEnv.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start envtest:", err)
