@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -180,6 +181,18 @@ func CheckReason(reason string) error {
 		return fmt.Errorf("%w: reason is %d bytes, more than the %d allowed", ErrInvalidItem, len(reason), MaxReasonBytes)
 	}
 	return nil
+}
+
+// Printable is robot- or person-written text as it may be stored and
+// shown (kubectl, the console): control characters, terminal escape
+// sequences among them, become spaces.
+func Printable(text string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return ' '
+		}
+		return r
+	}, text)
 }
 
 // ReferenceHash is what is kept of a reference once retention has deleted

@@ -116,6 +116,15 @@ func TestCheckReferenceAndReason(t *testing.T) {
 	}
 }
 
+func TestPrintableTurnsControlCharactersIntoSpaces(t *testing.T) {
+	if got := Printable("ESDH answered 503\n\x1b[2Jgo\u009b away"); got != "ESDH answered 503  [2Jgo  away" {
+		t.Errorf("Printable = %q", got)
+	}
+	if got := Printable("æøå, Løgstør"); got != "æøå, Løgstør" {
+		t.Errorf("Printable changed ordinary text: %q", got)
+	}
+}
+
 func TestReferenceHashIsKeyedAndPerQueue(t *testing.T) {
 	a := ReferenceHash([]byte("key-1"), "hr", "certificates", "0101701234")
 	if bytes.Equal(a, ReferenceHash([]byte("key-2"), "hr", "certificates", "0101701234")) {

@@ -43,7 +43,8 @@ func asPod(pod *corev1.Pod) context.Context {
 	})
 }
 
-// runPodOf creates the pod of a run of robot, as the Job controller would.
+// runPodOf creates the pod of a run of robot, as the Job controller would:
+// labelled as the operator's (rpa-server watches it) and as the robot's.
 func runPodOf(g Gomega, ns, robot, run string) *corev1.Pod {
 	_ = k8sClient.Create(context.Background(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "robot"}})
 	pod := &corev1.Pod{

@@ -131,7 +131,7 @@ func TestWorkQueueStatusCountsTheItemsInTheDatabase(t *testing.T) {
 	addItems(g, wq, 5)
 	q := queuestatus.Queue(getWorkQueue(g, wq))
 	// A real pod: rpa-server gives back the items of pods that do not exist.
-	pod := robotPod(g, ns, "journal-1-pod")
+	pod := runPodOf(g, ns, "journal", "journal-1")
 	holder := store.Holder{Run: "journal-1", Pod: pod.Name, PodUID: string(pod.UID)}
 	taken, err := items.Take(ctx, q, "robot", holder)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -167,7 +167,7 @@ func TestRetentionDeletesFinishedItemsAndKeepsUniqueReferencesRefused(t *testing
 	q := queuestatus.Queue(wq)
 	q.MaxAttempts = 3
 	id := addItems(g, wq, 1)[0]
-	pod := robotPod(g, ns, "letters-1-pod")
+	pod := runPodOf(g, ns, "letters", "letters-1")
 	holder := store.Holder{Run: "letters-1", Pod: pod.Name, PodUID: string(pod.UID)}
 	_, err := items.Take(ctx, q, "robot", holder)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -366,17 +366,6 @@ func TestAQueueTriggerNamingAMissingRobotSaysSo(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 }
 
-// robotPod creates a pod as the Job controller would for a run: labelled
-// as the operator's, so rpa-server watches it.
-func robotPod(g Gomega, ns, name string) *corev1.Pod {
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy}},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "robot", Image: robotImage}}},
-	}
-	g.Expect(k8sClient.Create(context.Background(), pod)).To(Succeed())
-	return pod
-}
-
 // TestTheItemOfAStoppedPodGoesBackAtOnce: a robot pod that holds an item
 // and stops (OOM-killed, node lost) gives the item back the moment it has
 // stopped, not after a timeout; the next run sees attempt 2. A pod still
@@ -390,7 +379,7 @@ func TestTheItemOfAStoppedPodGoesBackAtOnce(t *testing.T) {
 	q := queuestatus.Queue(getWorkQueue(g, wq))
 	ids := addItems(g, wq, 2)
 
-	pod := robotPod(g, ns, "per-run-1-pod")
+	pod := runPodOf(g, ns, "per", "per-run-1")
 	holder := store.Holder{Run: "per-run-1", Pod: pod.Name, PodUID: string(pod.UID)}
 	taken, err := items.Take(ctx, q, "robot", holder)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -408,7 +397,7 @@ func TestTheItemOfAStoppedPodGoesBackAtOnce(t *testing.T) {
 		g.Expect(it.Holder).To(BeNil())
 		g.Expect(it.Reason).To(ContainSubstring("per-run-1-pod of run per-run-1 stopped"))
 	}, timeout, interval).Should(Succeed())
-	next := robotPod(g, ns, "per-run-2-pod")
+	next := runPodOf(g, ns, "per", "per-run-2")
 	again, err := items.Take(ctx, q, "robot", store.Holder{Run: "per-run-2", Pod: next.Name, PodUID: string(next.UID)})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(again.ID).To(Equal(taken.ID))

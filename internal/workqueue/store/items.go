@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -199,6 +200,7 @@ func (s *Store) Complete(ctx context.Context, q Queue, id int64, actor string, h
 	if err := checkOutcome(outcome); err != nil {
 		return nil, err
 	}
+	outcome.Reason = workqueue.Printable(outcome.Reason)
 	now := s.now()
 	var done *Item
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -207,7 +209,7 @@ func (s *Store) Complete(ctx context.Context, q Queue, id int64, actor string, h
 			return err
 		}
 		if item.State == workqueue.InProgress && (item.Holder == nil || item.Holder.PodUID != holder.PodUID) {
-			return fmt.Errorf("%w: item %d is held by run %s", ErrNotHolder, id, item.Holder.Run)
+			return fmt.Errorf("%w: item %d is held by %s", ErrNotHolder, id, holderName(item.Holder))
 		}
 		if item.State != workqueue.InProgress {
 			if repeated, err := repeatOf(ctx, tx, item, holder, outcome); err != nil || repeated {
@@ -242,6 +244,14 @@ func repeatOf(ctx context.Context, tx pgx.Tx, item *Item, holder Holder, outcome
 		return false, fmt.Errorf("read the last change of item %d: %w", item.ID, err)
 	}
 	return action == string(outcome.Action) && run == holder.Run, nil
+}
+
+// holderName names the run holding an item, for an error.
+func holderName(h *Holder) string {
+	if h == nil {
+		return "nobody"
+	}
+	return "run " + h.Run
 }
 
 func checkOutcome(o Outcome) error {
@@ -350,6 +360,7 @@ func (s *Store) Retry(ctx context.Context, q Queue, id int64, actor string, payl
 	if err := workqueue.CheckReason(comment); err != nil {
 		return nil, err
 	}
+	comment = workqueue.Printable(comment)
 	return s.decide(ctx, q, id, actor, workqueue.ActionRetry, comment, func(ctx context.Context, tx pgx.Tx, item *Item, now time.Time) (*Item, error) {
 		row := tx.QueryRow(ctx, `UPDATE work_items SET state = 'New', attempts = 0, payload = COALESCE($2, payload), reason = $3,
 				defer_until = NULL, finished_at = NULL, updated_at = $4
@@ -374,7 +385,8 @@ func (s *Store) Handle(ctx context.Context, q Queue, id int64, actor, comment st
 	if err := workqueue.CheckReason(comment); err != nil {
 		return nil, err
 	}
-	if comment == "" {
+	comment = workqueue.Printable(comment)
+	if strings.TrimSpace(comment) == "" {
 		return nil, fmt.Errorf("%w: handling an item needs a comment saying what was done", workqueue.ErrInvalidItem)
 	}
 	return s.decide(ctx, q, id, actor, workqueue.ActionHandle, comment, func(ctx context.Context, tx pgx.Tx, item *Item, now time.Time) (*Item, error) {
