@@ -4,6 +4,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -27,6 +28,8 @@ func CacheOptions() cache.Options {
 			// The Leases locking exclusive credentials; not the leader
 			// election Lease, nor any other component's.
 			&coordinationv1.Lease{}: {Label: ours},
+			// The RoleBindings giving queue robots the work-item API.
+			&rbacv1.RoleBinding{}: {Label: ours},
 		},
 	}
 }

@@ -10,7 +10,7 @@ import (
 const module = "github.com/rpa-operator/rpa-operator/"
 
 // reconcilers are the packages holding one controller each.
-var reconcilers = []string{"controllers/robot", "controllers/robotrun", "controllers/targetsystem", "controllers/calendar", "controllers/queuetrigger"}
+var reconcilers = []string{"controllers/robot", "controllers/robotrun", "controllers/targetsystem", "controllers/calendar", "controllers/queuetrigger", "controllers/queueaccess"}
 
 // goList runs go list with a template over packages and returns its lines.
 func goList(t *testing.T, args ...string) []string {

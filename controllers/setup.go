@@ -1,7 +1,7 @@
 // Package controllers wires the reconcilers into a manager: the field
-// indexes, the metrics, admission, and one controller per kind (robot,
-// robotrun, targetsystem, calendar). docs/development.md maps which
-// package answers which question.
+// indexes, the metrics, admission, and one controller per concern (robot,
+// robotrun, targetsystem, calendar, queuetrigger, queueaccess).
+// docs/development.md maps which package answers which question.
 package controllers
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/rpa-operator/rpa-operator/controllers/admission"
 	"github.com/rpa-operator/rpa-operator/controllers/calendar"
 	"github.com/rpa-operator/rpa-operator/controllers/metrics"
+	"github.com/rpa-operator/rpa-operator/controllers/queueaccess"
 	"github.com/rpa-operator/rpa-operator/controllers/queuetrigger"
 	"github.com/rpa-operator/rpa-operator/controllers/refs"
 	"github.com/rpa-operator/rpa-operator/controllers/robot"
@@ -119,6 +120,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		{"queuetrigger", (&queuetrigger.Reconciler{
 			Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("queuetrigger-controller"), Clock: opts.Clock,
 		}).SetupWithManager},
+		{"queueaccess", (&queueaccess.Reconciler{Client: mgr.GetClient()}).SetupWithManager},
 		{"targetsystem", (&targetsystem.Reconciler{
 			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metrics: recorder,
 		}).SetupWithManager},

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -65,15 +67,22 @@ type WorkQueueSpec struct {
 
 // AllowsRobot reports whether pods of the robot may take and add items.
 func (s *WorkQueueSpec) AllowsRobot(robot string) bool {
-	if s.Trigger != nil && s.Trigger.RobotName == robot {
-		return true
+	return slices.Contains(s.RobotNames(), robot)
+}
+
+// RobotNames are the Robots that may use the queue: the trigger's and
+// those in spec.robots, each once.
+func (s *WorkQueueSpec) RobotNames() []string {
+	var names []string
+	if s.Trigger != nil && s.Trigger.RobotName != "" {
+		names = append(names, s.Trigger.RobotName)
 	}
 	for _, r := range s.Robots {
-		if r == robot {
-			return true
+		if !slices.Contains(names, r) {
+			names = append(names, r)
 		}
 	}
-	return false
+	return names
 }
 
 // WorkQueueTrigger says which robot's runs take a queue's items, and how

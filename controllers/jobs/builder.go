@@ -24,9 +24,17 @@ const (
 	// CredentialsDir holds one directory per credential, one file per key.
 	CredentialsDir = "/var/run/rpa/credentials"
 
-	volumeRunInfo   = "rpa-run"
-	volumeTmp       = "rpa-tmp"
-	credentialLabel = "rpa-credential-"
+	// QueueAccessDir holds the pod's token for the work-item API and the
+	// cluster's CA, for robots that use a queue.
+	QueueAccessDir = "/var/run/secrets/rpa.dev/queue"
+
+	volumeRunInfo     = "rpa-run"
+	volumeTmp         = "rpa-tmp"
+	volumeQueueAccess = "rpa-queue-access"
+	credentialLabel   = "rpa-credential-"
+	// queueTokenSeconds is how long the projected token lives; the kubelet
+	// renews it at 80 %.
+	queueTokenSeconds = 3600
 )
 
 // DefaultTimeout bounds a run when neither the run nor its robot sets one
@@ -34,8 +42,10 @@ const (
 const DefaultTimeout = time.Hour
 
 // Build returns the Job that executes run for robot, with the run's
-// arguments already resolved (ResolveArguments). The Job is owned by the run.
-func Build(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]string) (*batchv1.Job, error) {
+// arguments already resolved (ResolveArguments). The Job is owned by the
+// run. With queueAccess (the robot uses a WorkQueue) the pod gets a
+// token bound to it for the work-item API; other robots get none.
+func Build(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]string, queueAccess bool) (*batchv1.Job, error) {
 	runJSON, err := runFileJSON(run, args)
 	if err != nil {
 		return nil, fmt.Errorf("render run file: %w", err)
@@ -70,7 +80,7 @@ func Build(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]
 						rpav1alpha1.AnnotationRunJSON: runJSON,
 					},
 				},
-				Spec: podSpec(robot, run, args),
+				Spec: podSpec(robot, run, args, queueAccess),
 			},
 		},
 	}
@@ -142,7 +152,7 @@ func BusinessExceptionExitCode(robot *rpav1alpha1.Robot) int32 {
 	return 3
 }
 
-func podSpec(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]string) corev1.PodSpec {
+func podSpec(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]string, queueAccess bool) corev1.PodSpec {
 	t := robot.Spec.Template
 	spec := corev1.PodSpec{
 		RestartPolicy:                corev1.RestartPolicyNever,
@@ -163,7 +173,29 @@ func podSpec(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[strin
 		Containers: []corev1.Container{robotContainer(robot, run, args)},
 		Volumes:    append(operatorVolumes(robot), t.Volumes...),
 	}
+	if queueAccess {
+		spec.Volumes = append(spec.Volumes, queueAccessVolume())
+		c := &spec.Containers[0]
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volumeQueueAccess, MountPath: QueueAccessDir, ReadOnly: true})
+	}
 	return spec
+}
+
+// queueAccessVolume projects a short-lived token of the pod's
+// ServiceAccount, bound to the pod (rpa-server learns the run from it), and
+// the cluster's CA: the robot calls the work-item API through the
+// apiserver with them, and without a queue has no token at all.
+func queueAccessVolume() corev1.Volume {
+	return corev1.Volume{Name: volumeQueueAccess, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+		Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: ptr.To[int64](queueTokenSeconds)}},
+			{ConfigMap: &corev1.ConfigMapProjection{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
+				Items:                []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}},
+			}},
+		},
+		DefaultMode: ptr.To[int32](0o444),
+	}}}
 }
 
 func robotContainer(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]string) corev1.Container {

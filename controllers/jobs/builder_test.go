@@ -51,7 +51,7 @@ func testRun() *rpav1alpha1.RobotRun {
 
 func mustBuild(t *testing.T, robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[string]string) *batchv1.Job {
 	t.Helper()
-	job, err := Build(robot, run, args)
+	job, err := Build(robot, run, args, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,6 +237,38 @@ func TestBuildQueueRunNamesItsQueue(t *testing.T) {
 	env := envMap(mustBuild(t, testRobot(), run, nil).Spec.Template.Spec.Containers[0])
 	if env["RPA_TRIGGER"] != "Queue" || env["RPA_QUEUE"] != "certificates" {
 		t.Errorf("RPA_TRIGGER=%q RPA_QUEUE=%q, want Queue and certificates", env["RPA_TRIGGER"], env["RPA_QUEUE"])
+	}
+}
+
+// TestBuildQueueAccess: only a robot that uses a queue gets a token, bound
+// to its pod and short-lived, with the CA to check the apiserver; the
+// ServiceAccount's own token stays unmounted.
+func TestBuildQueueAccess(t *testing.T) {
+	if pod := mustBuild(t, testRobot(), testRun(), nil).Spec.Template.Spec; findVolume(pod, volumeQueueAccess) != nil ||
+		hasMount(pod.Containers[0], QueueAccessDir) {
+		t.Errorf("a robot without a queue got queue access")
+	}
+	job, err := Build(testRobot(), testRun(), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := job.Spec.Template.Spec
+	v := findVolume(pod, volumeQueueAccess)
+	if v == nil || v.Projected == nil || len(v.Projected.Sources) != 2 {
+		t.Fatalf("queue access volume = %+v, want a projected token and CA", v)
+	}
+	token := v.Projected.Sources[0].ServiceAccountToken
+	if token == nil || token.Path != "token" || token.ExpirationSeconds == nil || *token.ExpirationSeconds > 3600 || token.Audience != "" {
+		t.Errorf("token = %+v, want a pod-bound token for the apiserver of at most an hour", token)
+	}
+	if ca := v.Projected.Sources[1].ConfigMap; ca == nil || ca.Name != "kube-root-ca.crt" {
+		t.Errorf("CA source = %+v, want kube-root-ca.crt", ca)
+	}
+	if !hasMount(pod.Containers[0], QueueAccessDir) {
+		t.Errorf("the token is not mounted at %s", QueueAccessDir)
+	}
+	if *pod.AutomountServiceAccountToken {
+		t.Errorf("the ServiceAccount's own token is mounted too")
 	}
 }
 

@@ -26,6 +26,9 @@ const (
 	RobotSystem = "spec.systems"
 	// QueueRobot indexes WorkQueues by the Robot their trigger starts.
 	QueueRobot = "spec.trigger.robotName"
+	// QueueUser indexes WorkQueues by every Robot that may use them (the
+	// trigger's and spec.robots).
+	QueueUser = "spec.robots"
 	// RunRobot indexes RobotRuns by the Robot they run.
 	RunRobot = "spec.robotName"
 	// RunWaitingFor indexes unfinished RobotRuns by what they wait for
@@ -51,6 +54,7 @@ func Register(ctx context.Context, indexer Indexer) error {
 		{&rpav1alpha1.Robot{}, RobotSystem, robotSystems},
 		{&rpav1alpha1.RobotRun{}, RunRobot, runRobot},
 		{&rpav1alpha1.WorkQueue{}, QueueRobot, queueRobot},
+		{&rpav1alpha1.WorkQueue{}, QueueUser, queueUsers},
 		{&rpav1alpha1.RobotRun{}, RunWaitingFor, runWaitingFor},
 		{&corev1.Pod{}, PodJob, podJob},
 	}
@@ -68,6 +72,10 @@ func queueRobot(obj client.Object) []string {
 		return nil
 	}
 	return []string{wq.Spec.Trigger.RobotName}
+}
+
+func queueUsers(obj client.Object) []string {
+	return obj.(*rpav1alpha1.WorkQueue).Spec.RobotNames()
 }
 
 func robotCalendars(obj client.Object) []string {

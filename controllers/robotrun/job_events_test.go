@@ -52,7 +52,7 @@ func TestFillFromJobWritesWhatTheJobWasBuiltFrom(t *testing.T) {
 	robot.Spec.Priority = 3
 	run := &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "r1", UID: "u1"},
 		Spec: rpav1alpha1.RobotRunSpec{RobotName: robot.Name}}
-	job, err := jobs.Build(robot, run, map[string]string{})
+	job, err := jobs.Build(robot, run, map[string]string{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

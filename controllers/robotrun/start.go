@@ -14,6 +14,7 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/admission"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	"github.com/rpa-operator/rpa-operator/controllers/refs"
 )
 
 // startRun checks that the run can start, asks admission, and creates its
@@ -125,11 +126,29 @@ func (r *Reconciler) confirmRobot(ctx context.Context, run *rpav1alpha1.RobotRun
 	return live, args, nil
 }
 
+// usesQueue tells a run that calls the work-item API: started by a
+// WorkQueue's trigger, or of a Robot a WorkQueue names.
+func (r *Reconciler) usesQueue(ctx context.Context, run *rpav1alpha1.RobotRun) (bool, error) {
+	if run.Spec.Trigger.Type == rpav1alpha1.TriggerQueue {
+		return true, nil
+	}
+	var queues rpav1alpha1.WorkQueueList
+	if err := r.List(ctx, &queues, client.InNamespace(run.Namespace), client.MatchingFields{refs.QueueUser: run.Spec.RobotName},
+		client.UnsafeDisableDeepCopy); err != nil {
+		return false, fmt.Errorf("list the queues of robot %s: %w", run.Spec.RobotName, err)
+	}
+	return len(queues.Items) > 0, nil
+}
+
 // createJob creates the run's Job. The name is derived from the run's, so
 // AlreadyExists means an earlier reconcile created it: that is success.
 func (r *Reconciler) createJob(ctx context.Context, run *rpav1alpha1.RobotRun, robot *rpav1alpha1.Robot,
 	args map[string]string, next *rpav1alpha1.RobotRunStatus) error {
-	job, err := jobs.Build(robot, run, args)
+	queueAccess, err := r.usesQueue(ctx, run)
+	if err != nil {
+		return err
+	}
+	job, err := jobs.Build(robot, run, args, queueAccess)
 	if err != nil {
 		return fmt.Errorf("build job for run %s: %w", run.Name, err)
 	}

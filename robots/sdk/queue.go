@@ -21,7 +21,7 @@ import (
 // cluster's CA.
 const (
 	DefaultQueueTokenFile = "/var/run/secrets/rpa.dev/queue/token"
-	clusterCAFile         = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+	clusterCAFile         = "/var/run/secrets/rpa.dev/queue/ca.crt"
 	queueAPIGroupVersion  = "queue.rpa.dev/v1alpha1"
 )
 
@@ -51,16 +51,25 @@ type WorkItem struct {
 // Decode reads the item's payload into v.
 func (w *WorkItem) Decode(v any) error { return json.Unmarshal(w.Payload, v) }
 
-// QueueFromEnv is the queue of a queue-triggered run, called the way a
-// pod calls the apiserver (KUBERNETES_SERVICE_HOST and _PORT, the cluster
-// CA, and the token at tokenFile; empty means DefaultQueueTokenFile).
+// QueueFromEnv is the queue of a queue-triggered run (RPA_QUEUE), called
+// the way OpenQueue calls it; tokenFile empty means DefaultQueueTokenFile.
 func QueueFromEnv(tokenFile string) (*Queue, error) {
-	name, namespace := os.Getenv("RPA_QUEUE"), os.Getenv("RPA_NAMESPACE")
+	name := os.Getenv("RPA_QUEUE")
+	if name == "" {
+		return nil, errors.New("RPA_QUEUE is not set: the run was not started by a WorkQueue's trigger; use OpenQueue with the queue's name")
+	}
+	return OpenQueue(name, tokenFile)
+}
+
+// OpenQueue is a WorkQueue of the run's namespace, for a robot the queue
+// names in spec.robots (a producer, or a run started by hand), called the
+// way a pod calls the apiserver: KUBERNETES_SERVICE_HOST and _PORT, and
+// the token and CA the operator projects into the pod of a robot that uses
+// a queue (tokenFile empty means DefaultQueueTokenFile).
+func OpenQueue(name, tokenFile string) (*Queue, error) {
+	namespace := os.Getenv("RPA_NAMESPACE")
 	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
-	switch {
-	case name == "":
-		return nil, errors.New("RPA_QUEUE is not set: the run was not started by a WorkQueue's trigger")
-	case namespace == "" || host == "" || port == "":
+	if namespace == "" || host == "" || port == "" {
 		return nil, errors.New("RPA_NAMESPACE, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set, as they are in a robot's pod")
 	}
 	if tokenFile == "" {
@@ -168,7 +177,7 @@ func truncateReason(s string) string {
 func clusterHTTPClient(caFile string) (*http.Client, error) {
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("the cluster CA: %w", err)
+		return nil, fmt.Errorf("the cluster CA, which the operator mounts for robots a WorkQueue names: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {

@@ -49,30 +49,45 @@ func callerOf(ctx context.Context, pods client.Reader) (caller, error) {
 		return caller{}, apierrors.NewUnauthorized("no authenticated user")
 	}
 	c := caller{name: u.GetName()}
-	podName, podUID := extra(u, serviceaccount.PodNameKey), extra(u, serviceaccount.PodUIDKey)
-	if podName == "" || podUID == "" {
+	if !podBound(u) {
 		return c, nil
 	}
 	namespace, _ := request.NamespaceFrom(ctx)
+	pod, robot, err := runPodOf(ctx, pods, u, namespace)
+	if err != nil {
+		return caller{}, apierrors.NewForbidden(workItemsResource, "", err)
+	}
+	c.pod, c.robot = pod, robot
+	return c, nil
+}
+
+// podBound tells a pod's bound ServiceAccount token.
+func podBound(u user.Info) bool {
+	return extra(u, serviceaccount.PodNameKey) != "" && extra(u, serviceaccount.PodUIDKey) != ""
+}
+
+// runPodOf is the live run pod a pod-bound user is, in namespace, and the
+// robot it runs.
+func runPodOf(ctx context.Context, pods client.Reader, u user.Info, namespace string) (*corev1.Pod, string, error) {
+	podName, podUID := extra(u, serviceaccount.PodNameKey), extra(u, serviceaccount.PodUIDKey)
 	saNamespace, saName, err := serviceaccount.SplitUsername(u.GetName())
 	if err != nil || saNamespace != namespace {
-		return caller{}, apierrors.NewForbidden(workItemsResource, "", fmt.Errorf("pod %s is not of namespace %s", podName, namespace))
+		return nil, "", fmt.Errorf("pod %s is not of namespace %s", podName, namespace)
 	}
 	pod := &corev1.Pod{}
 	if err := pods.Get(ctx, client.ObjectKey{Namespace: namespace, Name: podName}, pod); err != nil {
-		return caller{}, apierrors.NewForbidden(workItemsResource, "", fmt.Errorf("pod %s is not a robot pod rpa-server knows", podName))
+		return nil, "", fmt.Errorf("pod %s is not a robot pod rpa-server knows", podName)
 	}
 	robot := pod.Labels[rpav1alpha1.LabelRobot]
 	switch {
 	case string(pod.UID) != podUID || pod.Spec.ServiceAccountName != saName:
-		return caller{}, apierrors.NewForbidden(workItemsResource, "", fmt.Errorf("the token does not belong to pod %s", podName))
+		return nil, "", fmt.Errorf("the token does not belong to pod %s", podName)
 	case pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed:
-		return caller{}, apierrors.NewForbidden(workItemsResource, "", fmt.Errorf("pod %s has stopped", podName))
+		return nil, "", fmt.Errorf("pod %s has stopped", podName)
 	case robot == "" || pod.Annotations[rpav1alpha1.AnnotationRunName] == "":
-		return caller{}, apierrors.NewForbidden(workItemsResource, "", fmt.Errorf("pod %s is not a robot run's pod", podName))
+		return nil, "", fmt.Errorf("pod %s is not a robot run's pod", podName)
 	}
-	c.pod, c.robot = pod, robot
-	return c, nil
+	return pod, robot, nil
 }
 
 func extra(u user.Info, key string) string {
