@@ -158,7 +158,7 @@ func TestPeopleRolesOnWorkItems(t *testing.T) {
 		return review.Status.Allowed
 	}
 	for _, tc := range []struct {
-		verb, resource, subresource string
+		verb, resource, subresource  string
 		caseworker, owner, developer bool
 	}{
 		{"list", "workitems", "", true, false, true},
