@@ -1,5 +1,7 @@
-# The manager image: a static binary on distroless, running as non-root.
-# On machines without a Docker engine, hack/ builds the same image with
+# The manager's and rpa-server's images: static binaries on distroless,
+# running as non-root. `docker build .` builds the manager's,
+# `docker build --target rpa-server .` rpa-server's. On machines without a
+# Docker engine, hack/build-images builds the same images with
 # go-containerregistry (see the local-cluster docs).
 FROM golang:1.26.8-bookworm AS builder
 ARG TARGETOS
@@ -11,10 +13,19 @@ RUN go mod download
 COPY api/ api/
 COPY cmd/ cmd/
 COPY controllers/ controllers/
+COPY internal/ internal/
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o manager ./cmd/manager
+    go build -trimpath -ldflags="-s -w" -o manager ./cmd/manager && \
+    CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags="-s -w" -o rpa-server ./cmd/rpa-server
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot AS rpa-server
+WORKDIR /
+COPY --from=builder /workspace/rpa-server /rpa-server
+USER 65532:65532
+ENTRYPOINT ["/rpa-server"]
+
+FROM gcr.io/distroless/static-debian12:nonroot AS manager
 WORKDIR /
 COPY --from=builder /workspace/manager /manager
 USER 65532:65532

@@ -31,6 +31,8 @@ cluster_dns="$node_ip"
 apiserver="https://$node_ip:6443"
 # containerd's pod sandbox image; hack/build-images builds it locally.
 pause_image="registry.k8s.io/pause:3.10"
+# PostgreSQL for rpa-server, on the node.
+postgres_port=15432
 containerd_sock="$state/containerd/containerd.sock"
 
 log() { printf 'local-cluster: %s\n' "$*" >&2; }
@@ -135,7 +137,7 @@ ensure_binaries() {
 
 # cert NAME SUBJECT [SANS] makes NAME.key/NAME.crt signed by the cluster CA.
 cert() {
-	local name=$1 subject=$2 sans=${3:-}
+	local name=$1 subject=$2 sans=${3:-} ca=${4:-ca}
 	[[ -f "$pki/$name.crt" ]] && return
 	openssl genrsa -out "$pki/$name.key" 2048 2>/dev/null
 	openssl req -new -key "$pki/$name.key" -subj "$subject" -out "$pki/$name.csr" 2>/dev/null
@@ -146,7 +148,7 @@ cert() {
 		echo "extendedKeyUsage=serverAuth,clientAuth"
 		[[ -n "$sans" ]] && echo "subjectAltName=$sans"
 	} >"$ext"
-	openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+	openssl x509 -req -in "$pki/$name.csr" -CA "$pki/$ca.crt" -CAkey "$pki/$ca.key" -CAcreateserial \
 		-days 365 -sha256 -extfile "$ext" -out "$pki/$name.crt" 2>/dev/null
 	rm -f "$pki/$name.csr" "$ext"
 }
@@ -166,6 +168,15 @@ make_pki() {
 	cert kubelet "/O=system:nodes/CN=system:node:$node_name" "IP:$node_ip,IP:127.0.0.1,DNS:$node_name"
 	cert kube-proxy "/CN=system:kube-proxy"
 	cert coredns "/CN=system:coredns"
+	# The aggregation layer: kube-apiserver proxies queue.rpa.dev to
+	# rpa-server with the caller's identity in headers, as front-proxy-client,
+	# under a CA of its own (as kubeadm sets it up).
+	if [[ ! -f "$pki/front-proxy-ca.crt" ]]; then
+		openssl genrsa -out "$pki/front-proxy-ca.key" 2048 2>/dev/null
+		openssl req -x509 -new -key "$pki/front-proxy-ca.key" -subj "/CN=rpa-local-front-proxy-ca" -days 365 -sha256 \
+			-out "$pki/front-proxy-ca.crt" 2>/dev/null
+	fi
+	cert front-proxy-client "/CN=front-proxy-client" "" front-proxy-ca
 	if [[ ! -f "$pki/sa.key" ]]; then
 		openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
 		openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -248,8 +259,36 @@ start_apiserver() {
 		--service-account-issuer https://kubernetes.default.svc.cluster.local \
 		--service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
 		--authorization-mode Node,RBAC --allow-privileged=true \
-		--enable-admission-plugins NodeRestriction
+		--enable-admission-plugins NodeRestriction \
+		--requestheader-client-ca-file "$pki/front-proxy-ca.crt" \
+		--requestheader-allowed-names front-proxy-client \
+		--requestheader-username-headers X-Remote-User \
+		--requestheader-group-headers X-Remote-Group \
+		--requestheader-extra-headers-prefix X-Remote-Extra- \
+		--proxy-client-cert-file "$pki/front-proxy-client.crt" \
+		--proxy-client-key-file "$pki/front-proxy-client.key" \
+		--enable-aggregator-routing=true
 	wait_for kube-apiserver 60 kctl get --raw /readyz
+}
+
+# start_postgres runs the PostgreSQL that rpa-server keeps work items in,
+# on the node like etcd: pods reach it on the bridge address with the
+# password of role rpa, which only the URL file (mode 0600) holds.
+start_postgres() {
+	local dir="$state/postgres" password
+	PG_LISTEN="127.0.0.1,$node_ip" PG_PORT="$postgres_port" PG_HBA_EXTRA="host rpa rpa $pod_cidr scram-sha-256" \
+		"$root/hack/postgres.sh" start "$dir" >/dev/null
+	[[ -f "$state/rpa-server-database.uri" ]] && return
+	password=$(openssl rand -hex 16)
+	"$root/hack/postgres.sh" psql "$dir" <<EOF
+CREATE ROLE rpa LOGIN PASSWORD '$password';
+CREATE DATABASE rpa OWNER rpa;
+EOF
+	(
+		umask 077
+		printf 'postgres://rpa:%s@%s:%s/rpa?sslmode=disable' "$password" "$node_ip" "$postgres_port" >"$state/rpa-server-database.uri"
+	)
+	log "PostgreSQL for rpa-server on $node_ip:$postgres_port, URL in $state/rpa-server-database.uri"
 }
 
 start_controller_manager() {
@@ -417,6 +456,7 @@ up() {
 	make_pki
 	cp "$(kubeconfig_for admin)" "$kubeconfig"
 	make_bridge
+	start_postgres
 	start_etcd
 	start_apiserver
 	start_controller_manager
@@ -451,6 +491,7 @@ down() {
 	stop kube-controller-manager
 	stop kube-apiserver
 	stop etcd
+	"$root/hack/postgres.sh" stop "$state/postgres"
 	cleanup_host
 	rm -rf "$state"
 	log "stopped and removed $state"

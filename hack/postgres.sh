@@ -8,10 +8,15 @@
 #                                a free port of 127.0.0.1; prints its URL
 #   hack/postgres.sh stop DIR    stop the server DIR/postmaster.pid names
 #   hack/postgres.sh url DIR     print the URL of the server running in DIR
+#   hack/postgres.sh psql DIR    run SQL from standard input on that server
 #
 # The server trusts local connections (-A trust) and listens on loopback only:
 # it is for tests and a developer's machine, never for production
-# (docs/work-queues.md says how to run PostgreSQL there).
+# (docs/work-queues.md says how to run PostgreSQL there). The local cluster
+# also sets, for its pods:
+#   PG_LISTEN     addresses to listen on (default 127.0.0.1)
+#   PG_PORT       the port (default: a free one)
+#   PG_HBA_EXTRA  a pg_hba.conf line added once (password access from pods)
 set -euo pipefail
 
 log() { printf 'postgres: %s\n' "$*" >&2; }
@@ -66,6 +71,11 @@ url_of() {
 
 start() {
 	local dir=$1 bin port
+	if [[ -f "$dir/data/postmaster.pid" ]] && kill -0 "$(head -n 1 "$dir/data/postmaster.pid")" 2>/dev/null; then
+		log "already running (pid $(head -n 1 "$dir/data/postmaster.pid"))"
+		url_of "$dir"
+		return
+	fi
 	bin=$(pg_bin)
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
@@ -77,12 +87,15 @@ start() {
 		as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
 			die "initdb failed: see $dir/initdb.log"
 	fi
-	port=$(free_port)
+	if [[ -n "${PG_HBA_EXTRA:-}" ]] && ! grep -qxF "$PG_HBA_EXTRA" "$dir/data/pg_hba.conf"; then
+		echo "$PG_HBA_EXTRA" | as_owner tee -a "$dir/data/pg_hba.conf" >/dev/null
+	fi
+	port=${PG_PORT:-$(free_port)}
 	echo "$port" >"$dir/port"
 	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-		-o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" >/dev/null ||
+		-o "-p $port -k $dir -c listen_addresses=${PG_LISTEN:-127.0.0.1} -c fsync=off -c max_connections=200" >/dev/null ||
 		die "the server did not start: see $dir/server.log"
-	log "started (pid $(head -n 1 "$dir/data/postmaster.pid")) on 127.0.0.1:$port, log $dir/server.log"
+	log "started (pid $(head -n 1 "$dir/data/postmaster.pid")) on ${PG_LISTEN:-127.0.0.1} port $port, log $dir/server.log"
 	url_of "$dir"
 }
 
@@ -105,9 +118,17 @@ stop() {
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
+# run_sql runs standard input's SQL as the superuser, over the server's
+# socket, stopping at the first error.
+run_sql() {
+	local dir=$1
+	as_owner "$(pg_bin)/psql" -h "$dir" -p "$(cat "$dir/port")" -U postgres -d postgres -q -v ON_ERROR_STOP=1 -f -
+}
+
 case "${1:-}" in
 start) start "${2:?usage: hack/postgres.sh start DIR}" ;;
 stop) stop "${2:?usage: hack/postgres.sh stop DIR}" ;;
 url) url_of "${2:?usage: hack/postgres.sh url DIR}" ;;
-*) die "usage: hack/postgres.sh start|stop|url DIR" ;;
+psql) run_sql "${2:?usage: hack/postgres.sh psql DIR}" ;;
+*) die "usage: hack/postgres.sh start|stop|url|psql DIR" ;;
 esac

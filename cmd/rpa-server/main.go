@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -22,8 +23,10 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -34,6 +37,7 @@ import (
 	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
 	"github.com/rpa-operator/rpa-operator/internal/server/holds"
 	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
+	"github.com/rpa-operator/rpa-operator/internal/server/referencekey"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
 
@@ -42,15 +46,16 @@ import (
 const leaderElectionID = "rpa-server.rpa.dev"
 
 type config struct {
-	databaseURLFile  string
-	referenceKeyFile string
-	countInterval    time.Duration
-	workers          int
-	metricsAddr      string
-	metricsSecure    bool
-	probeAddr        string
-	leaderElect      bool
-	zap              zap.Options
+	databaseURLFile    string
+	referenceKeyFile   string
+	referenceKeySecret string
+	countInterval      time.Duration
+	workers            int
+	metricsAddr        string
+	metricsSecure      bool
+	probeAddr          string
+	leaderElect        bool
+	zap                zap.Options
 	// api is the queue.rpa.dev API server's: serving, delegated
 	// authentication and authorization, audit.
 	api *genericoptions.RecommendedOptions
@@ -76,6 +81,8 @@ func parseFlags(fs *pflag.FlagSet, args []string) config {
 		"File holding the PostgreSQL URL (postgres://user:password@host:port/db?sslmode=...), as a mounted Secret provides it.")
 	fs.StringVar(&cfg.referenceKeyFile, "reference-key-file", "/etc/rpa-server/reference-key/key",
 		fmt.Sprintf("File holding the key (at least %d bytes) of the hashes unique references leave after retention.", store.MinReferenceKeyBytes))
+	fs.StringVar(&cfg.referenceKeySecret, "reference-key-secret", "",
+		"Secret, in the namespace POD_NAMESPACE names, holding the reference key; rpa-server creates it with a random key when missing. Takes the place of --reference-key-file.")
 	fs.DurationVar(&cfg.countInterval, "count-interval", queuestatus.DefaultInterval,
 		"How often each WorkQueue's items are counted into its status: the most it is written, and how late a queue trigger may see a new item.")
 	fs.IntVar(&cfg.workers, "workers", 4, "How many WorkQueues are counted at once.")
@@ -97,11 +104,12 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	key, err := readSecretFile(cfg.referenceKeyFile, "the reference key")
+	ctx := ctrl.SetupSignalHandler()
+	restCfg := ctrl.GetConfigOrDie()
+	key, err := referenceKey(ctx, cfg, restCfg)
 	if err != nil {
 		return err
 	}
-	ctx := ctrl.SetupSignalHandler()
 	items, err := openStore(ctx, string(url), key)
 	if err != nil {
 		return err
@@ -111,7 +119,7 @@ func run(cfg config) error {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(rpav1alpha1.AddToScheme(scheme))
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), managerOptions(cfg, scheme))
+	mgr, err := ctrl.NewManager(restCfg, managerOptions(cfg, scheme))
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
@@ -138,6 +146,23 @@ func run(cfg config) error {
 	}
 	ctrl.Log.WithName("setup").Info("starting rpa-server", "countInterval", cfg.countInterval)
 	return mgr.Start(ctx)
+}
+
+// referenceKey reads the key from its Secret (made when missing), or from
+// a file when no Secret is named.
+func referenceKey(ctx context.Context, cfg config, restCfg *rest.Config) ([]byte, error) {
+	if cfg.referenceKeySecret == "" {
+		return readSecretFile(cfg.referenceKeyFile, "the reference key")
+	}
+	namespace := os.Getenv("POD_NAMESPACE")
+	if namespace == "" {
+		return nil, errors.New("--reference-key-secret needs POD_NAMESPACE, the server's namespace (the downward API's metadata.namespace)")
+	}
+	c, err := client.New(restCfg, client.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return referencekey.Ensure(ctx, c, namespace, cfg.referenceKeySecret)
 }
 
 // openStore opens the store, trying again while the database is not up yet

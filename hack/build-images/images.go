@@ -11,6 +11,7 @@ import (
 // The images that are not robots.
 const (
 	manager = "manager"
+	server  = "rpa-server"
 	pause   = "pause"
 )
 
@@ -35,22 +36,23 @@ func images(opts options, names []string) ([]image, error) {
 	}
 	known := map[string]image{
 		manager: {short: manager, ref: "rpa-operator:" + opts.tag, pkg: "./cmd/manager", binary: manager},
+		server:  {short: server, ref: "rpa-server:" + opts.tag, pkg: "./cmd/rpa-server", binary: server},
 		pause:   {short: pause, ref: opts.pauseImage, pkg: "./hack/build-images/pause", binary: pause},
 	}
 	for _, r := range robots {
 		known[r] = image{short: r, ref: fmt.Sprintf("localhost/rpa-robots/%s:%s", r, opts.tag), pkg: "./robots/" + r, binary: "robot"}
 	}
 	if len(names) == 1 && names[0] == "all" {
-		names = append([]string{manager, pause}, robots...)
+		names = append([]string{manager, server, pause}, robots...)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("name the images to build: manager, pause, a robot (%v) or all", robots)
+		return nil, fmt.Errorf("name the images to build: manager, rpa-server, pause, a robot (%v) or all", robots)
 	}
 	var out []image
 	for _, n := range names {
 		img, ok := known[n]
 		if !ok {
-			return nil, fmt.Errorf("unknown image %q: want manager, pause, a robot (%v) or all", n, robots)
+			return nil, fmt.Errorf("unknown image %q: want manager, rpa-server, pause, a robot (%v) or all", n, robots)
 		}
 		out = append(out, img)
 	}

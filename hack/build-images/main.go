@@ -3,7 +3,7 @@
 // each as a tarball that `ctr images import` loads (docs/local-cluster.md).
 //
 // Usage: go run ./hack/build-images [--out DIR] [--tag TAG] [--import] NAME...
-// NAME is manager, pause, a directory under robots/ with a main.go, or all.
+// NAME is manager, rpa-server, pause, a directory under robots/ with a main.go, or all.
 package main
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -17,17 +18,26 @@ const maxNamed = 10
 type robot struct {
 	// sleep replaces the waits between retries; tests move a fake clock.
 	sleep func(ctx context.Context, d time.Duration) error
+	// queue opens the run's WorkQueue; sdk.QueueFromEnv when nil.
+	queue func() (*sdk.Queue, error)
 }
+
+// triggerQueue is the trigger of a run a WorkQueue started.
+const triggerQueue = "Queue"
 
 // work journals the pending certificates. When any was flagged for HR, the
 // run ends as a business exception once every certificate is handled, so
-// that the RobotRun itself says "HR has work" (README.md says why).
+// that the RobotRun itself says "HR has work" (README.md says why). A run
+// started by a WorkQueue takes its certificates from the queue instead.
 func (r robot) work(ctx context.Context, run *sdk.Run, log *slog.Logger) (sdk.Result, error) {
 	cfg, err := readConfig(run)
 	if err != nil {
 		return sdk.Result{}, err
 	}
 	sys := newSystems(cfg, log, r.sleep)
+	if run.Trigger.Type == triggerQueue {
+		return r.workQueue(ctx, sys, log)
+	}
 	certs, err := sys.pending(ctx)
 	if err != nil {
 		return sdk.Result{}, err
@@ -51,6 +61,52 @@ func (r robot) work(ctx context.Context, run *sdk.Run, log *slog.Logger) (sdk.Re
 		err = sdk.BusinessExceptionf("%d not clean, flagged for HR: %s", len(flagged), names(flagged))
 	}
 	return result, err
+}
+
+// workQueue journals the certificates the run's WorkQueue holds, one item
+// each (payload {"certificateId": "..."}). A certificate flagged for HR is
+// the item's business exception, waiting in the queue for a person; the
+// run succeeds when it handled its items.
+func (r robot) workQueue(ctx context.Context, sys systems, log *slog.Logger) (sdk.Result, error) {
+	open := r.queue
+	if open == nil {
+		open = func() (*sdk.Queue, error) { return sdk.QueueFromEnv("") }
+	}
+	q, err := open()
+	if err != nil {
+		return sdk.Result{}, err
+	}
+	loop := sdk.Loop[*sdk.WorkItem]{
+		Log: log,
+		Handle: func(ctx context.Context, log *slog.Logger, item *sdk.WorkItem) error {
+			c, err := certificateOf(ctx, sys, item)
+			if err != nil {
+				return err
+			}
+			if item.Attempt > 1 {
+				log.Info("taken again after an attempt that did not finish; skipping what it did", "journalId", c.JournalID)
+			}
+			item.Output = map[string]any{"journaled": true, "flaggedForHR": !evaluate(c).clean}
+			return handle(ctx, sys, log, c)
+		},
+	}
+	items, err := sdk.ProcessQueue(ctx, q, loop)
+	return items.Result(summary(items)), err
+}
+
+// certificateOf reads the certificate an item names.
+func certificateOf(ctx context.Context, sys systems, item *sdk.WorkItem) (certificate, error) {
+	var p struct {
+		CertificateID string `json:"certificateId"`
+	}
+	if err := item.Decode(&p); err != nil || p.CertificateID == "" {
+		return certificate{}, sdk.BusinessExceptionf(`the item's payload names no certificate: want {"certificateId": "..."}`)
+	}
+	c, err := sys.certificate(ctx, p.CertificateID)
+	if sdk.StatusOf(err) == http.StatusNotFound {
+		return certificate{}, sdk.BusinessExceptionf("certificate %s is not in the mailbox", p.CertificateID)
+	}
+	return c, err
 }
 
 // handle journals one certificate and, if it is not clean, flags it for HR.

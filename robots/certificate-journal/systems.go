@@ -85,6 +85,15 @@ func (s systems) pending(ctx context.Context) ([]certificate, error) {
 	return out.Certificates, nil
 }
 
+// certificate reads one certificate from the mailbox.
+func (s systems) certificate(ctx context.Context, id string) (certificate, error) {
+	var c certificate
+	if err := s.client.Get(ctx, "/certificates/"+url.PathEscape(id), nil, &c); err != nil {
+		return certificate{}, fmt.Errorf("read certificate %s: %w", id, err)
+	}
+	return c, nil
+}
+
 // journal journals an entry in ESDH, waiting as long as ESDH asks when it
 // answers 429.
 func (s systems) journal(ctx context.Context, e journalEntry) error {

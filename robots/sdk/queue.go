@@ -46,6 +46,9 @@ type WorkItem struct {
 	// included: more than 1 means an earlier attempt did not finish, and
 	// the robot should check what it already did in the target system.
 	Attempt int
+	// Output is what ProcessQueue reports with Done: a Loop's Handle may
+	// set it (anything that encodes as a JSON object).
+	Output any
 }
 
 // Decode reads the item's payload into v.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -345,4 +346,64 @@ func TestWorkItemsThroughKubeAPIServer(t *testing.T) {
 		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").Do(ctx).Into(table)).To(Succeed())
 	g.Expect(table.Rows).To(HaveLen(1))
 	g.Expect(table.Rows[0].Cells[1:3]).To(Equal([]any{"mail", "InProgress"}))
+}
+
+// TestProcessQueueReportsEachOutcome: the SDK's work-item loop on a real
+// queue reports what Handle returned: Done with the robot's output, a
+// business exception with its reason, a system exception that, on a queue
+// of one attempt, fails the item; and it ends when the queue is empty.
+func TestProcessQueueReportsEachOutcome(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	address := serveAPI(t)
+	wq := createWorkQueue(t, ns, "letters", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.Robots = []string{"paula"}
+		q.Spec.MaxAttempts = 1
+	})
+	addItems(g, wq, 4)
+	pod := runPodOf(g, ns, "paula", "paula-run-2")
+	grantQueueUse(g, ns, "robot")
+	token := podToken(g, ns, "robot", pod.Name, string(pod.UID))
+	base, err := url.Parse(address)
+	g.Expect(err).NotTo(HaveOccurred())
+	queue := &sdk.Queue{Name: "letters", Namespace: ns, Client: &sdk.Client{
+		BaseURL: base,
+		HTTP:    &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, //nolint:gosec // the test server's self-signed certificate
+		Token:   func() (string, error) { return token, nil },
+	}}
+	g.Eventually(func() error { // the authorizer sees the new RoleBinding a moment later
+		_, err := queue.Next(ctx)
+		return err
+	}, timeout, interval).Should(Succeed())
+
+	outcomes := map[string]error{
+		"cert-0": nil,
+		"cert-1": sdk.BusinessExceptionf("no address in CPR"),
+		"cert-2": errors.New("Digital Post answered 503"),
+		"cert-3": nil,
+	}
+	tally, err := sdk.ProcessQueue(ctx, queue, sdk.Loop[*sdk.WorkItem]{
+		MaxConsecutiveFailures: -1,
+		Handle: func(_ context.Context, _ *slog.Logger, item *sdk.WorkItem) error {
+			item.Output = map[string]string{"letter": "sent to " + item.Reference}
+			return outcomes[item.Reference]
+		},
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(tally).To(Equal(sdk.Tally{Processed: 4, Succeeded: 2, BusinessExceptions: 1, Failed: 1}))
+
+	list, err := items.List(ctx, store.ListOptions{Namespace: ns, Queue: "letters"})
+	g.Expect(err).NotTo(HaveOccurred())
+	byRef := map[string]store.Item{}
+	for _, it := range list {
+		byRef[it.Reference] = it
+	}
+	g.Expect(byRef["cert-0"].State).To(BeEquivalentTo("Done"))
+	g.Expect(string(byRef["cert-0"].Output)).To(MatchJSON(`{"letter": "sent to cert-0"}`))
+	g.Expect(byRef["cert-1"].State).To(BeEquivalentTo("BusinessException"))
+	g.Expect(byRef["cert-1"].Reason).To(Equal("no address in CPR"))
+	g.Expect(byRef["cert-2"].State).To(BeEquivalentTo("Failed"), "one attempt only")
+	g.Expect(byRef["cert-2"].Reason).To(ContainSubstring("Digital Post answered 503"))
+	g.Expect(byRef["cert-3"].State).To(BeEquivalentTo("Done"))
 }

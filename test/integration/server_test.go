@@ -29,7 +29,7 @@ import (
 
 // rpa-server's ServiceAccount as config/server would install it.
 const (
-	serverServiceAccount = "rpa-operator-rpa-server"
+	serverServiceAccount = "rpa-server"
 	// serverCountInterval and serverSweepInterval are short here so tests
 	// see counts and returned items quickly.
 	serverCountInterval = 200 * time.Millisecond
@@ -47,7 +47,7 @@ var (
 // own ServiceAccount bound to config/server/rbac/role.yaml, against a real
 // PostgreSQL.
 func startServer(ctx context.Context, pgURL string) (<-chan error, error) {
-	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "rpa-operator-")
+	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "")
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func TestAWorkQueueWhoseDatabaseIsDownIsNotReady(t *testing.T) {
 	})
 	own, err := store.Open(ctx, pgURL, store.Options{Clock: testClock, ReferenceKey: referenceKy})
 	g.Expect(err).NotTo(HaveOccurred())
-	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "rpa-operator-")
+	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "")
 	g.Expect(err).NotTo(HaveOccurred())
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",

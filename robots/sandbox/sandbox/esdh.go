@@ -58,6 +58,21 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"certificates": list})
 }
 
+// getCertificate answers GET /certificates/{id}: one certificate, for a
+// robot that takes certificates from a work queue.
+func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.certificates {
+		if c.ID == id {
+			writeJSON(w, http.StatusOK, *c)
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "no certificate %q", id)
+}
+
 // journalDocument answers POST /esdh/journal, after the rate limit: ESDH
 // answers 429 with Retry-After to a client that is too fast, repeats
 // included.

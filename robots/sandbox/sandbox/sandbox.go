@@ -167,6 +167,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /digital-post/outbox", s.listOutbox)
 
 	mux.HandleFunc("GET /certificates", s.listCertificates)
+	mux.HandleFunc("GET /certificates/{id}", s.getCertificate)
 	mux.HandleFunc("POST /esdh/journal", s.journalDocument)
 	mux.HandleFunc("GET /esdh/journal", s.listJournal)
 

@@ -251,3 +251,16 @@ func TestStateEndpointCounts(t *testing.T) {
 		t.Errorf("GET /healthz: %v", body)
 	}
 }
+
+func TestACertificateIsReadByItsID(t *testing.T) {
+	sb := sandboxtest.New(t, sandbox.Config{Certificates: 3})
+	want := sb.Certificates()[1]
+	status, _, body := call(t, sb, http.MethodGet, "/certificates/"+want.ID, "", nil)
+	if status != http.StatusOK || body["id"] != want.ID || body["employeeId"] != want.EmployeeID {
+		t.Errorf("GET /certificates/%s = %d %v, want the certificate", want.ID, status, body)
+	}
+	if status, _, body := call(t, sb, http.MethodGet, "/certificates/C-missing", "", nil); status != http.StatusNotFound ||
+		!strings.Contains(body["error"].(string), "C-missing") {
+		t.Errorf("a missing certificate: %d %v, want 404 naming it", status, body)
+	}
+}
