@@ -34,6 +34,7 @@ const (
 type Env struct {
 	Client    client.WithWatch
 	Logs      LogSource
+	WorkItems rest.Interface // rpa-server's work-item API (queue.rpa.dev/v1alpha1), for `queue`
 	Namespace string
 	Clock     clock.PassiveClock
 	Out       io.Writer
@@ -76,6 +77,17 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
+// NewCommandForConfig returns `kubectl robot` connected to cfg in
+// namespace, without kubectl's connection flags: for tests outside this
+// package that run the commands against an apiserver of their own.
+func NewCommandForConfig(streams genericiooptions.IOStreams, cfg *rest.Config, namespace string) *cobra.Command {
+	cmd := newCommand(streams, func() (*Env, error) { return newEnv(cfg, namespace, streams) })
+	if streams.In != nil {
+		cmd.SetIn(streams.In)
+	}
+	return cmd
+}
+
 // newCommand builds the command tree around a way to connect.
 func newCommand(streams genericiooptions.IOStreams, connect connectFunc) *cobra.Command {
 	root := &cobra.Command{
@@ -97,6 +109,7 @@ func newCommand(streams genericiooptions.IOStreams, connect connectFunc) *cobra.
 		newSuspendCommand(connect, true),
 		newSuspendCommand(connect, false),
 		newCancelCommand(connect),
+		newQueueCommand(connect),
 	)
 	return root
 }
@@ -124,6 +137,10 @@ func newEnv(cfg *rest.Config, namespace string, streams genericiooptions.IOStrea
 	if err != nil {
 		return nil, fmt.Errorf("create clientset: %w", err)
 	}
-	return &Env{Client: c, Logs: kubeletLogs{kube: kube}, Namespace: namespace, Clock: clock.RealClock{},
+	items, err := newWorkItemsClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create work-item client: %w", err)
+	}
+	return &Env{Client: c, Logs: kubeletLogs{kube: kube}, WorkItems: items, Namespace: namespace, Clock: clock.RealClock{},
 		Out: streams.Out, ErrOut: streams.ErrOut}, nil
 }

@@ -1,0 +1,577 @@
+package plugin
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+// The queue commands' decisions as table tests: parsing lines into items,
+// reading the API's answers, and the rows and report lines printed. The
+// commands against rpa-server are tested in test/integration/queuecli_test.go.
+
+var (
+	workItemsGR  = schema.GroupResource{Group: queuev1alpha1.GroupName, Resource: "workitems"}
+	certificates = itemDefaults{queue: "certificates", referenceField: defaultReferenceField}
+)
+
+// copenhagen is a fixed time with its zone named, for item times.
+func copenhagen(t *testing.T, s string) *metav1.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &metav1.Time{Time: ts}
+}
+
+// lineItem is the part of a parsed line the tests compare.
+type lineItem struct {
+	Queue, Reference, Payload string
+	Priority                  int32
+	DeferUntil, Deadline      string
+}
+
+func itemOf(spec queuev1alpha1.WorkItemSpec) lineItem {
+	it := lineItem{Queue: spec.Queue, Reference: spec.Reference, Payload: string(spec.Payload.Raw), Priority: spec.Priority}
+	if spec.DeferUntil != nil {
+		it.DeferUntil = spec.DeferUntil.UTC().Format(time.RFC3339)
+	}
+	if spec.Deadline != nil {
+		it.Deadline = spec.Deadline.UTC().Format(time.RFC3339)
+	}
+	return it
+}
+
+func TestQueueAddInputFormat(t *testing.T) {
+	tests := []struct {
+		name, file, format string
+		want, wantErr      string
+	}{
+		{name: "a .csv file", file: "certificates.csv", want: formatCSV},
+		{name: "a .CSV file from Windows", file: `C:\udtraek\ATTESTER.CSV`, want: formatCSV},
+		{name: "a .jsonl file", file: "items.jsonl", want: formatJSONL},
+		{name: "a .ndjson file", file: "items.ndjson", want: formatJSONL},
+		{name: "--format wins over the extension", file: "items.txt", format: "jsonl", want: formatJSONL},
+		{name: "an extension that says nothing", file: "items.txt", wantErr: "cannot tell the format"},
+		{name: "stdin without --format", file: "-", wantErr: "--format csv or --format jsonl"},
+		{name: "stdin with --format", file: "-", format: "csv", want: formatCSV},
+		{name: "an unknown --format", file: "items.csv", format: "xlsx", wantErr: `--format "xlsx"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := inputFormat(tt.file, tt.format)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("inputFormat(%q, %q) = %q, %v; want an error saying %q", tt.file, tt.format, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("inputFormat(%q, %q) = %q, %v; want %q", tt.file, tt.format, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestQueueAddParsesJSONLines(t *testing.T) {
+	byCPR := itemDefaults{queue: "certificates", referenceField: "cpr", referenceRequired: true}
+	urgent := itemDefaults{queue: "certificates", referenceField: defaultReferenceField, priority: 5}
+	tests := []struct {
+		name     string
+		defaults itemDefaults
+		line     string
+		want     lineItem
+		wantErr  string
+	}{
+		{
+			name: "an item with every field", defaults: certificates,
+			line: `{"reference":"2026-4711","priority":3,"payload":{"cpr":"0101701234"},"deferUntil":"2026-11-23T07:00:00+01:00","deadline":"2026-11-25T16:00:00+01:00"}`,
+			want: lineItem{Queue: "certificates", Reference: "2026-4711", Priority: 3, Payload: `{"cpr":"0101701234"}`,
+				DeferUntil: "2026-11-23T06:00:00Z", Deadline: "2026-11-25T15:00:00Z"},
+		},
+		{
+			name: "an item without a priority takes --priority", defaults: urgent,
+			line: `{"payload":{"cpr":"0101701234"}}`,
+			want: lineItem{Queue: "certificates", Priority: 5, Payload: `{"cpr":"0101701234"}`},
+		},
+		{
+			name: "a line without payload is the payload, its reference field the reference", defaults: certificates,
+			line: `{"reference":"2026-4711","cpr":"0101701234"}`,
+			want: lineItem{Queue: "certificates", Reference: "2026-4711", Payload: `{"reference":"2026-4711","cpr":"0101701234"}`},
+		},
+		{
+			name: "--reference-field names the payload's field; a number is taken as written", defaults: byCPR,
+			line: `{"cpr":101701234,"name":"Anne"}`,
+			want: lineItem{Queue: "certificates", Reference: "101701234", Payload: `{"cpr":101701234,"name":"Anne"}`},
+		},
+		{
+			name: "a payload without the default reference field has no reference", defaults: certificates,
+			line: `{"cpr":"0101701234"}`,
+			want: lineItem{Queue: "certificates", Payload: `{"cpr":"0101701234"}`},
+		},
+		{name: "not JSON", defaults: certificates, line: `{"cpr":"0101701234"`, wantErr: "not JSON: unexpected end of JSON input"},
+		{name: "a CSV line in a JSON-lines file", defaults: certificates, line: `cpr,name`, wantErr: "not JSON: invalid character 'c'"},
+		{name: "an array", defaults: certificates, line: `[{"cpr":"0101701234"}]`, wantErr: "not a JSON object"},
+		{name: "null", defaults: certificates, line: `null`, wantErr: "not a JSON object"},
+		{name: "a payload that is not an object", defaults: certificates, line: `{"payload":"0101701234"}`, wantErr: "payload is not a JSON object"},
+		{name: "a payload of null", defaults: certificates, line: `{"payload":null}`, wantErr: "payload is not a JSON object"},
+		{name: "a misspelt field next to payload", defaults: certificates, line: `{"payload":{},"defer_until":"2026-11-23T07:00:00+01:00"}`,
+			wantErr: `unknown field "defer_until"`},
+		{name: "a time without its offset", defaults: certificates, line: `{"payload":{},"deadline":"2026-11-25T16:00:00"}`,
+			wantErr: `deadline "2026-11-25T16:00:00" is not an RFC 3339 time`},
+		{name: "a date that does not exist", defaults: certificates, line: `{"payload":{},"deferUntil":"2026-13-01T07:00:00+01:00"}`,
+			wantErr: `deferUntil "2026-13-01T07:00:00+01:00" is not an RFC 3339 time`},
+		{name: "a time that is a number", defaults: certificates, line: `{"payload":{},"deadline":1764082800}`, wantErr: "deadline is not a string"},
+		{name: "a fractional priority", defaults: certificates, line: `{"payload":{},"priority":1.5}`, wantErr: "priority 1.5 is not a whole number"},
+		{name: "a priority past int32", defaults: certificates, line: `{"payload":{},"priority":3000000000}`, wantErr: "priority 3000000000 is not a whole number"},
+		{name: "a reference that is not a string", defaults: certificates, line: `{"payload":{},"reference":4711}`, wantErr: "reference is not a string"},
+		{name: "the named reference field missing", defaults: byCPR, line: `{"name":"Anne"}`, wantErr: `no field "cpr" to take the reference from`},
+		{name: "the named reference field empty", defaults: byCPR, line: `{"cpr":""}`, wantErr: `field "cpr", the reference, is empty`},
+		{name: "a reference field that is an object", defaults: byCPR, line: `{"cpr":{"number":"0101701234"}}`,
+			wantErr: `field "cpr" is neither a string nor a number`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec, err := parseJSONLine([]byte(tt.line), tt.defaults)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parseJSONLine(%s) = %+v, %v; want an error saying %q", tt.line, itemOf(spec), err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseJSONLine(%s): %v", tt.line, err)
+			}
+			NewWithT(t).Expect(itemOf(spec)).To(Equal(tt.want), "parseJSONLine(%s)", tt.line)
+		})
+	}
+}
+
+// parsedLine is a source line as the tests compare it.
+type parsedLine struct {
+	Number int
+	Item   lineItem
+	Err    string
+}
+
+func drain(t *testing.T, src itemSource) []parsedLine {
+	t.Helper()
+	var lines []parsedLine
+	for {
+		line, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return lines
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		p := parsedLine{Number: line.number}
+		if line.err != nil {
+			p.Err = line.err.Error()
+		} else {
+			p.Item = itemOf(line.spec)
+		}
+		lines = append(lines, p)
+		if len(lines) > 100 {
+			t.Fatal("the source does not end")
+		}
+	}
+}
+
+func TestQueueAddKeepsTheFilesLineNumbersAndSkipsBlankLines(t *testing.T) {
+	input := "\ufeff{\"reference\":\"a\"}\r\n" + // a byte-order mark and a Windows line end
+		"\n" +
+		"   \n" +
+		"{\"reference\":\"b\"\n" +
+		"{\"reference\":\"c\"}" // no newline at the end
+	got := drain(t, &jsonLinesSource{r: bufio.NewReader(strings.NewReader(input)), defaults: certificates})
+	want := []parsedLine{
+		{Number: 1, Item: lineItem{Queue: "certificates", Reference: "a", Payload: `{"reference":"a"}`}},
+		{Number: 4, Err: "not JSON: unexpected end of JSON input"},
+		{Number: 5, Item: lineItem{Queue: "certificates", Reference: "c", Payload: `{"reference":"c"}`}},
+	}
+	NewWithT(t).Expect(got).To(Equal(want), "lines")
+}
+
+func TestQueueAddMakesCSVRowsPayloadsOfStrings(t *testing.T) {
+	input := "\ufeffreference, cpr ,name\n" +
+		"2026-4711,0101701234,Anne\n" +
+		"\n" +
+		"2026-4712,0202802345\n" + // a column short
+		"2026-4713,0303903456,\"Bo \"\"Bobby\"\" Hansen\"\n" +
+		"2026-4714,0404004567,Ca\"rl\n" + // a quote inside a field that is not quoted
+		"2026-4715,0505105678,\"Dorte\nJensen\"\n" + // a quoted newline: one row over two lines
+		"2026-4716,0606206789,Erik\n"
+	src, err := newCSVSource(strings.NewReader(input), itemDefaults{queue: "certificates", referenceField: defaultReferenceField, priority: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := func(ref, payload string) lineItem {
+		return lineItem{Queue: "certificates", Reference: ref, Priority: 2, Payload: payload}
+	}
+	want := []parsedLine{
+		{Number: 2, Item: item("2026-4711", `{"cpr":"0101701234","name":"Anne","reference":"2026-4711"}`)},
+		{Number: 4, Err: "2 fields, but the header has 3 columns"},
+		{Number: 5, Item: item("2026-4713", `{"cpr":"0303903456","name":"Bo \"Bobby\" Hansen","reference":"2026-4713"}`)},
+		{Number: 6, Err: `not CSV: bare " in non-quoted-field`},
+		{Number: 7, Item: item("2026-4715", `{"cpr":"0505105678","name":"Dorte\nJensen","reference":"2026-4715"}`)},
+		{Number: 9, Item: item("2026-4716", `{"cpr":"0606206789","name":"Erik","reference":"2026-4716"}`)},
+	}
+	NewWithT(t).Expect(drain(t, src)).To(Equal(want), "rows")
+}
+
+func TestQueueAddTakesTheReferenceFromACSVColumn(t *testing.T) {
+	tests := []struct {
+		name     string
+		defaults itemDefaults
+		input    string
+		want     []parsedLine
+	}{
+		{
+			name: "no reference column, none named: items without a reference", defaults: certificates,
+			input: "cpr\n0101701234\n",
+			want:  []parsedLine{{Number: 2, Item: lineItem{Queue: "certificates", Payload: `{"cpr":"0101701234"}`}}},
+		},
+		{
+			name: "--reference-field names the column; an empty one is refused", defaults: itemDefaults{queue: "certificates", referenceField: "cpr", referenceRequired: true},
+			input: "cpr,name\n0101701234,Anne\n,Bo\n",
+			want: []parsedLine{
+				{Number: 2, Item: lineItem{Queue: "certificates", Reference: "0101701234", Payload: `{"cpr":"0101701234","name":"Anne"}`}},
+				{Number: 3, Err: `column "cpr", the reference, is empty`},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := newCSVSource(strings.NewReader(tt.input), tt.defaults)
+			if err != nil {
+				t.Fatal(err)
+			}
+			NewWithT(t).Expect(drain(t, src)).To(Equal(tt.want), "rows")
+		})
+	}
+}
+
+func TestQueueAddRefusesCSVHeadersThatCannotNameAPayload(t *testing.T) {
+	tests := []struct {
+		name, input string
+		defaults    itemDefaults
+		wantErr     string
+	}{
+		{name: "an empty file", input: "", defaults: certificates, wantErr: "empty: the first line of a CSV file names the columns"},
+		{name: "a column without a name", input: "cpr,,name\n", defaults: certificates, wantErr: "column 2 has no name"},
+		{name: "a column twice", input: "cpr,name,cpr\n", defaults: certificates, wantErr: `column "cpr" appears twice`},
+		{name: "semicolons, as a Danish spreadsheet saves", input: "cpr;name\n0101701234;Anne\n", defaults: certificates,
+			wantErr: "separated by semicolons"},
+		{name: "--reference-field naming no column", input: "cpr,name\n", defaults: itemDefaults{referenceField: "sag", referenceRequired: true},
+			wantErr: "--reference-field sag: the CSV header has no such column (it has cpr, name)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := newCSVSource(strings.NewReader(tt.input), tt.defaults)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("newCSVSource(%q) = %v; want an error saying %q", tt.input, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestQueueAddReadsTheAPIsAnswer(t *testing.T) {
+	newItem := &queuev1alpha1.WorkItem{ObjectMeta: metav1.ObjectMeta{Name: "12"}, Status: queuev1alpha1.WorkItemStatus{State: "New"}}
+	existing := &queuev1alpha1.WorkItem{
+		ObjectMeta: metav1.ObjectMeta{Name: "7", Annotations: map[string]string{"queue.rpa.dev/existing": "true"}},
+		Status:     queuev1alpha1.WorkItemStatus{State: "Done"},
+	}
+	tests := []struct {
+		name string
+		got  *queuev1alpha1.WorkItem
+		err  error
+		want addResult
+	}{
+		{name: "added", got: newItem, want: addResult{line: 3, reference: "2026-4711", outcome: lineAdded, id: "12", state: "New"}},
+		{name: "the reference exists: the answer is that item, annotated", got: existing,
+			want: addResult{line: 3, reference: "2026-4711", outcome: lineExisting, id: "7", state: "Done"}},
+		{name: "the reference's item was deleted by retention", got: &queuev1alpha1.WorkItem{}, err: apierrors.NewAlreadyExists(workItemsGR, "5"),
+			want: addResult{line: 3, reference: "2026-4711", outcome: lineExisting, id: "5"}},
+		{name: "refused: the API's message, without its number in a batch of one", got: &queuev1alpha1.WorkItem{},
+			err:  apierrors.NewBadRequest("item 1: invalid work item: payload is 70412 bytes, more than the 65536 allowed"),
+			want: addResult{line: 3, reference: "2026-4711", outcome: lineRefused, message: "invalid work item: payload is 70412 bytes, more than the 65536 allowed"}},
+		{name: "no answer at all", got: &queuev1alpha1.WorkItem{}, err: errors.New("dial tcp 10.0.0.1:443: connection refused"),
+			want: addResult{line: 3, reference: "2026-4711", outcome: lineRefused, message: "dial tcp 10.0.0.1:443: connection refused"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := addResultOf(3, "2026-4711", tt.got, tt.err)
+			NewWithT(t).Expect(got).To(Equal(tt.want), "addResultOf")
+		})
+	}
+}
+
+func TestQueueAddReport(t *testing.T) {
+	tests := []struct {
+		name   string
+		result addResult
+		want   string
+	}{
+		{name: "an added line is not reported", result: addResult{line: 1, outcome: lineAdded, id: "12"}, want: ""},
+		{name: "a refused line says why", result: addResult{line: 2, outcome: lineRefused, message: "not JSON: unexpected end of JSON input"},
+			want: "line 2: not JSON: unexpected end of JSON input"},
+		{name: "an existing reference names its item", result: addResult{line: 3, outcome: lineExisting, reference: "2026-4711", id: "7", state: "Done"},
+			want: "line 3: reference 2026-4711 exists as item 7 (Done)"},
+		{name: "an existing reference whose item is gone", result: addResult{line: 4, outcome: lineExisting, reference: "2026-4711", id: "5"},
+			want: "line 4: reference 2026-4711 exists as item 5 (deleted by retention)"},
+		{name: "a reference with terminal escapes is printed harmless", result: addResult{line: 5, outcome: lineExisting, reference: "\x1b]0;owned\x07", id: "8", state: "New"},
+			want: `line 5: reference \x1b]0;owned\x07 exists as item 8 (New)`},
+		{name: "a message over lines stays on one", result: addResult{line: 6, outcome: lineRefused, message: "first\nsecond\x1b[2J"},
+			want: `line 6: first second\x1b[2J`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := addReportLine(tt.result); got != tt.want {
+				t.Errorf("addReportLine = %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	var tally addTally
+	for _, o := range []addOutcome{lineAdded, lineAdded, lineExisting, lineRefused, lineAdded} {
+		tally.count(addResult{outcome: o})
+	}
+	summaries := []struct {
+		name      string
+		dryRun    bool
+		stoppedAt int
+		want      string
+	}{
+		{name: "added", want: "added 3, existing 1, refused 1"},
+		{name: "dry run", dryRun: true, want: "would add 3, refused 1 (dry run: nothing was added, and references were not looked up)"},
+		{name: "stopped", stoppedAt: 5, want: "added 3, existing 1, refused 1; stopped at line 5, the lines after it were not sent"},
+	}
+	for _, s := range summaries {
+		t.Run(s.name, func(t *testing.T) {
+			tally := tally
+			tally.stoppedAt = s.stoppedAt
+			if got := tally.summary(s.dryRun); got != s.want {
+				t.Errorf("summary = %q, want %q", got, s.want)
+			}
+		})
+	}
+}
+
+func TestQueueListRow(t *testing.T) {
+	now := copenhagen(t, "2026-11-23 10:00").Time
+	ready := func(status metav1.ConditionStatus, reason string) []metav1.Condition {
+		return []metav1.Condition{{Type: rpav1alpha1.ConditionReady, Status: status, Reason: reason}}
+	}
+	tests := []struct {
+		name  string
+		queue rpav1alpha1.WorkQueue
+		want  []string
+	}{
+		{
+			name: "a busy queue with a trigger",
+			queue: rpav1alpha1.WorkQueue{
+				ObjectMeta: metav1.ObjectMeta{Name: "certificates"},
+				Spec:       rpav1alpha1.WorkQueueSpec{Trigger: &rpav1alpha1.WorkQueueTrigger{RobotName: "certificate-journal"}},
+				Status: rpav1alpha1.WorkQueueStatus{
+					Items:         rpav1alpha1.WorkQueueCounts{New: 41, InProgress: 3, BusinessException: 4, Failed: 2, Done: 1200, Handled: 9},
+					OldestNewTime: copenhagen(t, "2026-11-23 05:00"), Overdue: 1, Conditions: ready(metav1.ConditionTrue, "Counted"),
+				},
+			},
+			want: []string{"certificates", "41", "3", "6", "1200", "1", "5h", "certificate-journal", "True"},
+		},
+		{
+			name: "a suspended trigger, its database down",
+			queue: rpav1alpha1.WorkQueue{
+				ObjectMeta: metav1.ObjectMeta{Name: "mail"},
+				Spec:       rpav1alpha1.WorkQueueSpec{Suspend: true, Trigger: &rpav1alpha1.WorkQueueTrigger{RobotName: "per"}},
+				Status:     rpav1alpha1.WorkQueueStatus{Conditions: ready(metav1.ConditionFalse, "DatabaseUnavailable")},
+			},
+			want: []string{"mail", "0", "0", "0", "0", "0", "-", "per (suspended)", "False (DatabaseUnavailable)"},
+		},
+		{
+			name:  "a new queue rpa-server has not counted yet, without a trigger",
+			queue: rpav1alpha1.WorkQueue{ObjectMeta: metav1.ObjectMeta{Name: "letters"}},
+			want:  []string{"letters", "0", "0", "0", "0", "0", "-", "-", "-"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(queueRow(&tt.queue, now)).To(Equal(tt.want), "queueRow")
+		})
+	}
+}
+
+func TestQueueItemsRow(t *testing.T) {
+	now := copenhagen(t, "2026-11-23 10:00").Time
+	held := queuev1alpha1.WorkItem{
+		ObjectMeta: metav1.ObjectMeta{Name: "12", CreationTimestamp: *copenhagen(t, "2026-11-23 09:15")},
+		Spec:       queuev1alpha1.WorkItemSpec{Reference: "2026-4711", Priority: 2, Deadline: copenhagen(t, "2026-11-25 16:00")},
+		Status: queuev1alpha1.WorkItemStatus{State: "InProgress", Attempts: 2, CreatedBy: "anne@aalborg.dk",
+			Reason: "ESDH answered 503 Service Unavailable\nat journal.go:42", HeldBy: &queuev1alpha1.ItemHolder{Run: "certificate-journal-q-7xk2p", Pod: "p"}},
+	}
+	waiting := queuev1alpha1.WorkItem{
+		ObjectMeta: metav1.ObjectMeta{Name: "13", CreationTimestamp: *copenhagen(t, "2026-11-21 10:00")},
+		Spec:       queuev1alpha1.WorkItemSpec{Reference: "\x1b[2J2026-4712"},
+		Status:     queuev1alpha1.WorkItemStatus{State: "New"},
+	}
+	tests := []struct {
+		name string
+		item queuev1alpha1.WorkItem
+		wide bool
+		want []string
+	}{
+		{name: "a held item, its reason cut", item: held,
+			want: []string{"12", "2026-4711", "InProgress", "2", "45m", "ESDH answered 503 Service Unavailable a…", "certificate-journal-q-7xk2p"}},
+		{name: "wide: the whole reason, priority, deadline and who added it", item: held, wide: true,
+			want: []string{"12", "2026-4711", "InProgress", "2", "45m", "ESDH answered 503 Service Unavailable at journal.go:42",
+				"certificate-journal-q-7xk2p", "2", "2026-11-25T15:00:00Z", "anne@aalborg.dk"}},
+		{name: "a waiting item (writeTable makes its reference safe)", item: waiting,
+			want: []string{"13", "\x1b[2J2026-4712", "New", "0", "2d", "-", "-"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(itemRow(&tt.item, now, tt.wide)).To(Equal(tt.want), "itemRow")
+		})
+	}
+}
+
+func TestQueueTablesPrintNoRawControlCharacters(t *testing.T) {
+	var out strings.Builder
+	rows := [][]string{{"13", "\x1b[2J2026-4712", "New", "a reason\nover\tlines\u202e"}}
+	if err := writeTable(&out, []string{"ID", "REFERENCE", "STATE", "REASON"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{"13", `\x1b[2J2026-4712`, "New", "a", "reason", "over", "lines\\u202e"}
+	NewWithT(t).Expect(lines).To(HaveLen(2), "a header and one row")
+	NewWithT(t).Expect(strings.Fields(lines[1])).To(Equal(want), "the row, escaped, on one line")
+}
+
+func TestQueueItemsChecksOutputAndStateFirst(t *testing.T) {
+	for _, ok := range []string{"", "wide", "json", "yaml", "name"} {
+		if err := checkItemsOutput(ok); err != nil {
+			t.Errorf("-o %q: %v", ok, err)
+		}
+	}
+	if err := checkItemsOutput("table"); err == nil {
+		t.Error("-o table accepted")
+	}
+	for _, ok := range []string{"", "New", "InProgress", "Done", "BusinessException", "Failed", "Handled"} {
+		if err := checkState(ok); err != nil {
+			t.Errorf("--state %q: %v", ok, err)
+		}
+	}
+	if err := checkState("new"); err == nil || !strings.Contains(err.Error(), "want one of New, InProgress") {
+		t.Errorf("--state new: %v, want the states listed", err)
+	}
+}
+
+func TestQueueRetryAndHandleArguments(t *testing.T) {
+	ids, err := itemIDs([]string{"12", "workitem/13"})
+	if err != nil || strings.Join(ids, " ") != "12 13" {
+		t.Errorf("itemIDs = %v, %v; want [12 13]", ids, err)
+	}
+	for _, bad := range []string{"0", "-1", "twelve", "workitems/12", "12\x1b[2J"} {
+		if _, err := itemIDs([]string{"12", bad}); err == nil {
+			t.Errorf("itemIDs accepted %q", bad)
+		} else if strings.ContainsRune(err.Error(), 0x1b) {
+			t.Errorf("itemIDs' error prints a raw escape: %q", err)
+		}
+	}
+
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	payload := file("payload.json", "{\"cpr\":\"0101701234\"}\n")
+	tests := []struct {
+		name    string
+		kind    decisionKind
+		opts    decisionOptions
+		ids     int
+		want    string // the payload sent, or the error
+		wantErr bool
+	}{
+		{name: "handle without a comment", kind: handleDecision, ids: 1, want: "handle needs --comment", wantErr: true},
+		{name: "handle with only spaces", kind: handleDecision, opts: decisionOptions{comment: "  "}, ids: 1, want: "handle needs --comment", wantErr: true},
+		{name: "retry without a comment", kind: retryDecision, ids: 2, want: ""},
+		{name: "retry with a new payload", kind: retryDecision, opts: decisionOptions{payloadFile: payload}, ids: 1, want: `{"cpr":"0101701234"}`},
+		{name: "one payload for two items", kind: retryDecision, opts: decisionOptions{payloadFile: payload}, ids: 2, want: "give one ID", wantErr: true},
+		{name: "a payload that is not JSON", kind: retryDecision, opts: decisionOptions{payloadFile: file("bad.json", `{"cpr":`)}, ids: 1,
+			want: "not JSON", wantErr: true},
+		{name: "a payload that is not an object", kind: retryDecision, opts: decisionOptions{payloadFile: file("list.json", `["0101701234"]`)}, ids: 1,
+			want: "not a JSON object", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := decisionBody(tt.kind, tt.opts, tt.ids, strings.NewReader(""))
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("decisionBody = %v; want an error saying %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if body.Payload != nil {
+				got = string(body.Payload.Raw)
+			}
+			if got != tt.want || body.Comment != tt.opts.comment {
+				t.Errorf("decisionBody = payload %q comment %q; want payload %q comment %q", got, body.Comment, tt.want, tt.opts.comment)
+			}
+		})
+	}
+
+	conflict := apierrors.NewConflict(workItemsGR, "12", errors.New("illegal transition: Retry is not possible for an item in state New"))
+	if got, want := decisionLine(retryDecision, "12", conflict),
+		`workitem/12: Operation cannot be fulfilled on workitems.queue.rpa.dev "12": illegal transition: Retry is not possible for an item in state New`; got != want {
+		t.Errorf("decisionLine = %q, want %q", got, want)
+	}
+	if got := decisionLine(handleDecision, "12", nil); got != "workitem/12 handled" {
+		t.Errorf("decisionLine = %q", got)
+	}
+}
+
+func TestQueueCommandsSayWhenTheAPIIsNotThere(t *testing.T) {
+	// What client-go makes of kube-apiserver's plain-text 404 for a group
+	// no APIService serves.
+	notServed := apierrors.NewGenericServerResponse(http.StatusNotFound, "get", workItemsGR, "", "404 page not found", 0, true)
+	itemGone := apierrors.NewNotFound(workItemsGR, "12")
+	down := apierrors.NewServiceUnavailable("service unavailable")
+	var unreachable *errWorkItemsAPI
+	if err := workItemsError(notServed); !errors.As(err, &unreachable) || !strings.Contains(err.Error(), "is rpa-server installed?") {
+		t.Errorf("no APIService: %v", err)
+	}
+	if err := workItemsError(down); !errors.As(err, &unreachable) || !strings.Contains(err.Error(), "rpa-server does not answer") {
+		t.Errorf("rpa-server down: %v", err)
+	}
+	if err := workItemsError(itemGone); err != itemGone { //nolint:errorlint // the same error must come back
+		t.Errorf("an item not found became %v", err)
+	}
+}
