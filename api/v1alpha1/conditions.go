@@ -35,6 +35,9 @@ const (
 	ReasonTriggering = "Triggering"
 	// ReasonQueueSuspended means the WorkQueue's spec.suspend is set.
 	ReasonQueueSuspended = "QueueSuspended"
+	// ReasonCalendarClosed means the WorkQueue's calendar is closed today:
+	// its trigger starts runs again on the next open day.
+	ReasonCalendarClosed = "CalendarClosed"
 	// ReasonCredentialsNotFound means a credential Secret does not exist.
 	ReasonCredentialsNotFound = "CredentialsNotFound"
 	// ReasonRobotNotFound means the run names a Robot that does not exist.

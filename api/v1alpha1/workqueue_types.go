@@ -41,9 +41,18 @@ type WorkQueueSpec struct {
 	Retention *metav1.Duration `json:"retention,omitempty"`
 
 	// SLA is how long an item may wait, from when it was added, before it
-	// is overdue. Unset: no item is ever overdue.
+	// is overdue; with a calendar, only the time on its open days counts.
+	// Unset: no item is ever overdue.
 	// +optional
 	SLA *metav1.Duration `json:"sla,omitempty"`
+
+	// Calendar names a RobotCalendar in the queue's namespace: the SLA
+	// counts only its open days (an item added on Friday afternoon with a
+	// 24h SLA is due on Monday afternoon), and the trigger starts no runs
+	// on its closed days.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Calendar string `json:"calendar,omitempty"`
 
 	// Suspend stops the queue's trigger from starting runs; items can
 	// still be added, and runs already started go on taking them.

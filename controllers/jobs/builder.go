@@ -174,6 +174,11 @@ func podSpec(robot *rpav1alpha1.Robot, run *rpav1alpha1.RobotRun, args map[strin
 		Volumes:    append(operatorVolumes(robot), t.Volumes...),
 	}
 	if queueAccess {
+		// A projected token names its ServiceAccount; the namespace's
+		// default is what a pod without one runs as anyway.
+		if spec.ServiceAccountName == "" {
+			spec.ServiceAccountName = "default"
+		}
 		spec.Volumes = append(spec.Volumes, queueAccessVolume())
 		c := &spec.Containers[0]
 		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volumeQueueAccess, MountPath: QueueAccessDir, ReadOnly: true})

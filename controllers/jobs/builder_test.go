@@ -270,6 +270,9 @@ func TestBuildQueueAccess(t *testing.T) {
 	if *pod.AutomountServiceAccountToken {
 		t.Errorf("the ServiceAccount's own token is mounted too")
 	}
+	if pod.ServiceAccountName != "default" {
+		t.Errorf("serviceAccountName = %q, want default: the apiserver refuses a projected token without one", pod.ServiceAccountName)
+	}
 }
 
 func TestBuildCredentials(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/kube"
 	"github.com/rpa-operator/rpa-operator/controllers/refs"
+	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 )
 
 // Reconciler starts runs for WorkQueues with a trigger.
@@ -38,6 +39,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=rpa.dev,resources=workqueues,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rpa.dev,resources=workqueues/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=rpa.dev,resources=robotruns,verbs=create
+// +kubebuilder:rbac:groups=rpa.dev,resources=robotcalendars,verbs=get;list;watch
 
 // Reconcile starts the runs the queue's waiting items call for and
 // reports the trigger's state in the queue's status.
@@ -58,7 +60,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	gate, reopens, err := r.calendarGate(ctx, wq)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	p := planRuns(wq, robot, active)
+	if gate != nil {
+		p = plan{triggering: *gate}
+	}
 	for range p.start {
 		if err := r.startRun(ctx, wq, robot); err != nil {
 			return ctrl.Result{}, err
@@ -73,7 +82,41 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if r.created.pending(req.NamespacedName) > 0 {
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: reopens}, nil
+}
+
+// calendarGate keeps the trigger from starting runs while the queue's
+// calendar is closed, or missing or invalid (then it says so). reopens is
+// how soon to look again: the next midnight in the calendar's zone.
+func (r *Reconciler) calendarGate(ctx context.Context, wq *rpav1alpha1.WorkQueue) (*metav1.Condition, time.Duration, error) {
+	if wq.Spec.Calendar == "" {
+		return nil, 0, nil
+	}
+	blocked := func(reason, message string) *metav1.Condition {
+		c := condition(wq, metav1.ConditionFalse, reason, message)
+		return &c
+	}
+	rc := &rpav1alpha1.RobotCalendar{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: wq.Namespace, Name: wq.Spec.Calendar}, rc)
+	switch {
+	case apierrors.IsNotFound(err):
+		return blocked(rpav1alpha1.ReasonCalendarNotFound, fmt.Sprintf(
+			"calendar %q does not exist in this namespace; no runs are started until it does: create it or fix spec.calendar", wq.Spec.Calendar)), 0, nil
+	case err != nil:
+		return nil, 0, fmt.Errorf("read calendar %s: %w", wq.Spec.Calendar, err)
+	}
+	cal, err := schedule.CompileCalendar(rc)
+	if err != nil {
+		return blocked(rpav1alpha1.ReasonInvalidCalendar, fmt.Sprintf("calendar %s is invalid (%v); no runs are started until it is fixed", rc.Name, err)), 0, nil
+	}
+	now := r.Clock.Now()
+	local := now.In(cal.Location())
+	midnight := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, cal.Location())
+	if reason := cal.ClosedReason(local.Date()); reason != "" {
+		return blocked(rpav1alpha1.ReasonCalendarClosed, fmt.Sprintf(
+			"calendar %s is closed today (%s); runs start again on its next open day", rc.Name, reason)), midnight.Sub(now), nil
+	}
+	return nil, midnight.Sub(now), nil
 }
 
 func (r *Reconciler) robotOf(ctx context.Context, wq *rpav1alpha1.WorkQueue) (*rpav1alpha1.Robot, error) {
@@ -165,7 +208,8 @@ func (r *Reconciler) writeStatus(ctx context.Context, wq *rpav1alpha1.WorkQueue,
 	if _, err := kube.PatchStatus(ctx, r.Client, wq, next); err != nil {
 		return err
 	}
-	if triggering != nil && triggering.Status == metav1.ConditionFalse && !sameCondition(before, triggering) {
+	if triggering != nil && triggering.Status == metav1.ConditionFalse && triggering.Reason != rpav1alpha1.ReasonCalendarClosed &&
+		!sameCondition(before, triggering) {
 		r.Recorder.Eventf(wq, nil, corev1.EventTypeWarning, triggering.Reason, "Trigger", "%s", triggering.Message)
 	}
 	return nil

@@ -17,14 +17,16 @@ import (
 )
 
 // SetupWithManager watches WorkQueues (their counts change in status), the
-// runs their triggers started (one finishing frees a place) and the Robots
-// they start (created, suspended, resumed).
+// runs their triggers started (one finishing frees a place), the Robots
+// they start (created, suspended, resumed) and their calendars.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rpav1alpha1.WorkQueue{}).
 		Watches(&rpav1alpha1.RobotRun{}, handler.EnqueueRequestsFromMapFunc(queueOfRun)).
 		Watches(&rpav1alpha1.Robot{}, handler.EnqueueRequestsFromMapFunc(r.queuesStarting),
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
+		Watches(&rpav1alpha1.RobotCalendar{}, handler.EnqueueRequestsFromMapFunc(r.queuesOfCalendar),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("queuetrigger").
 		Complete(r)
 }
@@ -44,6 +46,17 @@ func (r *Reconciler) queuesStarting(ctx context.Context, robot client.Object) []
 	if err := r.List(ctx, &queues, client.InNamespace(robot.GetNamespace()), client.MatchingFields{refs.QueueRobot: robot.GetName()},
 		client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "map a robot to its queues", "robot", robot.GetName())
+		return nil
+	}
+	return refs.Requests(queues.Items)
+}
+
+// queuesOfCalendar maps a RobotCalendar to the WorkQueues that name it.
+func (r *Reconciler) queuesOfCalendar(ctx context.Context, cal client.Object) []reconcile.Request {
+	var queues rpav1alpha1.WorkQueueList
+	if err := r.List(ctx, &queues, client.InNamespace(cal.GetNamespace()), client.MatchingFields{refs.QueueCalendar: cal.GetName()},
+		client.UnsafeDisableDeepCopy); err != nil {
+		log.FromContext(ctx).Error(err, "map a calendar to its queues", "calendar", cal.GetName())
 		return nil
 	}
 	return refs.Requests(queues.Items)

@@ -29,6 +29,8 @@ const (
 	// QueueUser indexes WorkQueues by every Robot that may use them (the
 	// trigger's and spec.robots).
 	QueueUser = "spec.robots"
+	// QueueCalendar indexes WorkQueues by the RobotCalendar they name.
+	QueueCalendar = "spec.calendar"
 	// RunRobot indexes RobotRuns by the Robot they run.
 	RunRobot = "spec.robotName"
 	// RunWaitingFor indexes unfinished RobotRuns by what they wait for
@@ -55,6 +57,7 @@ func Register(ctx context.Context, indexer Indexer) error {
 		{&rpav1alpha1.RobotRun{}, RunRobot, runRobot},
 		{&rpav1alpha1.WorkQueue{}, QueueRobot, queueRobot},
 		{&rpav1alpha1.WorkQueue{}, QueueUser, queueUsers},
+		{&rpav1alpha1.WorkQueue{}, QueueCalendar, queueCalendar},
 		{&rpav1alpha1.RobotRun{}, RunWaitingFor, runWaitingFor},
 		{&corev1.Pod{}, PodJob, podJob},
 	}
@@ -72,6 +75,13 @@ func queueRobot(obj client.Object) []string {
 		return nil
 	}
 	return []string{wq.Spec.Trigger.RobotName}
+}
+
+func queueCalendar(obj client.Object) []string {
+	if c := obj.(*rpav1alpha1.WorkQueue).Spec.Calendar; c != "" {
+		return []string{c}
+	}
+	return nil
 }
 
 func queueUsers(obj client.Object) []string {

@@ -138,6 +138,10 @@ const (
 	MaxPayloadBytes   = 64 << 10
 	MaxReferenceBytes = 256
 	MaxReasonBytes    = 1024
+	// MaxPriority bounds an item's priority either way: a few levels are
+	// what people use (urgent, normal, when there is time), and a bound
+	// keeps one producer from putting its items out of everyone's reach.
+	MaxPriority = 1000
 )
 
 // ErrInvalidItem means an item's payload, output, reference or reason is
@@ -170,6 +174,15 @@ func CheckReference(reference string) error {
 		if r < 0x20 || r == 0x7f {
 			return fmt.Errorf("%w: reference contains a control character", ErrInvalidItem)
 		}
+	}
+	return nil
+}
+
+// CheckPriority checks an item's priority: -MaxPriority to MaxPriority.
+func CheckPriority(priority int32) error {
+	if priority < -MaxPriority || priority > MaxPriority {
+		return fmt.Errorf("%w: priority %d is out of range: use %d to %d (higher is taken first)",
+			ErrInvalidItem, priority, -MaxPriority, MaxPriority)
 	}
 	return nil
 }

@@ -116,6 +116,19 @@ func TestCheckReferenceAndReason(t *testing.T) {
 	}
 }
 
+func TestCheckPriority(t *testing.T) {
+	for _, ok := range []int32{-MaxPriority, 0, 10, MaxPriority} {
+		if err := CheckPriority(ok); err != nil {
+			t.Errorf("priority %d refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []int32{-MaxPriority - 1, MaxPriority + 1, 1 << 30} {
+		if err := CheckPriority(bad); !errors.Is(err, ErrInvalidItem) || !strings.Contains(err.Error(), "-1000 to 1000") {
+			t.Errorf("priority %d: %v, want refused with the range", bad, err)
+		}
+	}
+}
+
 func TestPrintableTurnsControlCharactersIntoSpaces(t *testing.T) {
 	if got := Printable("ESDH answered 503\n\x1b[2Jgo\u009b away"); got != "ESDH answered 503  [2Jgo  away" {
 		t.Errorf("Printable = %q", got)

@@ -329,7 +329,7 @@ func schema_rpa_operator_api_queue_v1alpha1_WorkItemSpec(ref common.ReferenceCal
 					},
 					"priority": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Priority orders the queue: higher first, then the oldest.",
+							Description: "Priority orders the queue: higher first, then the oldest; -1000 to 1000.",
 							Type:        []string{"integer"},
 							Format:      "int32",
 						},

@@ -25,7 +25,8 @@ type WorkItemSpec struct {
 	// number), at most 256 bytes.
 	// +optional
 	Reference string `json:"reference,omitempty"`
-	// Priority orders the queue: higher first, then the oldest.
+	// Priority orders the queue: higher first, then the oldest; -1000 to
+	// 1000.
 	// +optional
 	Priority int32 `json:"priority,omitempty"`
 	// Payload is what the robot needs: a JSON object of at most 64 KiB.

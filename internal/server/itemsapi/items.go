@@ -186,6 +186,9 @@ func dryRunAdd(wi *queuev1alpha1.WorkItem, item store.NewItem) (runtime.Object, 
 	if err := workqueue.CheckReference(item.Reference); err != nil {
 		return nil, statusError(err, "")
 	}
+	if err := workqueue.CheckPriority(item.Priority); err != nil {
+		return nil, statusError(err, "")
+	}
 	return wi, nil
 }
 

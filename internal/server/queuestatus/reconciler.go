@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -23,13 +24,14 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/kube"
+	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
 
 // Items is what the controller needs of the store.
 type Items interface {
-	Depth(ctx context.Context, q store.Queue, sla time.Duration) (store.Depth, error)
+	Depth(ctx context.Context, q store.Queue, overdueBefore time.Time) (store.Depth, error)
 	DeleteFinished(ctx context.Context, q store.Queue, before time.Time) (int64, error)
 }
 
@@ -63,6 +65,7 @@ func Queue(wq *rpav1alpha1.WorkQueue) store.Queue {
 
 // +kubebuilder:rbac:groups=rpa.dev,resources=workqueues,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rpa.dev,resources=workqueues/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=rpa.dev,resources=robotcalendars,verbs=get;list;watch
 
 // Reconcile deletes the queue's finished items past retention, counts the
 // rest into its status and looks again after Interval.
@@ -75,12 +78,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	next := wq.Status.DeepCopy()
 	next.ObservedGeneration = wq.Generation
 	requeue := r.Interval
-	if err := r.count(ctx, wq, now, next); err != nil {
+	overdueBefore, problem := r.overdueCutoff(ctx, wq, now)
+	switch err := r.count(ctx, wq, overdueBefore, now, next); {
+	case err != nil:
 		log.FromContext(ctx).Error(err, "count the queue's items")
 		setReady(next, wq.Generation, metav1.ConditionFalse, rpav1alpha1.ReasonDatabaseUnavailable,
 			"rpa-server cannot reach the work-item database; the counts are from before, and robots cannot take items")
 		requeue = unavailableRetry
-	} else {
+	case problem != nil:
+		setReady(next, wq.Generation, metav1.ConditionFalse, problem.Reason, problem.Message)
+	default:
 		setReady(next, wq.Generation, metav1.ConditionTrue, rpav1alpha1.ReasonReady, "the counts are current")
 	}
 	if !equality.Semantic.DeepEqual(&wq.Status, next) {
@@ -93,8 +100,36 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
+// overdueCutoff is when an item must have been added by to be overdue
+// now: the SLA back from now, in the open days of the queue's calendar
+// when it names one. A calendar that is missing or invalid is a problem
+// to report; the SLA then counts in wall-clock time.
+func (r *Reconciler) overdueCutoff(ctx context.Context, wq *rpav1alpha1.WorkQueue, now time.Time) (time.Time, *metav1.Condition) {
+	if wq.Spec.SLA == nil || wq.Spec.SLA.Duration <= 0 {
+		return time.Time{}, nil
+	}
+	sla := wq.Spec.SLA.Duration
+	if wq.Spec.Calendar == "" {
+		return now.Add(-sla), nil
+	}
+	rc := &rpav1alpha1.RobotCalendar{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: wq.Namespace, Name: wq.Spec.Calendar}, rc); err != nil {
+		if !apierrors.IsNotFound(err) {
+			log.FromContext(ctx).Error(err, "read the queue's calendar", "calendar", wq.Spec.Calendar)
+		}
+		return now.Add(-sla), &metav1.Condition{Reason: rpav1alpha1.ReasonCalendarNotFound, Message: fmt.Sprintf(
+			"calendar %q does not exist in this namespace: the SLA counts in wall-clock time until it does; create it or fix spec.calendar", wq.Spec.Calendar)}
+	}
+	cal, err := schedule.CompileCalendar(rc)
+	if err != nil {
+		return now.Add(-sla), &metav1.Condition{Reason: rpav1alpha1.ReasonInvalidCalendar, Message: fmt.Sprintf(
+			"calendar %s is invalid (%v): the SLA counts in wall-clock time until it is fixed", rc.Name, err)}
+	}
+	return cal.WorkingCutoff(now, sla), nil
+}
+
 // count applies retention and fills in the counts.
-func (r *Reconciler) count(ctx context.Context, wq *rpav1alpha1.WorkQueue, now time.Time, next *rpav1alpha1.WorkQueueStatus) error {
+func (r *Reconciler) count(ctx context.Context, wq *rpav1alpha1.WorkQueue, overdueBefore, now time.Time, next *rpav1alpha1.WorkQueueStatus) error {
 	q := Queue(wq)
 	if wq.Spec.Retention != nil {
 		deleted, err := r.Items.DeleteFinished(ctx, q, now.Add(-wq.Spec.Retention.Duration))
@@ -105,11 +140,7 @@ func (r *Reconciler) count(ctx context.Context, wq *rpav1alpha1.WorkQueue, now t
 			log.FromContext(ctx).Info("deleted finished items past retention", "items", deleted, "retention", wq.Spec.Retention.Duration)
 		}
 	}
-	var sla time.Duration
-	if wq.Spec.SLA != nil {
-		sla = wq.Spec.SLA.Duration
-	}
-	depth, err := r.Items.Depth(ctx, q, sla)
+	depth, err := r.Items.Depth(ctx, q, overdueBefore)
 	if err != nil {
 		return fmt.Errorf("count the items of queue %s: %w", wq.Name, err)
 	}

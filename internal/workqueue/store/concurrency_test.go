@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -71,7 +73,7 @@ func TestSixteenTakersTakeEachOfFiveThousandItemsOnce(t *testing.T) {
 	if busy < takers/2 {
 		t.Errorf("only %d of %d takers got items: taking is serialised", busy, takers)
 	}
-	d, err := f.store.Depth(ctx, f.queue, 0)
+	d, err := f.store.Depth(ctx, f.queue, time.Time{})
 	if err != nil || d.Counts[workqueue.Done] != items || d.Counts[workqueue.New] != 0 || d.Counts[workqueue.InProgress] != 0 {
 		t.Errorf("depth %+v, %v; want all %d Done", d.Counts, err, items)
 	}

@@ -75,6 +75,9 @@ func checkNew(it NewItem) error {
 	if err := workqueue.CheckDocument("payload", it.Payload); err != nil {
 		return err
 	}
+	if err := workqueue.CheckPriority(it.Priority); err != nil {
+		return err
+	}
 	return workqueue.CheckReference(it.Reference)
 }
 

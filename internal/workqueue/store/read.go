@@ -91,14 +91,15 @@ type Depth struct {
 	Counts map[workqueue.State]int
 	// OldestNew is when the oldest item waiting to be taken was added.
 	OldestNew *time.Time
-	// Overdue is how many New or InProgress items were added longer than
-	// the queue's SLA ago.
+	// Overdue is how many New or InProgress items were added before the
+	// cutoff Depth was given.
 	Overdue int
 }
 
-// Depth counts the queue's items by state, and those older than sla
-// (none when sla is 0) among the unfinished ones.
-func (s *Store) Depth(ctx context.Context, q Queue, sla time.Duration) (Depth, error) {
+// Depth counts the queue's items by state, and the unfinished ones added
+// before overdueBefore (none when it is zero): the caller works it out
+// from the SLA, in working time when the queue has a calendar.
+func (s *Store) Depth(ctx context.Context, q Queue, overdueBefore time.Time) (Depth, error) {
 	d := Depth{Counts: map[workqueue.State]int{}}
 	rows, err := s.pool.Query(ctx, `SELECT state, count(*) FROM work_items WHERE namespace = $1 AND queue = $2 GROUP BY state`,
 		q.Namespace, q.Name)
@@ -113,11 +114,10 @@ func (s *Store) Depth(ctx context.Context, q Queue, sla time.Duration) (Depth, e
 	}); err != nil {
 		return d, fmt.Errorf("count the items of queue %s: %w", q.Name, err)
 	}
-	cutoff := s.now().Add(-sla)
 	err = s.pool.QueryRow(ctx, `SELECT min(created_at) FILTER (WHERE state = 'New'),
 			count(*) FILTER (WHERE $3 AND created_at < $4)
 		FROM work_items WHERE namespace = $1 AND queue = $2 AND state IN ('New', 'InProgress')`,
-		q.Namespace, q.Name, sla > 0, cutoff).Scan(&d.OldestNew, &d.Overdue)
+		q.Namespace, q.Name, !overdueBefore.IsZero(), overdueBefore).Scan(&d.OldestNew, &d.Overdue)
 	if err != nil {
 		return d, fmt.Errorf("find the oldest items of queue %s: %w", q.Name, err)
 	}

@@ -326,6 +326,7 @@ func TestABatchWithOneBadItemAddsNothing(t *testing.T) {
 		{"payload not an object", NewItem{Payload: json.RawMessage(`[1]`)}, "JSON object"},
 		{"payload too large", NewItem{Payload: json.RawMessage(`{"x":"` + strings.Repeat("a", workqueue.MaxPayloadBytes) + `"}`)}, "more than the"},
 		{"reference with a control character", NewItem{Reference: "a\nb", Payload: payload("x")}, "control character"},
+		{"priority out of range", NewItem{Priority: 5000, Payload: payload("x")}, "priority 5000 is out of range"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -380,7 +381,7 @@ func TestDepthCountsStatesTheOldestAndTheOverdue(t *testing.T) {
 	it := f.take(t, pod(1))
 	f.complete(t, it.ID, pod(1), Outcome{Action: workqueue.ActionDone})
 	f.take(t, pod(1))
-	d, err := f.store.Depth(context.Background(), f.queue, time.Hour)
+	d, err := f.store.Depth(context.Background(), f.queue, f.clock.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +392,7 @@ func TestDepthCountsStatesTheOldestAndTheOverdue(t *testing.T) {
 		t.Errorf("oldest %v, overdue %d; want %s and none (the old item was taken first)", d.OldestNew, d.Overdue, t0.Add(2*time.Hour))
 	}
 	f.clock.Step(90 * time.Minute)
-	if d, _ := f.store.Depth(context.Background(), f.queue, time.Hour); d.Overdue != 2 {
+	if d, _ := f.store.Depth(context.Background(), f.queue, f.clock.Now().Add(-time.Hour)); d.Overdue != 2 {
 		t.Errorf("overdue %d after 90 minutes, want 2 (New and InProgress)", d.Overdue)
 	}
 }
