@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,7 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
 	"github.com/rpa-operator/rpa-operator/internal/server/itemsapi"
+	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 	"github.com/rpa-operator/rpa-operator/robots/sdk"
 )
@@ -406,4 +408,51 @@ func TestProcessQueueReportsEachOutcome(t *testing.T) {
 	g.Expect(byRef["cert-2"].State).To(BeEquivalentTo("Failed"), "one attempt only")
 	g.Expect(byRef["cert-2"].Reason).To(ContainSubstring("Digital Post answered 503"))
 	g.Expect(byRef["cert-3"].State).To(BeEquivalentTo("Done"))
+}
+
+// TestACitizensItemsAreFoundByReferenceAndErased: through kube-apiserver,
+// as kubectl would, a person lists a citizen's items by reference and
+// deletes them; the item is gone, its reference still refused, and an item
+// a robot holds is refused with the pod named.
+func TestACitizensItemsAreFoundByReferenceAndErased(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	registerAPIService(t, serveAPI(t))
+	wq := createWorkQueue(t, ns, "letters", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.UniqueReferences = true
+		q.Spec.Robots = []string{"paula"}
+	})
+	q := queuestatus.Queue(getWorkQueue(g, wq))
+	added, err := items.Add(ctx, q, "anne@herning.dk", []store.NewItem{
+		{Reference: "0101701234", Payload: json.RawMessage(`{"cpr":"0101701234"}`)},
+		{Reference: "0202802345", Payload: json.RawMessage(`{"cpr":"0202802345"}`)},
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	cfg := rest.CopyConfig(restCfg)
+	cfg.APIPath, cfg.GroupVersion = "/apis", &queuev1alpha1.SchemeGroupVersion
+	cfg.NegotiatedSerializer = itemsapi.Codecs.WithoutConversion()
+	admin, err := rest.RESTClientFor(cfg)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	list := &queuev1alpha1.WorkItemList{}
+	g.Eventually(func() error {
+		return admin.Get().Namespace(ns).Resource("workitems").Param("fieldSelector", "spec.reference=0101701234").Do(ctx).Into(list)
+	}, timeout, interval).Should(Succeed())
+	g.Expect(list.Items).To(HaveLen(1))
+	g.Expect(list.Items[0].Name).To(Equal(strconv.FormatInt(added[0].Item.ID, 10)))
+	g.Expect(admin.Delete().Namespace(ns).Resource("workitems").Name(list.Items[0].Name).Do(ctx).Error()).To(Succeed())
+	err = admin.Get().Namespace(ns).Resource("workitems").Name(list.Items[0].Name).Do(ctx).Error()
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
+	again, err := items.Add(ctx, q, "anne@herning.dk", []store.NewItem{{Reference: "0101701234", Payload: json.RawMessage(`{}`)}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(again[0].Existing).To(BeTrue(), "the erased reference is still refused")
+
+	pod := runPodOf(g, ns, "paula", "paula-run-3")
+	holder := store.Holder{Run: "paula-run-3", Pod: pod.Name, PodUID: string(pod.UID)}
+	held, err := items.Take(ctx, q, "robot", holder)
+	g.Expect(err).NotTo(HaveOccurred())
+	err = admin.Delete().Namespace(ns).Resource("workitems").Name(strconv.FormatInt(held.ID, 10)).Do(ctx).Error()
+	g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "%v", err)
+	g.Expect(err.Error()).To(ContainSubstring("pod " + pod.Name + " is working on item"))
 }

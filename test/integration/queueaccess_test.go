@@ -132,9 +132,9 @@ func TestOnlyARobotAQueueNamesGetsAQueueToken(t *testing.T) {
 }
 
 // TestPeopleRolesOnWorkItems: runners and editors read, add, retry and
-// handle work items; viewers see the queues' counts but no item (payloads
-// hold personal data); no role lets a person take or report an item as a
-// robot would. Asked of kube-apiserver's RBAC, which authorizes a request
+// handle work items, editors also erase them; viewers see the queues'
+// counts but no item (payloads hold personal data); no role lets a person
+// take or report an item as a robot would. Asked of kube-apiserver's RBAC, which authorizes a request
 // before it is proxied to rpa-server.
 func TestPeopleRolesOnWorkItems(t *testing.T) {
 	g := NewWithT(t)
@@ -168,7 +168,7 @@ func TestPeopleRolesOnWorkItems(t *testing.T) {
 		{"create", "workitems", "handle", true, false, true},
 		{"create", "workitems", "done", false, false, false},
 		{"create", "queues", "take", false, false, false},
-		{"delete", "workitems", "", false, false, false},
+		{"delete", "workitems", "", false, false, true},
 	} {
 		what := tc.verb + " " + tc.resource + "/" + tc.subresource
 		g.Expect(may("caseworker", tc.verb, tc.resource, tc.subresource)).To(Equal(tc.caseworker), "caseworker: %s", what)

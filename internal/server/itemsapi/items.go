@@ -31,9 +31,10 @@ type Items interface {
 	Handle(ctx context.Context, q store.Queue, id int64, actor, comment string) (*store.Item, error)
 	Get(ctx context.Context, namespace string, id int64) (*store.Item, error)
 	List(ctx context.Context, opts store.ListOptions) ([]store.Item, error)
+	Erase(ctx context.Context, namespace string, id int64) (*store.Item, error)
 }
 
-// ItemStorage is the workitems resource: get, list and add.
+// ItemStorage is the workitems resource: get, list, add and erase.
 type ItemStorage struct {
 	Items Items
 	// Cluster reads WorkQueues and pods (rpa-server's cache).
@@ -47,6 +48,7 @@ var (
 	_ rest.Getter               = &ItemStorage{}
 	_ rest.Lister               = &ItemStorage{}
 	_ rest.Creater              = &ItemStorage{} //nolint:misspell // the apiserver spells it so
+	_ rest.GracefulDeleter      = &ItemStorage{}
 )
 
 // New implements the apiserver's REST storage interfaces for ItemStorage.
@@ -136,9 +138,11 @@ func selectItems(options *metainternalversion.ListOptions, opts *store.ListOptio
 			opts.Queue = req.Value
 		case FieldState:
 			opts.States = append(opts.States, workqueue.State(req.Value))
+		case FieldReference:
+			opts.Reference = req.Value
 		case "metadata.namespace":
 		default:
-			return apierrors.NewBadRequest(fmt.Sprintf("field selector %s is not supported: use %s or %s", req.Field, FieldQueue, FieldState))
+			return apierrors.NewBadRequest(fmt.Sprintf("field selector %s is not supported: use %s, %s or %s", req.Field, FieldQueue, FieldState, FieldReference))
 		}
 	}
 	return nil
@@ -177,6 +181,35 @@ func (s *ItemStorage) Create(ctx context.Context, obj runtime.Object, validate r
 		return nil, statusError(err, "")
 	}
 	return addedItem(added[0])
+}
+
+// Delete erases the item now, with its payload and history: a person
+// erasing a citizen's data before retention would (RBAC: delete
+// workitems, the editor's). kube-apiserver's audit log records who did.
+func (s *ItemStorage) Delete(ctx context.Context, name string, validate rest.ValidateObjectFunc, options *metav1.DeleteOptions) (runtime.Object, bool, error) {
+	namespace, _ := request.NamespaceFrom(ctx)
+	id, ok := itemID(name)
+	if !ok {
+		return nil, false, apierrors.NewNotFound(workItemsResource, name)
+	}
+	it, err := s.Items.Get(ctx, namespace, id)
+	if err != nil {
+		return nil, false, statusError(err, name)
+	}
+	if validate != nil {
+		if err := validate(ctx, workItem(it)); err != nil {
+			return nil, false, err
+		}
+	}
+	if options != nil && len(options.DryRun) > 0 {
+		return workItem(it), true, nil
+	}
+	erased, err := s.Items.Erase(ctx, namespace, id)
+	if err != nil {
+		return nil, false, statusError(err, name)
+	}
+	log.FromContext(ctx).Info("work item erased", "namespace", namespace, "item", id, "queue", erased.Queue)
+	return workItem(erased), true, nil
 }
 
 func dryRunAdd(wi *queuev1alpha1.WorkItem, item store.NewItem) (runtime.Object, error) {
@@ -220,7 +253,7 @@ func statusError(err error, name string) error {
 		return apierrors.NewBadRequest(err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return apierrors.NewNotFound(workItemsResource, name)
-	case errors.Is(err, store.ErrNotHolder), errors.Is(err, workqueue.ErrIllegalTransition):
+	case errors.Is(err, store.ErrNotHolder), errors.Is(err, store.ErrHeld), errors.Is(err, workqueue.ErrIllegalTransition):
 		return apierrors.NewConflict(workItemsResource, name, err)
 	}
 	log.Log.WithName("itemsapi").Error(err, "work-item request failed")

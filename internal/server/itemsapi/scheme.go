@@ -28,8 +28,9 @@ var (
 
 // Field selectors a list of work items accepts.
 const (
-	FieldQueue = "spec.queue"
-	FieldState = "status.state"
+	FieldQueue     = "spec.queue"
+	FieldState     = "status.state"
+	FieldReference = "spec.reference"
 )
 
 func init() {
@@ -41,10 +42,10 @@ func init() {
 	err := Scheme.AddFieldLabelConversionFunc(queuev1alpha1.SchemeGroupVersion.WithKind("WorkItem"),
 		func(label, value string) (string, string, error) {
 			switch label {
-			case "metadata.name", "metadata.namespace", FieldQueue, FieldState:
+			case "metadata.name", "metadata.namespace", FieldQueue, FieldState, FieldReference:
 				return label, value, nil
 			}
-			return "", "", fmt.Errorf("field label %q is not supported for work items: use %s or %s", label, FieldQueue, FieldState)
+			return "", "", fmt.Errorf("field label %q is not supported for work items: use %s, %s or %s", label, FieldQueue, FieldState, FieldReference)
 		})
 	if err != nil {
 		panic(err)

@@ -24,9 +24,11 @@ func (s *Store) Get(ctx context.Context, namespace string, id int64) (*Item, err
 // required).
 type ListOptions struct {
 	Namespace string
-	// Queue and States narrow the list when set.
-	Queue  string
-	States []workqueue.State
+	// Queue, States and Reference narrow the list when set; Reference
+	// finds a citizen's or a case's items across the namespace's queues.
+	Queue     string
+	States    []workqueue.State
+	Reference string
 	// AfterID and Limit page through the list in id order.
 	AfterID int64
 	Limit   int
@@ -50,7 +52,8 @@ func (s *Store) List(ctx context.Context, opts ListOptions) ([]Item, error) {
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+itemColumns+` FROM work_items
 		WHERE namespace = $1 AND ($2 = '' OR queue = $2) AND (cardinality($3::text[]) = 0 OR state = ANY($3)) AND id > $4
-		ORDER BY id LIMIT $5`, opts.Namespace, opts.Queue, states, opts.AfterID, limit)
+			AND ($6 = '' OR reference = $6)
+		ORDER BY id LIMIT $5`, opts.Namespace, opts.Queue, states, opts.AfterID, limit, opts.Reference)
 	if err != nil {
 		return nil, fmt.Errorf("list work items: %w", err)
 	}
@@ -134,6 +137,30 @@ func (s *Store) DeleteFinished(ctx context.Context, q Queue, before time.Time) (
 		return 0, fmt.Errorf("delete finished items of queue %s: %w", q.Name, err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// Erase deletes item id of the namespace now, with its payload, output
+// and history: a person erasing a citizen's data before retention would.
+// A unique reference's keyed hash stays, so the reference is still refused
+// and nothing of it can be read back. An item a robot holds is refused
+// (ErrHeld): the robot would report it again.
+func (s *Store) Erase(ctx context.Context, namespace string, id int64) (*Item, error) {
+	it, err := scanItem(s.pool.QueryRow(ctx, `DELETE FROM work_items WHERE id = $1 AND namespace = $2 AND state <> 'InProgress'
+		RETURNING `+itemColumns, id, namespace))
+	if !errors.Is(err, pgx.ErrNoRows) {
+		if err != nil {
+			return nil, fmt.Errorf("erase item %d: %w", id, err)
+		}
+		return it, nil
+	}
+	var pod string
+	switch err := s.pool.QueryRow(ctx, `SELECT held_by_pod FROM work_items WHERE id = $1 AND namespace = $2`, id, namespace).Scan(&pod); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("erase item %d: %w", id, err)
+	}
+	return nil, fmt.Errorf("%w: pod %s is working on item %d; erase it once its run has reported it, or cancel the run", ErrHeld, pod, id)
 }
 
 // Holders lists the pods (by UID) that hold items now: rpa-server checks

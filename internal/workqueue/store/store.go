@@ -34,6 +34,8 @@ var (
 	// ErrNotHolder means the caller reports an outcome for an item another
 	// pod holds, or none.
 	ErrNotHolder = errors.New("the item is not held by this pod")
+	// ErrHeld means a person asked to erase an item a robot holds.
+	ErrHeld = errors.New("the item is held by a robot")
 )
 
 // Store is the work items of every queue.

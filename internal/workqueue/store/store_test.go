@@ -426,3 +426,48 @@ func TestTakeAndOutcomesCanBeRepeated(t *testing.T) {
 		t.Errorf("history has %d entries, want Add, Take, Done only", len(history))
 	}
 }
+
+// TestEraseDeletesACitizensItemNowAndKeepsItsReferenceRefused: a person
+// finds a citizen's items by reference and erases them before retention:
+// payload and history are gone, the reference is still refused, an item
+// a robot holds is refused until its run has reported it.
+func TestEraseDeletesACitizensItemNowAndKeepsItsReferenceRefused(t *testing.T) {
+	f := newFixture(t)
+	f.queue.UniqueReferences = true
+	ctx := context.Background()
+	waiting := f.add(t, NewItem{Reference: "0101701234", Payload: payload("1")})[0].Item
+	f.add(t, NewItem{Reference: "0202802345", Payload: payload("2")})
+
+	found, err := f.store.List(ctx, ListOptions{Namespace: f.queue.Namespace, Reference: "0101701234"})
+	if err != nil || len(found) != 1 || found[0].ID != waiting.ID {
+		t.Fatalf("items of reference 0101701234: %v, %v; want item %d only", found, err, waiting.ID)
+	}
+	erased, err := f.store.Erase(ctx, f.queue.Namespace, waiting.ID)
+	if err != nil || erased.ID != waiting.ID {
+		t.Fatalf("erase: %+v, %v", erased, err)
+	}
+	if _, err := f.store.Get(ctx, f.queue.Namespace, waiting.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the erased item is still there: %v", err)
+	}
+	if h, err := f.store.History(ctx, f.queue.Namespace, waiting.ID); err != nil || len(h) != 0 {
+		t.Errorf("the erased item's history: %v, %v; want none", h, err)
+	}
+	if again := f.add(t, NewItem{Reference: "0101701234", Payload: payload("1")})[0]; !again.Existing || again.Item != nil {
+		t.Errorf("after erasure: %+v, want the reference still known", again)
+	}
+	if _, err := f.store.Erase(ctx, f.queue.Namespace, waiting.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("erasing again: %v, want ErrNotFound", err)
+	}
+
+	held := f.take(t, pod(1))
+	if _, err := f.store.Erase(ctx, f.queue.Namespace, held.ID); !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), pod(1).Pod) {
+		t.Errorf("erasing a held item: %v, want ErrHeld naming the pod", err)
+	}
+	if _, err := f.store.Erase(ctx, "another-namespace", held.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("erasing from another namespace: %v, want ErrNotFound", err)
+	}
+	f.complete(t, held.ID, pod(1), Outcome{Action: workqueue.ActionDone})
+	if _, err := f.store.Erase(ctx, f.queue.Namespace, held.ID); err != nil {
+		t.Errorf("erasing the item once reported: %v", err)
+	}
+}
