@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make demo: a local cluster with the operator deployed from config/default,
-# the sandbox standing in for the municipal systems, the sample robots, and
-# one manual run of each carried out by real containers. Running it again
+# make demo: a local cluster with the operator deployed from config/default
+# and rpa-server from config/server on the cluster's PostgreSQL, the sandbox
+# standing in for the municipal systems, the sample robots, one manual run
+# of each carried out by real containers, and a work queue of certificates. Running it again
 # reuses what is already there (the robots then find no work left).
 set -euo pipefail
 
@@ -14,7 +15,7 @@ ns=rpa-demo
 sandbox=/api/v1/namespaces/rpa-sandbox/services/sandbox:http/proxy
 say() { printf '\n== %s\n' "$*"; }
 
-say "Starting the local cluster and deploying the operator (hack/deploy-local.sh)"
+say "Starting the local cluster and deploying the operator and rpa-server (hack/deploy-local.sh)"
 kubeconfig=$(hack/deploy-local.sh)
 bin=$(hack/k8s-binaries.sh kubectl)
 kubectl=("$bin/kubectl" --kubeconfig "$kubeconfig")
@@ -86,12 +87,39 @@ say "The welcome-letters robot's log (kubectl logs)"
 pod=$("${kubectl[@]}" -n "$ns" get robotrun "${runs[1]}" -o 'jsonpath={.status.podName}')
 "${kubectl[@]}" -n "$ns" logs "$pod" | tail -n 8
 
+say "A work queue: the certificates, added with kubectl robot queue add; the WorkQueue's trigger runs certificate-journal, which takes them one at a time (robots/certificate-journal/workqueue.yaml)"
+make --no-print-directory build-plugin >/dev/null
+plugin=("$root/bin/kubectl-robot" --kubeconfig "$kubeconfig" -n "$ns")
+items="$(mktemp --suffix .jsonl)"
+"${kubectl[@]}" get --raw "$sandbox/certificates" | grep -o '"id":"SA-[0-9]*"' | cut -d'"' -f4 |
+	while read -r id; do printf '{"reference":"%s","payload":{"certificateId":"%s"}}\n' "$id" "$id"; done >"$items"
+"${plugin[@]}" queue add certificates -f "$items" | tail -n 1
+rm -f "$items"
+# waiting ITEMS prints how many items of the queue are New or InProgress.
+waiting() {
+	local new held
+	new=$("${kubectl[@]}" -n "$ns" get workqueue certificates -o 'jsonpath={.status.items.new}')
+	held=$("${kubectl[@]}" -n "$ns" get workqueue certificates -o 'jsonpath={.status.items.inProgress}')
+	echo $((${new:-0} + ${held:-0}))
+}
+for _ in $(seq 300); do
+	[[ $(waiting) -eq 0 ]] && break
+	sleep 1
+done
+queue_left=$(waiting)
+"${plugin[@]}" queue list
+echo
+echo "The certificates that are not clean wait for HR (kubectl get workitems):"
+"${kubectl[@]}" -n "$ns" get workitems --field-selector status.state=BusinessException | head -n 6
+
 cat <<EOF
 
 == Done. The cluster keeps running; system-monitor runs every five minutes.
 Point kubectl at it:   export KUBECONFIG=$kubeconfig
                        (kubectl: $bin/kubectl)
-Try:                   kubectl -n $ns get robots,robotruns
+Try:                   kubectl -n $ns get robots,robotruns,workqueues
+                       kubectl -n $ns get workitems
+                       $root/bin/kubectl-robot -n $ns queue handle ID --comment "HR has looked at it"
                        kubectl -n $ns create -f config/samples/rpa_v1alpha1_robotrun.yaml
                        kubectl get --raw $sandbox/state
 Take a system down:    echo '{"up": false}' | kubectl replace -f - --raw $sandbox/systems/opus
@@ -113,4 +141,8 @@ for run in "${runs[@]}"; do
 		;;
 	esac
 done
+if [[ $queue_left -ne 0 ]]; then
+	echo "demo: $queue_left certificates still wait in the queue" >&2
+	status=1
+fi
 exit $status

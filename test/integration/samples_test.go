@@ -24,6 +24,7 @@ var sampleManifests = []string{
 	"config/samples/demo/*.yaml",
 	"robots/*/robot.yaml",
 	"robots/*/secret.yaml",
+	"robots/*/workqueue.yaml",
 }
 
 // sampleApplier is the field manager the sample tests apply as, Argo CD's.
