@@ -82,7 +82,8 @@ func parseFlags(fs *pflag.FlagSet, args []string) config {
 	fs.StringVar(&cfg.referenceKeyFile, "reference-key-file", "/etc/rpa-server/reference-key/key",
 		fmt.Sprintf("File holding the key (at least %d bytes) of the hashes unique references leave after retention.", store.MinReferenceKeyBytes))
 	fs.StringVar(&cfg.referenceKeySecret, "reference-key-secret", "",
-		"Secret, in the namespace POD_NAMESPACE names, holding the reference key; rpa-server creates it with a random key when missing. Takes the place of --reference-key-file.")
+		"Secret, in the namespace POD_NAMESPACE names, holding the reference key; rpa-server creates it with a random key when missing. "+
+			"Takes the place of --reference-key-file.")
 	fs.DurationVar(&cfg.countInterval, "count-interval", queuestatus.DefaultInterval,
 		"How often each WorkQueue's items are counted into its status: the most it is written, and how late a queue trigger may see a new item.")
 	fs.IntVar(&cfg.workers, "workers", 4, "How many WorkQueues are counted at once.")

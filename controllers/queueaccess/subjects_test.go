@@ -23,7 +23,7 @@ func TestSubjects(t *testing.T) {
 		return q
 	}
 	sa := func(names ...string) []rbacv1.Subject {
-		var out []rbacv1.Subject
+		out := make([]rbacv1.Subject, 0, len(names))
 		for _, n := range names {
 			out = append(out, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: "herning", Name: n})
 		}

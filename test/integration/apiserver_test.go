@@ -411,9 +411,10 @@ func TestProcessQueueReportsEachOutcome(t *testing.T) {
 }
 
 // TestACitizensItemsAreFoundByReferenceAndErased: through kube-apiserver,
-// as kubectl would, a person lists a citizen's items by reference and
+// as kubectl would, an editor lists a citizen's items by reference and
 // deletes them; the item is gone, its reference still refused, and an item
-// a robot holds is refused with the pod named.
+// a robot holds is refused with the pod named. A viewer may not list
+// items, a runner may but may not erase them.
 func TestACitizensItemsAreFoundByReferenceAndErased(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -429,11 +430,21 @@ func TestACitizensItemsAreFoundByReferenceAndErased(t *testing.T) {
 		{Reference: "0202802345", Payload: json.RawMessage(`{"cpr":"0202802345"}`)},
 	})
 	g.Expect(err).NotTo(HaveOccurred())
-	cfg := rest.CopyConfig(restCfg)
-	cfg.APIPath, cfg.GroupVersion = "/apis", &queuev1alpha1.SchemeGroupVersion
-	cfg.NegotiatedSerializer = itemsapi.Codecs.WithoutConversion()
-	admin, err := rest.RESTClientFor(cfg)
-	g.Expect(err).NotTo(HaveOccurred())
+	// People as kube-apiserver authenticates them, with the shipped roles
+	// bound in the namespace (impersonated, as clientAs does).
+	as := func(user, roleFile string) *rest.RESTClient {
+		clientAs(t, ns, user, applyUserRole(t, roleFile))
+		cfg := rest.CopyConfig(restCfg)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+		cfg.APIPath, cfg.GroupVersion = "/apis", &queuev1alpha1.SchemeGroupVersion
+		cfg.NegotiatedSerializer = itemsapi.Codecs.WithoutConversion()
+		c, err := rest.RESTClientFor(cfg)
+		g.Expect(err).NotTo(HaveOccurred())
+		return c
+	}
+	admin := as("dpo@herning.dk", "rpa_robot_editor_role.yaml")
+	caseworker := as("anne@herning.dk", "rpa_robot_runner_role.yaml")
+	owner := as("process-owner@herning.dk", "rpa_robot_viewer_role.yaml")
 
 	list := &queuev1alpha1.WorkItemList{}
 	g.Eventually(func() error {
@@ -441,6 +452,11 @@ func TestACitizensItemsAreFoundByReferenceAndErased(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 	g.Expect(list.Items).To(HaveLen(1))
 	g.Expect(list.Items[0].Name).To(Equal(strconv.FormatInt(added[0].Item.ID, 10)))
+	err = owner.Get().Namespace(ns).Resource("workitems").Do(ctx).Error()
+	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "a viewer lists items: %v", err)
+	g.Expect(caseworker.Get().Namespace(ns).Resource("workitems").Do(ctx).Error()).To(Succeed(), "a runner lists items")
+	err = caseworker.Delete().Namespace(ns).Resource("workitems").Name(list.Items[0].Name).Do(ctx).Error()
+	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "a runner erases an item: %v", err)
 	g.Expect(admin.Delete().Namespace(ns).Resource("workitems").Name(list.Items[0].Name).Do(ctx).Error()).To(Succeed())
 	err = admin.Get().Namespace(ns).Resource("workitems").Name(list.Items[0].Name).Do(ctx).Error()
 	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
