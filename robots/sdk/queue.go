@@ -100,7 +100,8 @@ func readToken(path string) (string, error) {
 // workItemJSON is the API's WorkItem, as far as a robot reads it.
 type workItemJSON struct {
 	Metadata struct {
-		Name string `json:"name"`
+		Name        string            `json:"name"`
+		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Spec struct {
 		Reference string          `json:"reference"`
@@ -117,6 +118,67 @@ func (w workItemJSON) item() *WorkItem {
 
 func (q *Queue) path(parts ...string) string {
 	return "/apis/" + queueAPIGroupVersion + "/namespaces/" + url.PathEscape(q.Namespace) + "/" + strings.Join(parts, "/")
+}
+
+// NewItem is an item a producer robot adds to a queue.
+type NewItem struct {
+	// Reference names the case (a certificate or case number, a CPR
+	// number), at most 256 bytes: on a queue with unique references, a
+	// reference the queue has seen adds nothing.
+	Reference string
+	// Priority orders the queue, higher first: -1000 to 1000.
+	Priority int32
+	// Payload is what the robot that takes the item needs; it must encode
+	// as a JSON object of at most 64 KiB.
+	Payload any
+	// DeferUntil keeps the item from being taken before then; Deadline is
+	// when it is due.
+	DeferUntil, Deadline *time.Time
+}
+
+// Added is what Add did.
+type Added struct {
+	// ID names the item added, or the one that already has the reference.
+	// Empty when retention has deleted that one.
+	ID string
+	// Existing is true when the queue has unique references and had seen
+	// the reference: nothing was added.
+	Existing bool
+}
+
+// existingAnnotation marks the answer to an add whose reference the queue
+// had seen.
+const existingAnnotation = "queue.rpa.dev/existing"
+
+// Add adds an item to the queue, as a producer robot (a mailbox reader, a
+// robot that finds the day's cases) does. The client retries a lost
+// answer: on a queue with unique references that is safe, since the
+// repeat finds the item the first call added; without them an item may be
+// added twice, so give producers' queues unique references.
+func (q *Queue) Add(ctx context.Context, item NewItem) (Added, error) {
+	spec := map[string]any{"queue": q.Name, "payload": item.Payload}
+	if item.Reference != "" {
+		spec["reference"] = item.Reference
+	}
+	if item.Priority != 0 {
+		spec["priority"] = item.Priority
+	}
+	if item.DeferUntil != nil {
+		spec["deferUntil"] = item.DeferUntil.UTC().Format(time.RFC3339)
+	}
+	if item.Deadline != nil {
+		spec["deadline"] = item.Deadline.UTC().Format(time.RFC3339)
+	}
+	body := map[string]any{"apiVersion": queueAPIGroupVersion, "kind": "WorkItem", "spec": spec}
+	var out workItemJSON
+	err := q.Client.Do(ctx, http.MethodPost, q.path("workitems"), nil, "", body, &out)
+	switch {
+	case StatusOf(err) == http.StatusConflict && strings.Contains(err.Error(), "already exists"):
+		return Added{Existing: true}, nil
+	case err != nil:
+		return Added{}, err
+	}
+	return Added{ID: out.Metadata.Name, Existing: out.Metadata.Annotations[existingAnnotation] == "true"}, nil
 }
 
 // Next takes the queue's next item; nil when none waits.

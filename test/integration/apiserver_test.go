@@ -472,3 +472,57 @@ func TestACitizensItemsAreFoundByReferenceAndErased(t *testing.T) {
 	g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "%v", err)
 	g.Expect(err.Error()).To(ContainSubstring("pod " + pod.Name + " is working on item"))
 }
+
+// TestAProducerRobotAddsItemsWithTheSDK: a robot the queue names in
+// spec.robots adds items with its pod's token; adding a reference again
+// finds the item the first add made; a robot the queue does not name may
+// not add.
+func TestAProducerRobotAddsItemsWithTheSDK(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	address := serveAPI(t)
+	createWorkQueue(t, ns, "mail", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.UniqueReferences = true
+		q.Spec.Robots = []string{"mailbox-reader"}
+	})
+	grantQueueUse(g, ns, "robot")
+	g.Expect(k8sClient.Create(ctx, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-producer"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{queuev1alpha1.GroupName}, Resources: []string{"workitems"}, Verbs: []string{"create"}}},
+	})).To(Succeed())
+	g.Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-producer"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "queue-producer"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: "robot"}},
+	})).To(Succeed())
+	base, err := url.Parse(address)
+	g.Expect(err).NotTo(HaveOccurred())
+	queueAs := func(robot string) *sdk.Queue {
+		pod := runPodOf(g, ns, robot, robot+"-run-1")
+		token := podToken(g, ns, "robot", pod.Name, string(pod.UID))
+		return &sdk.Queue{Name: "mail", Namespace: ns, Client: &sdk.Client{
+			BaseURL: base,
+			HTTP:    &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, //nolint:gosec // the test server's self-signed certificate
+			Token:   func() (string, error) { return token, nil },
+		}}
+	}
+	producer := queueAs("mailbox-reader")
+	mail := sdk.NewItem{Reference: "mail-2026-12-02-0001", Payload: map[string]string{"subject": "Flytning"}}
+	var first sdk.Added
+	g.Eventually(func() error { // the authorizer sees the new RoleBinding a moment later
+		first, err = producer.Add(ctx, mail)
+		return err
+	}, timeout, interval).Should(Succeed())
+	g.Expect(first.ID).NotTo(BeEmpty())
+	g.Expect(first.Existing).To(BeFalse())
+	again, err := producer.Add(ctx, mail)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(again).To(Equal(sdk.Added{ID: first.ID, Existing: true}))
+	_, err = producer.Add(ctx, sdk.NewItem{Payload: []string{"not", "an", "object"}})
+	g.Expect(sdk.StatusOf(err)).To(Equal(http.StatusBadRequest), "%v", err)
+
+	_, err = queueAs("olli").Add(ctx, sdk.NewItem{Payload: map[string]string{}})
+	g.Expect(sdk.StatusOf(err)).To(Equal(http.StatusForbidden), "%v", err)
+	g.Expect(err.Error()).To(ContainSubstring("robot olli may not use queue mail"))
+}
