@@ -489,7 +489,7 @@ func TestAProducerRobotAddsItemsWithTheSDK(t *testing.T) {
 	grantQueueUse(g, ns, "robot")
 	g.Expect(k8sClient.Create(ctx, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-producer"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{queuev1alpha1.GroupName}, Resources: []string{"workitems"}, Verbs: []string{"create"}}},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{queuev1alpha1.GroupName}, Resources: []string{"workitems"}, Verbs: []string{"create"}}},
 	})).To(Succeed())
 	g.Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-producer"},
