@@ -59,7 +59,7 @@ func TestImageRunsTheBinaryAsNonRootAndIsReproducible(t *testing.T) {
 
 func TestUnknownImageNamesTheKnownOnes(t *testing.T) {
 	_, err := images(options{tag: "dev"}, []string{"no-such-robot"})
-	if err == nil || !strings.Contains(err.Error(), "manager, pause") {
+	if err == nil || !strings.Contains(err.Error(), "manager, rpa-server, pause") {
 		t.Errorf("err = %v", err)
 	}
 }
