@@ -51,6 +51,14 @@ func (p RunPhase) Finished() bool {
 	return false
 }
 
+// RunRequester is an identity the apiserver authenticated.
+type RunRequester struct {
+	// Username is the user, or the ServiceAccount as
+	// system:serviceaccount:<namespace>:<name>.
+	// +kubebuilder:validation:MaxLength=1024
+	Username string `json:"username"`
+}
+
 // Trigger records what started a run.
 type Trigger struct {
 	// Type is Manual, Schedule, API or Queue.
@@ -83,6 +91,7 @@ type Trigger struct {
 // +kubebuilder:validation:XValidation:rule="self.trigger == oldSelf.trigger",message="trigger is immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.priority) == has(oldSelf.priority) && (!has(self.priority) || self.priority == oldSelf.priority)",message="priority is immutable; create a new run instead"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.cancel) || !oldSelf.cancel || (has(self.cancel) && self.cancel)",message="a cancelled run cannot be un-cancelled"
+// +kubebuilder:validation:XValidation:rule="has(self.requestedBy) == has(oldSelf.requestedBy) && (!has(self.requestedBy) || self.requestedBy == oldSelf.requestedBy)",message="requestedBy is immutable: the apiserver stamps who created the run"
 type RobotRunSpec struct {
 	// RobotName is the Robot, in the same namespace, to run.
 	// +kubebuilder:validation:MinLength=1
@@ -123,6 +132,14 @@ type RobotRunSpec struct {
 	// +kubebuilder:validation:Minimum=-1000
 	// +kubebuilder:validation:Maximum=1000
 	Priority *int32 `json:"priority,omitempty"`
+
+	// RequestedBy is who created the run, as the apiserver authenticated
+	// them: stamped at creation by the admission policy
+	// rpa-robotrun-requester (config/admission), whatever the client sent,
+	// and never changed after. A scheduled or queue-triggered run names the
+	// operator's ServiceAccount; its trigger says why it ran.
+	// +optional
+	RequestedBy *RunRequester `json:"requestedBy,omitempty"`
 }
 
 // RunResult is the summary a robot reports in its termination message.
@@ -243,6 +260,7 @@ type RobotRunStatus struct {
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Succeeded")].reason`
 // +kubebuilder:printcolumn:name="Waiting For",type=string,JSONPath=`.status.waitingFor`,priority=1
+// +kubebuilder:printcolumn:name="Requested By",type=string,JSONPath=`.spec.requestedBy.username`,priority=1
 // +kubebuilder:printcolumn:name="Items",type=integer,JSONPath=`.status.result.itemsProcessed`
 // +kubebuilder:printcolumn:name="Started",type=date,JSONPath=`.status.startTime`
 // +kubebuilder:printcolumn:name="Duration",type=string,JSONPath=`.status.duration`

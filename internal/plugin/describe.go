@@ -39,6 +39,9 @@ func writeDescription(w io.Writer, run *rpav1alpha1.RobotRun) error {
 	field("Namespace", run.Namespace)
 	field("Robot", run.Spec.RobotName)
 	field("Trigger", triggerText(run))
+	if by := run.Spec.RequestedBy; by != nil {
+		field("Requested By", by.Username)
+	}
 	field("Phase", string(run.Status.Phase))
 	field("Reason", runReason(run))
 	field("Message", run.Status.Message)

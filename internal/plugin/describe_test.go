@@ -1,7 +1,10 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
+	"regexp"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -43,4 +46,23 @@ func TestDescribeAndHistorySayWhatAQueuedRunWaitsFor(t *testing.T) {
 
 	res = kubectlRobot(t, ns, "describe", "nope")
 	g.Expect(res.err).To(MatchError(ContainSubstring(`robotrun "nope" not found in namespace "` + ns + `"`)))
+}
+
+func TestDescribeSaysWhoRequestedTheRun(t *testing.T) {
+	run := &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Name: "r1", Namespace: "ns"}}
+	var without bytes.Buffer
+	if err := writeDescription(&without, run); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(without.String(), "Requested By") {
+		t.Errorf("a run without a requester (created before the policy) shows one:\n%s", without.String())
+	}
+	run.Spec.RequestedBy = &rpav1alpha1.RunRequester{Username: "anne@roskilde.dk"}
+	var with bytes.Buffer
+	if err := writeDescription(&with, run); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`Requested By:\s+anne@roskilde.dk`).MatchString(with.String()) {
+		t.Errorf("describe does not name the requester:\n%s", with.String())
+	}
 }

@@ -91,14 +91,23 @@ func installAdmissionPolicies(ctx context.Context) error {
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "policy-probe"},
 		Spec:       rpav1alpha1.RobotRunSpec{RobotName: "probe", Trigger: rpav1alpha1.Trigger{Type: rpav1alpha1.TriggerSchedule}},
 	}
+	// Each policy takes effect a moment after it is created: wait until a
+	// forged Schedule run is refused and a manual run is stamped with its
+	// requester, so that no test meets one policy without the other.
+	manual := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "policy-probe"},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: "probe"},
+	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if err := k8sClient.Create(ctx, forged.DeepCopy(), client.DryRunAll); apierrors.IsForbidden(err) {
+		probe := manual.DeepCopy()
+		if err := k8sClient.Create(ctx, forged.DeepCopy(), client.DryRunAll); apierrors.IsForbidden(err) &&
+			k8sClient.Create(ctx, probe, client.DryRunAll) == nil && probe.Spec.RequestedBy != nil {
 			return nil
 		}
 		time.Sleep(interval)
 	}
-	return errors.New("the run protection policy is not enforced after " + timeout.String())
+	return errors.New("the run protection and requester policies are not enforced after " + timeout.String())
 }
 
 // createObjects creates every object of a YAML file.

@@ -1,0 +1,65 @@
+package integration
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+// TestARunsRequesterIsStampedByTheAPIServerAndCannotBeChanged: whoever
+// creates a run is recorded in spec.requestedBy as the apiserver
+// authenticated them, whatever the request claimed; nobody, the cluster
+// admin included, can change it after; the operator's own runs name its
+// ServiceAccount.
+func TestARunsRequesterIsStampedByTheAPIServerAndCannotBeChanged(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createRobot(t, ns, "welcome-letters", nil)
+	caseworker := clientAs(t, ns, "anne@roskilde.dk", applyUserRole(t, "rpa_robot_runner_role.yaml"))
+
+	claimed := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "by-anne"},
+		Spec: rpav1alpha1.RobotRunSpec{RobotName: "welcome-letters",
+			RequestedBy: &rpav1alpha1.RunRequester{Username: "mayor@roskilde.dk"}},
+	}
+	g.Expect(caseworker.Create(ctx, claimed)).To(Succeed())
+	g.Expect(claimed.Spec.RequestedBy).To(Equal(&rpav1alpha1.RunRequester{Username: "anne@roskilde.dk"}), "the creator, not the claim")
+
+	plain := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "by-anne-again"},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: "welcome-letters"},
+	}
+	g.Expect(caseworker.Create(ctx, plain)).To(Succeed())
+	g.Expect(plain.Spec.RequestedBy).To(Equal(&rpav1alpha1.RunRequester{Username: "anne@roskilde.dk"}))
+
+	for _, patch := range []string{
+		`{"spec":{"requestedBy":{"username":"mayor@roskilde.dk"}}}`,
+		`{"spec":{"requestedBy":null}}`,
+	} {
+		err := k8sClient.Patch(ctx, &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: claimed.Name}},
+			client.RawPatch(types.MergePatchType, []byte(patch)))
+		g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "the cluster admin patches %s: %v", patch, err)
+		g.Expect(err.Error()).To(ContainSubstring("requestedBy is immutable"))
+	}
+
+	// A queue-triggered run is the operator's.
+	createRobot(t, ns, "per", func(r *rpav1alpha1.Robot) { r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow })
+	wq := createWorkQueue(t, ns, "mail", func(q *rpav1alpha1.WorkQueue) {
+		q.Spec.Trigger = &rpav1alpha1.WorkQueueTrigger{RobotName: "per", MinItems: 1, MaxConcurrentRuns: 1, ItemsPerRun: 1}
+	})
+	addItems(g, wq, 1)
+	g.Eventually(func(g Gomega) {
+		runs := triggeredRuns(g, wq)
+		g.Expect(runs).To(HaveLen(1))
+		g.Expect(runs[0].Spec.RequestedBy).To(Equal(&rpav1alpha1.RunRequester{
+			Username: "system:serviceaccount:" + managerNamespace + ":" + managerServiceAccount}))
+	}, timeout, interval).Should(Succeed())
+}
