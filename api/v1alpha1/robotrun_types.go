@@ -92,6 +92,7 @@ type Trigger struct {
 // +kubebuilder:validation:XValidation:rule="has(self.priority) == has(oldSelf.priority) && (!has(self.priority) || self.priority == oldSelf.priority)",message="priority is immutable; create a new run instead"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.cancel) || !oldSelf.cancel || (has(self.cancel) && self.cancel)",message="a cancelled run cannot be un-cancelled"
 // +kubebuilder:validation:XValidation:rule="has(self.requestedBy) == has(oldSelf.requestedBy) && (!has(self.requestedBy) || self.requestedBy == oldSelf.requestedBy)",message="requestedBy is immutable: the apiserver stamps who created the run"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.cancelledBy) || (has(self.cancelledBy) && self.cancelledBy == oldSelf.cancelledBy)",message="cancelledBy is immutable: the apiserver stamps who cancelled the run"
 type RobotRunSpec struct {
 	// RobotName is the Robot, in the same namespace, to run.
 	// +kubebuilder:validation:MinLength=1
@@ -140,6 +141,12 @@ type RobotRunSpec struct {
 	// operator's ServiceAccount; its trigger says why it ran.
 	// +optional
 	RequestedBy *RunRequester `json:"requestedBy,omitempty"`
+
+	// CancelledBy is who set cancel, stamped by the same policy when cancel
+	// becomes true, and never changed after. The operator's ServiceAccount
+	// when it replaced the run (concurrencyPolicy Replace).
+	// +optional
+	CancelledBy *RunRequester `json:"cancelledBy,omitempty"`
 }
 
 // RunResult is the summary a robot reports in its termination message.

@@ -42,6 +42,9 @@ func writeDescription(w io.Writer, run *rpav1alpha1.RobotRun) error {
 	if by := run.Spec.RequestedBy; by != nil {
 		field("Requested By", by.Username)
 	}
+	if by := run.Spec.CancelledBy; by != nil {
+		field("Cancelled By", by.Username)
+	}
 	field("Phase", string(run.Status.Phase))
 	field("Reason", runReason(run))
 	field("Message", run.Status.Message)

@@ -65,4 +65,12 @@ func TestDescribeSaysWhoRequestedTheRun(t *testing.T) {
 	if !regexp.MustCompile(`Requested By:\s+anne@roskilde.dk`).MatchString(with.String()) {
 		t.Errorf("describe does not name the requester:\n%s", with.String())
 	}
+	run.Spec.CancelledBy = &rpav1alpha1.RunRequester{Username: "bo@roskilde.dk"}
+	var cancelled bytes.Buffer
+	if err := writeDescription(&cancelled, run); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`Cancelled By:\s+bo@roskilde.dk`).MatchString(cancelled.String()) {
+		t.Errorf("describe does not name who cancelled:\n%s", cancelled.String())
+	}
 }

@@ -101,8 +101,9 @@ func installAdmissionPolicies(ctx context.Context) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		probe := manual.DeepCopy()
+		probe.Spec.Cancel = true
 		if err := k8sClient.Create(ctx, forged.DeepCopy(), client.DryRunAll); apierrors.IsForbidden(err) &&
-			k8sClient.Create(ctx, probe, client.DryRunAll) == nil && probe.Spec.RequestedBy != nil {
+			k8sClient.Create(ctx, probe, client.DryRunAll) == nil && probe.Spec.RequestedBy != nil && probe.Spec.CancelledBy != nil {
 			return nil
 		}
 		time.Sleep(interval)

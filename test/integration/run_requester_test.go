@@ -63,3 +63,37 @@ func TestARunsRequesterIsStampedByTheAPIServerAndCannotBeChanged(t *testing.T) {
 			Username: "system:serviceaccount:" + managerNamespace + ":" + managerServiceAccount}))
 	}, timeout, interval).Should(Succeed())
 }
+
+// TestWhoCancelledARunIsStampedByTheAPIServer: the user whose patch sets
+// spec.cancel is recorded in spec.cancelledBy, over any claim; nobody can
+// set it otherwise or change it after.
+func TestWhoCancelledARunIsStampedByTheAPIServer(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createRobot(t, ns, "welcome-letters", nil)
+	caseworker := clientAs(t, ns, "anne@roskilde.dk", applyUserRole(t, "rpa_robot_runner_role.yaml"))
+	run := &rpav1alpha1.RobotRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "to-cancel"},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: "welcome-letters"},
+	}
+	g.Expect(k8sClient.Create(ctx, run)).To(Succeed())
+	key := &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: run.Name}}
+	patch := func(c client.Client, body string) error {
+		return c.Patch(ctx, key.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(body)))
+	}
+
+	err := patch(k8sClient, `{"spec":{"cancelledBy":{"username":"anne@roskilde.dk"}}}`)
+	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "naming a canceller without cancelling: %v", err)
+	g.Expect(patch(caseworker, `{"spec":{"cancel":true,"cancelledBy":{"username":"mayor@roskilde.dk"}}}`)).To(Succeed())
+	got := &rpav1alpha1.RobotRun{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(run), got)).To(Succeed())
+	g.Expect(got.Spec.CancelledBy).To(Equal(&rpav1alpha1.RunRequester{Username: "anne@roskilde.dk"}), "the canceller, not the claim")
+
+	err = patch(k8sClient, `{"spec":{"cancelledBy":{"username":"mayor@roskilde.dk"}}}`)
+	g.Expect(err).To(HaveOccurred(), "the cluster admin changes the canceller")
+	g.Expect(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+	g.Expect(patch(k8sClient, `{"metadata":{"labels":{"checked":"yes"}}}`)).To(Succeed(), "other changes keep the canceller")
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(run), got)).To(Succeed())
+	g.Expect(got.Spec.CancelledBy.Username).To(Equal("anne@roskilde.dk"))
+}
