@@ -53,6 +53,9 @@ func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, cluster cli
 	if err := o.ApplyTo(cfg); err != nil {
 		return nil, fmt.Errorf("apply server options: %w", err)
 	}
+	if cfg.Authorization.Authorizer != nil {
+		cfg.Authorization.Authorizer = withoutItemNames{cfg.Authorization.Authorizer}
+	}
 	server, err := cfg.Complete().New("rpa-server", genericapiserver.NewEmptyDelegate())
 	if err != nil {
 		return nil, fmt.Errorf("build the API server: %w", err)
