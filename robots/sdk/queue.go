@@ -120,6 +120,11 @@ func (q *Queue) path(parts ...string) string {
 	return "/apis/" + queueAPIGroupVersion + "/namespaces/" + url.PathEscape(q.Namespace) + "/" + strings.Join(parts, "/")
 }
 
+// apiObject is the start of a request body of the work-item API.
+func apiObject(kind string) map[string]any {
+	return map[string]any{"apiVersion": queueAPIGroupVersion, "kind": kind}
+}
+
 // NewItem is an item a producer robot adds to a queue.
 type NewItem struct {
 	// Reference names the case (a certificate or case number, a CPR
@@ -169,7 +174,8 @@ func (q *Queue) Add(ctx context.Context, item NewItem) (Added, error) {
 	if item.Deadline != nil {
 		spec["deadline"] = item.Deadline.UTC().Format(time.RFC3339)
 	}
-	body := map[string]any{"apiVersion": queueAPIGroupVersion, "kind": "WorkItem", "spec": spec}
+	body := apiObject("WorkItem")
+	body["spec"] = spec
 	var out workItemJSON
 	err := q.Client.Do(ctx, http.MethodPost, q.path("workitems"), nil, "", body, &out)
 	switch {
@@ -185,7 +191,7 @@ func (q *Queue) Add(ctx context.Context, item NewItem) (Added, error) {
 func (q *Queue) Next(ctx context.Context) (*WorkItem, error) {
 	var out workItemJSON
 	err := q.Client.Do(ctx, http.MethodPost, q.path("queues", url.PathEscape(q.Name), "take"), nil, "",
-		map[string]string{"apiVersion": queueAPIGroupVersion, "kind": "WorkItemTake"}, &out)
+		apiObject("WorkItemTake"), &out)
 	if StatusOf(err) == http.StatusNotFound && strings.Contains(err.Error(), "no item of queue") {
 		return nil, nil
 	}
@@ -218,7 +224,7 @@ func (q *Queue) SystemException(ctx context.Context, item *WorkItem, cause error
 }
 
 func (q *Queue) report(ctx context.Context, item *WorkItem, outcome, reason string, output any) error {
-	body := map[string]any{"apiVersion": queueAPIGroupVersion, "kind": "WorkItemOutcome"}
+	body := apiObject("WorkItemOutcome")
 	if reason != "" {
 		body["reason"] = truncateReason(reason)
 	}

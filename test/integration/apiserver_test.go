@@ -99,10 +99,10 @@ func queueClient(g Gomega, address, token string) *rest.RESTClient {
 
 // podToken is a ServiceAccount token bound to the pod, as the kubelet
 // projects into a robot pod that uses a queue.
-func podToken(g Gomega, ns, sa, podName, podUID string) string {
+func podToken(g Gomega, ns, podName, podUID string) string {
 	clientset, err := kubernetes.NewForConfig(restCfg)
 	g.Expect(err).NotTo(HaveOccurred())
-	tr, err := clientset.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), sa, &authenticationv1.TokenRequest{
+	tr, err := clientset.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), robotServiceAccount, &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{
 			ExpirationSeconds: ptr.To[int64](600),
 			BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: podName, UID: types.UID(podUID)},
@@ -127,7 +127,7 @@ func TestARobotPodTakesAndCompletesAnItemThroughTheAPIServer(t *testing.T) {
 	})
 	addItems(g, wq, 1)
 	pod := runPodOf(g, ns, "journal", "journal-run-1")
-	robot := queueClient(g, address, podToken(g, ns, "robot", pod.Name, string(pod.UID)))
+	robot := queueClient(g, address, podToken(g, ns, pod.Name, string(pod.UID)))
 	take := func() (*queuev1alpha1.WorkItem, error) {
 		item := &queuev1alpha1.WorkItem{}
 		err := robot.Post().Namespace(ns).Resource("queues").Name("certificates").SubResource("take").
@@ -150,7 +150,7 @@ func TestARobotPodTakesAndCompletesAnItemThroughTheAPIServer(t *testing.T) {
 	g.Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "journal-robot"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: "robot"}},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: robotServiceAccount}},
 	})).To(Succeed())
 
 	var item *queuev1alpha1.WorkItem
@@ -197,9 +197,9 @@ func TestTheSDKWorksThroughAQueue(t *testing.T) {
 	})
 	addItems(g, wq, 3)
 	pod := runPodOf(g, ns, "paula", "paula-run-1")
-	grantQueueUse(g, ns, "robot")
+	grantQueueUse(g, ns)
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	g.Expect(os.WriteFile(tokenFile, []byte(podToken(g, ns, "robot", pod.Name, string(pod.UID))), 0o600)).To(Succeed())
+	g.Expect(os.WriteFile(tokenFile, []byte(podToken(g, ns, pod.Name, string(pod.UID))), 0o600)).To(Succeed())
 	base, err := url.Parse(address)
 	g.Expect(err).NotTo(HaveOccurred())
 	queue := &sdk.Queue{Name: "letters", Namespace: ns, Client: &sdk.Client{
@@ -248,7 +248,7 @@ func TestTheSDKWorksThroughAQueue(t *testing.T) {
 
 // grantQueueUse gives a robot's ServiceAccount the work-item API's robot
 // verbs in the namespace.
-func grantQueueUse(g Gomega, ns, sa string) {
+func grantQueueUse(g Gomega, ns string) {
 	ctx := context.Background()
 	role := &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-robot"},
@@ -260,7 +260,7 @@ func grantQueueUse(g Gomega, ns, sa string) {
 	g.Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-robot"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: sa}},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: robotServiceAccount}},
 	})).To(Succeed())
 }
 
@@ -321,7 +321,7 @@ func TestWorkItemsThroughKubeAPIServer(t *testing.T) {
 	wq := createWorkQueue(t, ns, "mail", func(q *rpav1alpha1.WorkQueue) { q.Spec.Robots = []string{"per"} })
 	addItems(g, wq, 1)
 	pod := runPodOf(g, ns, "per", "per-run-1")
-	grantQueueUse(g, ns, "robot")
+	grantQueueUse(g, ns)
 
 	through := func(token string) *rest.RESTClient {
 		cfg := rest.CopyConfig(restCfg)
@@ -334,7 +334,7 @@ func TestWorkItemsThroughKubeAPIServer(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		return c
 	}
-	robot := through(podToken(g, ns, "robot", pod.Name, string(pod.UID)))
+	robot := through(podToken(g, ns, pod.Name, string(pod.UID)))
 	item := &queuev1alpha1.WorkItem{}
 	g.Eventually(func() error {
 		return robot.Post().Namespace(ns).Resource("queues").Name("mail").SubResource("take").
@@ -365,8 +365,8 @@ func TestProcessQueueReportsEachOutcome(t *testing.T) {
 	})
 	addItems(g, wq, 4)
 	pod := runPodOf(g, ns, "paula", "paula-run-2")
-	grantQueueUse(g, ns, "robot")
-	token := podToken(g, ns, "robot", pod.Name, string(pod.UID))
+	grantQueueUse(g, ns)
+	token := podToken(g, ns, pod.Name, string(pod.UID))
 	base, err := url.Parse(address)
 	g.Expect(err).NotTo(HaveOccurred())
 	queue := &sdk.Queue{Name: "letters", Namespace: ns, Client: &sdk.Client{
@@ -486,7 +486,7 @@ func TestAProducerRobotAddsItemsWithTheSDK(t *testing.T) {
 		q.Spec.UniqueReferences = true
 		q.Spec.Robots = []string{"mailbox-reader"}
 	})
-	grantQueueUse(g, ns, "robot")
+	grantQueueUse(g, ns)
 	g.Expect(k8sClient.Create(ctx, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-producer"},
 		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{queuev1alpha1.GroupName}, Resources: []string{"workitems"}, Verbs: []string{"create"}}},
@@ -494,13 +494,13 @@ func TestAProducerRobotAddsItemsWithTheSDK(t *testing.T) {
 	g.Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "queue-producer"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "queue-producer"},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: "robot"}},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: robotServiceAccount}},
 	})).To(Succeed())
 	base, err := url.Parse(address)
 	g.Expect(err).NotTo(HaveOccurred())
 	queueAs := func(robot string) *sdk.Queue {
 		pod := runPodOf(g, ns, robot, robot+"-run-1")
-		token := podToken(g, ns, "robot", pod.Name, string(pod.UID))
+		token := podToken(g, ns, pod.Name, string(pod.UID))
 		return &sdk.Queue{Name: "mail", Namespace: ns, Client: &sdk.Client{
 			BaseURL: base,
 			HTTP:    &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, //nolint:gosec // the test server's self-signed certificate

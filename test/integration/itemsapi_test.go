@@ -45,15 +45,18 @@ func asPod(pod *corev1.Pod) context.Context {
 
 // runPodOf creates the pod of a run of robot, as the Job controller would:
 // labelled as the operator's (rpa-server watches it) and as the robot's.
+// robotServiceAccount is the ServiceAccount the tests' robot pods run as.
+const robotServiceAccount = "robot"
+
 func runPodOf(g Gomega, ns, robot, run string) *corev1.Pod {
-	_ = k8sClient.Create(context.Background(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "robot"}})
+	_ = k8sClient.Create(context.Background(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: robotServiceAccount}})
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: ns, Name: run + "-pod",
 			Labels:      map[string]string{rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy, rpav1alpha1.LabelRobot: robot},
 			Annotations: map[string]string{rpav1alpha1.AnnotationRunName: run},
 		},
-		Spec: corev1.PodSpec{ServiceAccountName: "robot", Containers: []corev1.Container{{Name: "robot", Image: robotImage}}},
+		Spec: corev1.PodSpec{ServiceAccountName: robotServiceAccount, Containers: []corev1.Container{{Name: "robot", Image: robotImage}}},
 	}
 	g.Expect(k8sClient.Create(context.Background(), pod)).To(Succeed())
 	return pod
