@@ -157,8 +157,10 @@ func TestKubectlGetShowsTheDocumentedColumns(t *testing.T) {
 	waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
 
 	runs := serverTable(g, ns, "robotruns")
-	g.Expect(columnNames(runs)).To(Equal([]string{"Name", "Robot", "Trigger", "Phase", "Reason", "Waiting For", "Items", "Started", "Duration", "Age"}))
-	g.Expect(runs.Rows[0].Cells[:7]).To(Equal([]any{"columns", "welcome-letters", "Manual", "Succeeded", "Completed", nil, int64(12)}))
+	g.Expect(columnNames(runs)).To(Equal([]string{"Name", "Robot", "Trigger", "Phase", "Reason", "Waiting For", "Requested By", "Items", "Started", "Duration", "Age"}))
+	created := getRun(g, run)
+	g.Expect(created.Spec.RequestedBy).NotTo(BeNil(), "stamped by the admission policy")
+	g.Expect(runs.Rows[0].Cells[:8]).To(Equal([]any{"columns", "welcome-letters", "Manual", "Succeeded", "Completed", nil, created.Spec.RequestedBy.Username, int64(12)}))
 
 	g.Eventually(func(g Gomega) {
 		robots := serverTable(g, ns, "robots")
