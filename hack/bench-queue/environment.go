@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/aggregationtest"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
 
@@ -93,7 +94,7 @@ func (e *environment) startControlPlane(root string) error {
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
-	if err := enableAggregation(e.control, filepath.Join(e.dir, "front-proxy")); err != nil {
+	if err := aggregationtest.Enable(e.control, filepath.Join(e.dir, "front-proxy")); err != nil {
 		return fmt.Errorf("front-proxy certificates: %w", err)
 	}
 	admin, err := e.control.Start()

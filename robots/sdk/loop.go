@@ -92,25 +92,8 @@ func (l Loop[T]) Process(ctx context.Context, items []T) (Tally, error) {
 			continue
 		}
 		tally.Remaining--
-		tally.Processed++
-		switch {
-		case err == nil:
-			tally.Succeeded++
-			failuresInARow = 0
-			log.Info("item finished", "outcome", OutcomeSucceeded)
-		case IsBusinessException(err):
-			tally.BusinessExceptions++
-			failuresInARow = 0
-			log.Warn("item finished", "outcome", OutcomeBusinessException, "reason", err.Error())
-		default:
-			tally.Failed++
-			failuresInARow++
-			log.Error("item finished", "outcome", OutcomeFailed, "error", err.Error())
-			if limit := l.maxFailures(); limit > 0 && failuresInARow >= limit {
-				// %v, not %w: whatever the last item's error was, giving up
-				// is a system exception.
-				return tally, fmt.Errorf("gave up after %d items in a row failed, %d left for the next run; the last: %w", failuresInARow, tally.Remaining, err)
-			}
+		if tally.finished(log, err, &failuresInARow, l.maxFailures()) {
+			return tally, fmt.Errorf("gave up after %d items in a row failed, %d left for the next run; the last: %w", failuresInARow, tally.Remaining, err)
 		}
 	}
 	if ctx.Err() != nil && tally.Remaining > 0 {
@@ -118,6 +101,28 @@ func (l Loop[T]) Process(ctx context.Context, items []T) (Tally, error) {
 		return tally, fmt.Errorf("%w after %d items, %d left for the next run", context.Cause(ctx), tally.Processed, tally.Remaining)
 	}
 	return tally, nil
+}
+
+// finished counts how an item ended and logs it; giveUp is true after
+// limit system exceptions in a row (limit <= 0: never).
+func (t *Tally) finished(log *slog.Logger, err error, failuresInARow *int, limit int) (giveUp bool) {
+	t.Processed++
+	switch {
+	case err == nil:
+		t.Succeeded++
+		*failuresInARow = 0
+		log.Info("item finished", "outcome", OutcomeSucceeded)
+	case IsBusinessException(err):
+		t.BusinessExceptions++
+		*failuresInARow = 0
+		log.Warn("item finished", "outcome", OutcomeBusinessException, "reason", err.Error())
+	default:
+		t.Failed++
+		*failuresInARow++
+		log.Error("item finished", "outcome", OutcomeFailed, "error", err.Error())
+		return limit > 0 && *failuresInARow >= limit
+	}
+	return false
 }
 
 // handle runs Handle for one item with a context that outlives ctx by

@@ -51,23 +51,8 @@ func ProcessQueue(ctx context.Context, q *Queue, l Loop[*WorkItem]) (Tally, erro
 		if rerr := report(ctx, q, item, err); rerr != nil {
 			return tally, fmt.Errorf("report item %s to queue %s: %w", item.ID, q.Name, rerr)
 		}
-		tally.Processed++
-		switch {
-		case err == nil:
-			tally.Succeeded++
-			failuresInARow = 0
-			log.Info("item finished", "outcome", OutcomeSucceeded)
-		case IsBusinessException(err):
-			tally.BusinessExceptions++
-			failuresInARow = 0
-			log.Warn("item finished", "outcome", OutcomeBusinessException, "reason", err.Error())
-		default:
-			tally.Failed++
-			failuresInARow++
-			log.Error("item finished", "outcome", OutcomeFailed, "error", err.Error())
-			if limit := l.maxFailures(); limit > 0 && failuresInARow >= limit {
-				return tally, fmt.Errorf("gave up after %d items in a row failed; the rest wait in queue %s; the last: %w", failuresInARow, q.Name, err)
-			}
+		if tally.finished(log, err, &failuresInARow, l.maxFailures()) {
+			return tally, fmt.Errorf("gave up after %d items in a row failed; the rest wait in queue %s; the last: %w", failuresInARow, q.Name, err)
 		}
 	}
 }

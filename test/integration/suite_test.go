@@ -30,6 +30,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers"
+	"github.com/rpa-operator/rpa-operator/internal/aggregationtest"
 	"github.com/rpa-operator/rpa-operator/internal/pgtest"
 )
 
@@ -92,7 +93,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(aggregationDir) }()
-	if err := enableAggregation(testEnv, aggregationDir); err != nil {
+	if err := aggregationtest.Enable(testEnv, aggregationDir); err != nil {
 		fmt.Fprintln(os.Stderr, "front-proxy certificates:", err)
 		return 1
 	}

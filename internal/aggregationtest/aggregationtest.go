@@ -1,7 +1,8 @@
-package main
-
-// The front-proxy certificates, as test/integration/frontproxy_test.go
-// makes them (a test file cannot be imported).
+// Package aggregationtest turns on kube-apiserver's aggregation layer in
+// envtest, for the tests and the benchmark that put rpa-server's API
+// behind it: a front-proxy CA and the client certificate kube-apiserver
+// proxies with, written to files, and the flags that name them.
+package aggregationtest
 
 import (
 	"crypto/ecdsa"
@@ -18,21 +19,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
-// frontProxyClient is the name kube-apiserver's proxy client certificate
+// FrontProxyClient is the name kube-apiserver's proxy client certificate
 // carries, and the only one an aggregated server accepts identity headers
 // from.
-const frontProxyClient = "front-proxy-client"
+const FrontProxyClient = "front-proxy-client"
 
-// enableAggregation gives envtest's kube-apiserver what its aggregation
+// Enable gives envtest's kube-apiserver what its aggregation
 // layer needs to proxy to an extension API server (rpa-server): a
 // front-proxy CA that extension servers trust for the X-Remote-* identity
 // headers, and the client certificate it proxies with.
-func enableAggregation(env *envtest.Environment, dir string) error {
+func Enable(env *envtest.Environment, dir string) error {
 	caKey, caCert, caPEM, err := newCA()
 	if err != nil {
 		return err
 	}
-	clientPEM, clientKeyPEM, err := newClientCert(caKey, caCert, frontProxyClient)
+	clientPEM, clientKeyPEM, err := newClientCert(caKey, caCert, FrontProxyClient)
 	if err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func enableAggregation(env *envtest.Environment, dir string) error {
 	}
 	args := env.ControlPlane.GetAPIServer().Configure()
 	args.Set("requestheader-client-ca-file", filepath.Join(dir, "front-proxy-ca.crt"))
-	args.Set("requestheader-allowed-names", frontProxyClient)
+	args.Set("requestheader-allowed-names", FrontProxyClient)
 	args.Set("requestheader-username-headers", "X-Remote-User")
 	args.Set("requestheader-group-headers", "X-Remote-Group")
 	args.Set("requestheader-extra-headers-prefix", "X-Remote-Extra-")
