@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -16,8 +17,8 @@ import (
 // TestARunsRequesterIsStampedByTheAPIServerAndCannotBeChanged: whoever
 // creates a run is recorded in spec.requestedBy as the apiserver
 // authenticated them, whatever the request claimed; nobody, the cluster
-// admin included, can change it after; the operator's own runs name its
-// ServiceAccount.
+// admin included, can change it after, and a request that leaves it out
+// keeps it; the operator's own runs name its ServiceAccount.
 func TestARunsRequesterIsStampedByTheAPIServerAndCannotBeChanged(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -40,15 +41,16 @@ func TestARunsRequesterIsStampedByTheAPIServerAndCannotBeChanged(t *testing.T) {
 	g.Expect(caseworker.Create(ctx, plain)).To(Succeed())
 	g.Expect(plain.Spec.RequestedBy).To(Equal(&rpav1alpha1.RunRequester{Username: "anne@roskilde.dk"}))
 
-	for _, patch := range []string{
-		`{"spec":{"requestedBy":{"username":"mayor@roskilde.dk"}}}`,
-		`{"spec":{"requestedBy":null}}`,
-	} {
-		err := k8sClient.Patch(ctx, &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: claimed.Name}},
-			client.RawPatch(types.MergePatchType, []byte(patch)))
-		g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "the cluster admin patches %s: %v", patch, err)
-		g.Expect(err.Error()).To(ContainSubstring("requestedBy is immutable"))
-	}
+	err := k8sClient.Patch(ctx, &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: claimed.Name}},
+		client.RawPatch(types.MergePatchType, []byte(`{"spec":{"requestedBy":{"username":"mayor@roskilde.dk"}}}`)))
+	g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "the cluster admin changes the requester: %v", err)
+	g.Expect(err.Error()).To(ContainSubstring("requestedBy is immutable"))
+	// Leaving it out (a patch or an apply without it) keeps it.
+	g.Expect(k8sClient.Patch(ctx, &rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: claimed.Name}},
+		client.RawPatch(types.MergePatchType, []byte(`{"spec":{"requestedBy":null}}`)))).To(Succeed())
+	kept := &rpav1alpha1.RobotRun{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(claimed), kept)).To(Succeed())
+	g.Expect(kept.Spec.RequestedBy).To(Equal(&rpav1alpha1.RunRequester{Username: "anne@roskilde.dk"}), "put back")
 
 	// A queue-triggered run is the operator's.
 	createRobot(t, ns, "per", func(r *rpav1alpha1.Robot) { r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow })
@@ -92,8 +94,40 @@ func TestWhoCancelledARunIsStampedByTheAPIServer(t *testing.T) {
 
 	err = patch(k8sClient, `{"spec":{"cancelledBy":{"username":"mayor@roskilde.dk"}}}`)
 	g.Expect(err).To(HaveOccurred(), "the cluster admin changes the canceller")
+	g.Expect(patch(k8sClient, `{"spec":{"cancelledBy":null}}`)).To(Succeed(), "leaving it out keeps it")
 	g.Expect(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
 	g.Expect(patch(k8sClient, `{"metadata":{"labels":{"checked":"yes"}}}`)).To(Succeed(), "other changes keep the canceller")
 	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(run), got)).To(Succeed())
 	g.Expect(got.Spec.CancelledBy.Username).To(Equal("anne@roskilde.dk"))
+}
+
+// TestAppliedRunsKeepTheirStamps: a run kept in Git and applied again
+// (server-side apply, as Argo CD syncs it) keeps its requester and
+// canceller, although the manifest names neither.
+func TestAppliedRunsKeepTheirStamps(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createRobot(t, ns, "welcome-letters", nil)
+	manifest := func(cancel bool) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "rpa.dev/v1alpha1", "kind": "RobotRun",
+			"metadata": map[string]any{"namespace": ns, "name": "in-git"},
+			"spec":     map[string]any{"robotName": "welcome-letters", "cancel": cancel},
+		}}
+	}
+	apply := func(cancel bool) error {
+		return k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(manifest(cancel)), client.FieldOwner(sampleApplier), client.ForceOwnership)
+	}
+	g.Expect(apply(false)).To(Succeed())
+	g.Expect(apply(false)).To(Succeed(), "applied again")
+	got := &rpav1alpha1.RobotRun{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "in-git"}, got)).To(Succeed())
+	g.Expect(got.Spec.RequestedBy).NotTo(BeNil())
+	requester := got.Spec.RequestedBy.Username
+	g.Expect(apply(true)).To(Succeed(), "cancelled in Git")
+	g.Expect(apply(true)).To(Succeed(), "applied again")
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "in-git"}, got)).To(Succeed())
+	g.Expect(got.Spec.RequestedBy).To(Equal(&rpav1alpha1.RunRequester{Username: requester}))
+	g.Expect(got.Spec.CancelledBy).To(Equal(&rpav1alpha1.RunRequester{Username: requester}))
 }
