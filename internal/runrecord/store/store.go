@@ -1,0 +1,297 @@
+// Package store keeps run records in PostgreSQL: what each finished
+// RobotRun was, who asked for it, with which image and account, how it
+// ended, kept after the run itself is pruned (docs/design/run-records.md).
+// It shares rpa-server's database with the work items, in tables and a
+// migration history of its own.
+package store
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"k8s.io/utils/clock"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// versionTable is goose's record of this package's migrations, apart from
+// the work items'.
+const versionTable = "goose_run_records_version"
+
+// ErrNotFound means no record of that run exists in that namespace.
+var ErrNotFound = errors.New("run record not found")
+
+// Store is the run records of every namespace.
+type Store struct {
+	pool  *pgxpool.Pool
+	clock clock.PassiveClock
+}
+
+// Open connects to PostgreSQL at url, applies the migrations (one server
+// at a time, under an advisory lock) and returns the Store.
+func Open(ctx context.Context, url string, clk clock.PassiveClock) (*Store, error) {
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool, clock: clk}, nil
+}
+
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer func() { _ = db.Close() }()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	files, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, files,
+		goose.WithSessionLocker(locker), goose.WithTableName(versionTable))
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate the run-record schema: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() { s.pool.Close() }
+
+// Record is a finished run as recorded. It holds names and identities,
+// never a Secret's value: credentials are the Secrets' names and the
+// account's declared user name.
+type Record struct {
+	UID              string
+	Namespace, Robot string
+	Run              string
+	Trigger          Trigger
+	RequestedBy      string
+	CancelledBy      string
+	Arguments        map[string]string
+	Image, ImageID   string
+	Credentials      []Credential
+	Systems          []string
+	CreatedAt        time.Time
+	StartedAt        *time.Time
+	FinishedAt       time.Time
+	Phase, Reason    string
+	Message          string
+	Attempts         int
+	ExitCode         *int32
+	Result           json.RawMessage
+	RecordedAt       time.Time
+}
+
+// Trigger is what started the run.
+type Trigger struct {
+	Type          string     `json:"type"`
+	Schedule      string     `json:"schedule,omitempty"`
+	ScheduledTime *time.Time `json:"scheduledTime,omitempty"`
+	Queue         string     `json:"queue,omitempty"`
+}
+
+// Credential is a credential the run was given: the Secret's name and the
+// account it declares, never its data.
+type Credential struct {
+	Name       string `json:"name"`
+	SecretName string `json:"secretName"`
+	Username   string `json:"username,omitempty"`
+}
+
+// Add records a finished run. A run is recorded once: adding a record of
+// a UID already recorded (a second replica, a restart) changes nothing
+// and reports added false.
+func (s *Store) Add(ctx context.Context, r Record) (added bool, err error) {
+	if err := check(r); err != nil {
+		return false, err
+	}
+	encoded, err := encodeJSON(r)
+	if err != nil {
+		return false, err
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO run_records (uid, namespace, robot, run, trigger, requested_by, cancelled_by,
+			arguments, image, image_id, credentials, systems, created_at, started_at, finished_at, phase, reason, message,
+			attempts, exit_code, result, recorded_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+		ON CONFLICT (uid) DO NOTHING`,
+		r.UID, r.Namespace, r.Robot, r.Run, encoded.trigger, r.RequestedBy, r.CancelledBy, encoded.arguments, r.Image, r.ImageID,
+		encoded.credentials, encoded.systems, r.CreatedAt, r.StartedAt, r.FinishedAt, r.Phase, r.Reason, r.Message,
+		r.Attempts, r.ExitCode, nullJSON(r.Result), s.clock.Now())
+	if err != nil {
+		return false, fmt.Errorf("record run %s/%s: %w", r.Namespace, r.Run, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func check(r Record) error {
+	switch {
+	case r.UID == "" || r.Namespace == "" || r.Robot == "" || r.Run == "":
+		return errors.New("a run record needs the run's UID, namespace, robot and name")
+	case r.Phase == "" || r.FinishedAt.IsZero():
+		return fmt.Errorf("run %s/%s has not finished: only finished runs are recorded", r.Namespace, r.Run)
+	case len(r.Result) > 0 && !json.Valid(r.Result):
+		return fmt.Errorf("run %s/%s: the result is not JSON", r.Namespace, r.Run)
+	}
+	return nil
+}
+
+type encodedRecord struct{ trigger, arguments, credentials, systems []byte }
+
+func encodeJSON(r Record) (encodedRecord, error) {
+	var e encodedRecord
+	var err error
+	args := r.Arguments
+	if args == nil {
+		args = map[string]string{}
+	}
+	creds, systems := r.Credentials, r.Systems
+	if creds == nil {
+		creds = []Credential{}
+	}
+	if systems == nil {
+		systems = []string{}
+	}
+	for _, f := range []struct {
+		into *[]byte
+		v    any
+	}{{&e.trigger, r.Trigger}, {&e.arguments, args}, {&e.credentials, creds}, {&e.systems, systems}} {
+		if *f.into, err = json.Marshal(f.v); err != nil {
+			return e, fmt.Errorf("encode run record: %w", err)
+		}
+	}
+	return e, nil
+}
+
+func nullJSON(raw json.RawMessage) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	return []byte(raw)
+}
+
+const recordColumns = `uid, namespace, robot, run, trigger, requested_by, cancelled_by, arguments, image, image_id,
+	credentials, systems, created_at, started_at, finished_at, phase, reason, message, attempts, exit_code, result, recorded_at`
+
+func scanRecord(row pgx.Row) (Record, error) {
+	var r Record
+	var trigger, args, creds, systems, result []byte
+	err := row.Scan(&r.UID, &r.Namespace, &r.Robot, &r.Run, &trigger, &r.RequestedBy, &r.CancelledBy, &args, &r.Image, &r.ImageID,
+		&creds, &systems, &r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.Phase, &r.Reason, &r.Message, &r.Attempts, &r.ExitCode,
+		&result, &r.RecordedAt)
+	if err != nil {
+		return r, err
+	}
+	for _, f := range []struct {
+		from []byte
+		into any
+	}{{trigger, &r.Trigger}, {args, &r.Arguments}, {creds, &r.Credentials}, {systems, &r.Systems}} {
+		if err := json.Unmarshal(f.from, f.into); err != nil {
+			return r, fmt.Errorf("decode run record %s: %w", r.UID, err)
+		}
+	}
+	if len(result) > 0 {
+		r.Result = json.RawMessage(result)
+	}
+	return r, nil
+}
+
+// Get returns the record of the run with that UID in the namespace.
+func (s *Store) Get(ctx context.Context, namespace, uid string) (Record, error) {
+	r, err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM run_records WHERE uid = $1 AND namespace = $2`, uid, namespace))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Record{}, ErrNotFound
+	}
+	return r, err
+}
+
+// ListOptions select records of a namespace.
+type ListOptions struct {
+	Namespace string
+	// Robot and Phase narrow the list when set; FinishedFrom and
+	// FinishedBefore bound when the runs finished (a month's report).
+	Robot, Phase                 string
+	FinishedFrom, FinishedBefore time.Time
+	// Limit bounds a page (at most MaxListLimit); After continues after
+	// the record with that finish time and UID (the previous page's last).
+	Limit int
+	After *Cursor
+}
+
+// Cursor is where a page ended.
+type Cursor struct {
+	FinishedAt time.Time
+	UID        string
+}
+
+// MaxListLimit is the most records one List returns.
+const MaxListLimit = 1000
+
+// List returns the records selected, newest finish first.
+func (s *Store) List(ctx context.Context, o ListOptions) ([]Record, error) {
+	if o.Namespace == "" {
+		return nil, errors.New("list run records: a namespace is required")
+	}
+	limit := o.Limit
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	var afterTime *time.Time
+	afterUID := ""
+	if o.After != nil {
+		afterTime, afterUID = &o.After.FinishedAt, o.After.UID
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM run_records
+		WHERE namespace = $1 AND ($2 = '' OR robot = $2) AND ($3 = '' OR phase = $3)
+			AND ($4::timestamptz IS NULL OR finished_at >= $4) AND ($5::timestamptz IS NULL OR finished_at < $5)
+			AND ($6::timestamptz IS NULL OR (finished_at, uid) < ($6, $7))
+		ORDER BY finished_at DESC, uid DESC LIMIT $8`,
+		o.Namespace, o.Robot, o.Phase, timeOrNil(o.FinishedFrom), timeOrNil(o.FinishedBefore), afterTime, afterUID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list run records: %w", err)
+	}
+	records, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Record, error) { return scanRecord(row) })
+	if err != nil {
+		return nil, fmt.Errorf("list run records: %w", err)
+	}
+	return records, nil
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// DeleteFinishedBefore deletes the namespace's records of runs finished
+// before the time: retention.
+func (s *Store) DeleteFinishedBefore(ctx context.Context, namespace string, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM run_records WHERE namespace = $1 AND finished_at < $2`, namespace, before)
+	if err != nil {
+		return 0, fmt.Errorf("delete run records of %s: %w", namespace, err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/rpa-operator/rpa-operator/internal/pgtest"
+	workitems "github.com/rpa-operator/rpa-operator/internal/workqueue/store"
+)
+
+var serverURL string
+
+func TestMain(m *testing.M) {
+	url, stop, err := pgtest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "store tests need PostgreSQL:", err)
+		os.Exit(1)
+	}
+	serverURL = url
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+var t0 = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), serverURL, clocktesting.NewFakeClock(t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func uniqueName(prefix string) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// finished is a record of a run that finished minutes after t0.
+func finished(ns, robot, name string, minutes int, phase string) Record {
+	start := t0.Add(time.Duration(minutes) * time.Minute)
+	return Record{
+		UID: uniqueName("uid"), Namespace: ns, Robot: robot, Run: name,
+		Trigger:     Trigger{Type: "Schedule", Schedule: "weekdays", ScheduledTime: &start},
+		RequestedBy: "system:serviceaccount:rpa-system:rpa-operator-controller-manager",
+		Arguments:   map[string]string{"batch": "40"},
+		Image:       "localhost/rpa-robots/certificate-journal:1.4", ImageID: "sha256:abc",
+		Credentials: []Credential{{Name: "esdh", SecretName: "certificate-journal-esdh", Username: "robot-aalborg-hr"}},
+		Systems:     []string{"esdh"},
+		CreatedAt:   start, StartedAt: &start, FinishedAt: start.Add(time.Minute),
+		Phase: phase, Reason: "Completed", Attempts: 1, ExitCode: ptr.To[int32](0),
+		Result: json.RawMessage(`{"itemsProcessed": 12, "summary": "12 certificates journaled"}`),
+	}
+}
+
+func TestARecordIsWrittenOnceAndReadBackWhole(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	r := finished(uniqueName("hr"), "certificate-journal", "certificate-journal-29001", 0, "Succeeded")
+	added, err := s.Add(ctx, r)
+	if err != nil || !added {
+		t.Fatalf("add: %v, %v", added, err)
+	}
+	again := r
+	again.Phase, again.Message = "Failed", "a second writer's view"
+	if added, err := s.Add(ctx, again); err != nil || added {
+		t.Fatalf("adding the same run again: added %v, %v; want nothing changed", added, err)
+	}
+	got, err := s.Get(ctx, r.Namespace, r.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.RecordedAt.Equal(t0) {
+		t.Errorf("recorded at %s, want the store's clock %s", got.RecordedAt, t0)
+	}
+	got.RecordedAt = time.Time{}
+	want := r
+	for _, tm := range []*time.Time{&got.CreatedAt, &got.FinishedAt, got.StartedAt, got.Trigger.ScheduledTime} {
+		*tm = tm.UTC()
+	}
+	var gotResult, wantResult any
+	_ = json.Unmarshal(got.Result, &gotResult)
+	_ = json.Unmarshal(want.Result, &wantResult)
+	if !reflect.DeepEqual(gotResult, wantResult) {
+		t.Errorf("result %s, want %s", got.Result, want.Result)
+	}
+	got.Result, want.Result = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read back\n%+v\nwant\n%+v", got, want)
+	}
+	if _, err := s.Get(ctx, "another-namespace", r.UID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("another namespace's record: %v, want ErrNotFound", err)
+	}
+}
+
+// TestReplicasRecordingTheSameRunsRecordEachOnce: two rpa-server replicas
+// seeing the same finished runs (a failover, a restart) leave one record
+// each.
+func TestReplicasRecordingTheSameRunsRecordEachOnce(t *testing.T) {
+	a, b := open(t), open(t)
+	ctx := context.Background()
+	ns := uniqueName("hr")
+	records := make([]Record, 0, 50)
+	for i := range 50 {
+		records = append(records, finished(ns, "certificate-journal", fmt.Sprintf("run-%d", i), i, "Succeeded"))
+	}
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for w, s := range []*Store{a, b} {
+		wg.Go(func() {
+			for _, r := range records {
+				if added, err := s.Add(ctx, r); err != nil {
+					t.Error(err)
+				} else if added {
+					counts[w]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if counts[0]+counts[1] != len(records) {
+		t.Errorf("added %d + %d, want %d in all", counts[0], counts[1], len(records))
+	}
+	all, err := a.List(ctx, ListOptions{Namespace: ns})
+	if err != nil || len(all) != len(records) {
+		t.Errorf("%d records, %v; want %d", len(all), err, len(records))
+	}
+}
+
+func TestListFiltersAndPagesNewestFirst(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	ns := uniqueName("hr")
+	for i := range 10 {
+		phase := "Succeeded"
+		if i%3 == 0 {
+			phase = "Failed"
+		}
+		robot := "certificate-journal"
+		if i%2 == 0 {
+			robot = "welcome-letters"
+		}
+		if _, err := s.Add(ctx, finished(ns, robot, fmt.Sprintf("run-%d", i), i*10, phase)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(rs []Record) string {
+		out := make([]string, 0, len(rs))
+		for _, r := range rs {
+			out = append(out, r.Run)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tt := range []struct {
+		name string
+		opts ListOptions
+		want string
+	}{
+		{"all, newest first", ListOptions{}, "run-9,run-8,run-7,run-6,run-5,run-4,run-3,run-2,run-1,run-0"},
+		{"one robot", ListOptions{Robot: "welcome-letters"}, "run-8,run-6,run-4,run-2,run-0"},
+		{"failed", ListOptions{Phase: "Failed"}, "run-9,run-6,run-3,run-0"},
+		{"a period: from on, before not", ListOptions{FinishedFrom: t0.Add(31 * time.Minute), FinishedBefore: t0.Add(61 * time.Minute)}, "run-5,run-4,run-3"},
+		{"one robot's failures", ListOptions{Robot: "welcome-letters", Phase: "Failed"}, "run-6,run-0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Namespace = ns
+			got, err := s.List(ctx, tt.opts)
+			if err != nil || names(got) != tt.want {
+				t.Errorf("%s, %v; want %s", names(got), err, tt.want)
+			}
+		})
+	}
+
+	var pages []string
+	opts := ListOptions{Namespace: ns, Limit: 4}
+	for {
+		page, err := s.List(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		pages = append(pages, names(page))
+		last := page[len(page)-1]
+		opts.After = &Cursor{FinishedAt: last.FinishedAt, UID: last.UID}
+	}
+	if got := strings.Join(pages, " | "); got != "run-9,run-8,run-7,run-6 | run-5,run-4,run-3,run-2 | run-1,run-0" {
+		t.Errorf("pages %s", got)
+	}
+	if _, err := s.List(ctx, ListOptions{}); err == nil {
+		t.Error("a list without a namespace was answered")
+	}
+}
+
+func TestRetentionDeletesOnlyOldRecordsOfTheNamespace(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	ns, other := uniqueName("hr"), uniqueName("borgerservice")
+	for i := range 4 {
+		for _, n := range []string{ns, other} {
+			if _, err := s.Add(ctx, finished(n, "welcome-letters", fmt.Sprintf("run-%d", i), i*60, "Succeeded")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	deleted, err := s.DeleteFinishedBefore(ctx, ns, t0.Add(2*time.Hour))
+	if err != nil || deleted != 2 {
+		t.Fatalf("deleted %d, %v; want the 2 runs finished before 10:00", deleted, err)
+	}
+	if left, _ := s.List(ctx, ListOptions{Namespace: ns}); len(left) != 2 {
+		t.Errorf("%d records left, want 2", len(left))
+	}
+	if kept, _ := s.List(ctx, ListOptions{Namespace: other}); len(kept) != 4 {
+		t.Errorf("another namespace lost records: %d left", len(kept))
+	}
+}
+
+func TestRefusedRecordsSayWhy(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	good := finished(uniqueName("hr"), "welcome-letters", "run-1", 0, "Succeeded")
+	for _, tt := range []struct {
+		name   string
+		mutate func(*Record)
+		want   string
+	}{
+		{"no UID", func(r *Record) { r.UID = "" }, "needs the run's UID"},
+		{"not finished", func(r *Record) { r.Phase = "" }, "has not finished"},
+		{"no finish time", func(r *Record) { r.FinishedAt = time.Time{} }, "has not finished"},
+		{"a result that is not JSON", func(r *Record) { r.Result = json.RawMessage(`{"items":`) }, "not JSON"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := good
+			tt.mutate(&r)
+			if _, err := s.Add(ctx, r); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSharesADatabaseWithTheWorkItems: the two stores migrate one
+// database, each with its own migration history.
+func TestSharesADatabaseWithTheWorkItems(t *testing.T) {
+	ctx := context.Background()
+	url, err := pgtest.NewDatabase(ctx, serverURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := workitems.Open(ctx, url, workitems.Options{ReferenceKey: []byte("a reference key of at least 32 bytes, for tests")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer items.Close()
+	records, err := Open(ctx, url, nil)
+	if err != nil {
+		t.Fatalf("the run records beside the work items: %v", err)
+	}
+	defer records.Close()
+	if _, err := records.Add(ctx, finished("hr", "welcome-letters", "run-1", 0, "Succeeded")); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, url, nil)
+	if err != nil {
+		t.Fatalf("opening again: %v", err)
+	}
+	again.Close()
+}
