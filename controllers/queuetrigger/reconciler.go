@@ -21,7 +21,6 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/kube"
 	"github.com/rpa-operator/rpa-operator/controllers/refs"
-	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 )
 
 // Reconciler starts runs for WorkQueues with a trigger.
@@ -96,25 +95,23 @@ func (r *Reconciler) calendarGate(ctx context.Context, wq *rpav1alpha1.WorkQueue
 		c := condition(wq, metav1.ConditionFalse, reason, message)
 		return &c
 	}
-	rc := &rpav1alpha1.RobotCalendar{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: wq.Namespace, Name: wq.Spec.Calendar}, rc)
+	cal, missing, invalid, err := refs.Calendar(ctx, r.Client, wq.Namespace, wq.Spec.Calendar)
 	switch {
-	case apierrors.IsNotFound(err):
+	case err != nil:
+		return nil, 0, err
+	case missing:
 		return blocked(rpav1alpha1.ReasonCalendarNotFound, fmt.Sprintf(
 			"calendar %q does not exist in this namespace; no runs are started until it does: create it or fix spec.calendar", wq.Spec.Calendar)), 0, nil
-	case err != nil:
-		return nil, 0, fmt.Errorf("read calendar %s: %w", wq.Spec.Calendar, err)
-	}
-	cal, err := schedule.CompileCalendar(rc)
-	if err != nil {
-		return blocked(rpav1alpha1.ReasonInvalidCalendar, fmt.Sprintf("calendar %s is invalid (%v); no runs are started until it is fixed", rc.Name, err)), 0, nil
+	case invalid != nil:
+		return blocked(rpav1alpha1.ReasonInvalidCalendar, fmt.Sprintf(
+			"calendar %s is invalid (%v); no runs are started until it is fixed", wq.Spec.Calendar, invalid)), 0, nil
 	}
 	now := r.Clock.Now()
 	local := now.In(cal.Location())
 	midnight := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, cal.Location())
 	if reason := cal.ClosedReason(local.Date()); reason != "" {
 		return blocked(rpav1alpha1.ReasonCalendarClosed, fmt.Sprintf(
-			"calendar %s is closed today (%s); runs start again on its next open day", rc.Name, reason)), midnight.Sub(now), nil
+			"calendar %s is closed today (%s); runs start again on its next open day", wq.Spec.Calendar, reason)), midnight.Sub(now), nil
 	}
 	return nil, midnight.Sub(now), nil
 }

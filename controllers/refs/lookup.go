@@ -11,6 +11,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 )
 
 // RunHasLivePods reports whether a pod of the run has not stopped yet: a
@@ -80,4 +81,20 @@ func NamespaceLabels(ctx context.Context, c client.Reader, name string) (map[str
 		return nil, fmt.Errorf("read namespace %s: %w", name, err)
 	}
 	return ns.Labels, nil
+}
+
+// Calendar reads and compiles the RobotCalendar name of the namespace:
+// missing when it does not exist, invalid when it has a date or zone only
+// the operator can tell is wrong; err is for a lookup that failed.
+func Calendar(ctx context.Context, c client.Reader, namespace, name string) (cal *schedule.Calendar, missing bool, invalid, err error) {
+	obj := &rpav1alpha1.RobotCalendar{}
+	err = c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, true, nil, nil
+	case err != nil:
+		return nil, false, nil, fmt.Errorf("read calendar %s: %w", name, err)
+	}
+	cal, invalid = schedule.CompileCalendar(obj)
+	return cal, false, invalid, nil
 }

@@ -15,6 +15,7 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 	"github.com/rpa-operator/rpa-operator/controllers/kube"
+	"github.com/rpa-operator/rpa-operator/controllers/refs"
 	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 	"github.com/rpa-operator/rpa-operator/controllers/scheduledrun"
 )
@@ -120,16 +121,11 @@ func (r *Reconciler) scheduleCalendar(ctx context.Context, robot *rpav1alpha1.Ro
 	if sched.Calendar == "" {
 		return nil, false, nil, nil
 	}
-	obj := &rpav1alpha1.RobotCalendar{}
-	err = r.Get(ctx, client.ObjectKey{Namespace: robot.Namespace, Name: sched.Calendar}, obj)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, true, nil, nil
-	case err != nil:
+	cal, missing, problem, err = refs.Calendar(ctx, r.Client, robot.Namespace, sched.Calendar)
+	if err != nil {
 		return nil, false, nil, fmt.Errorf("look up calendar %s for schedule %s: %w", sched.Calendar, sched.Name, err)
 	}
-	cal, problem = schedule.CompileCalendar(obj)
-	return cal, false, problem, nil
+	return cal, missing, problem, nil
 }
 
 // planInput is schedule.MakePlan's input from a schedule and its status.

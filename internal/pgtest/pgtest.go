@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -97,4 +98,18 @@ func stderrOf(err error) string {
 		return ": " + strings.TrimSpace(string(exit.Stderr))
 	}
 	return ""
+}
+
+// Main runs a package's tests (from its TestMain) against the server Start
+// gives, with its URL in *url, and stops it after; the exit code is the
+// tests'.
+func Main(m *testing.M, url *string) int {
+	u, stop, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "these tests need PostgreSQL:", err)
+		return 1
+	}
+	*url = u
+	defer stop()
+	return m.Run()
 }

@@ -73,6 +73,10 @@ type HTTPError struct {
 	// Message is the system's explanation: the "error" field of a JSON
 	// body, or the start of the body.
 	Message string
+	// Reason and Kind are a Kubernetes Status's reason (NotFound,
+	// AlreadyExists, Conflict) and the kind its details name, when the
+	// answer is one: they tell "no item waits" from "no such queue".
+	Reason, Kind string
 }
 
 // Error leaves out Method and Path: Client.Do's errors, which wrap it, say
@@ -92,6 +96,16 @@ func StatusOf(err error) int {
 		return he.StatusCode
 	}
 	return 0
+}
+
+// StatusReasonOf returns the Kubernetes Status reason and kind of an
+// *HTTPError in err's chain, or empty strings.
+func StatusReasonOf(err error) (reason, kind string) {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Reason, he.Kind
+	}
+	return "", ""
 }
 
 // Get reads path (with query, which may be nil) into out.
@@ -191,6 +205,7 @@ func (c *Client) attempt(ctx context.Context, method, target, key string, body [
 		return data, 0, nil
 	}
 	herr := &HTTPError{Method: method, Path: req.URL.Path, StatusCode: resp.StatusCode, Message: message(data)}
+	herr.Reason, herr.Kind = statusReason(data)
 	if !retryable(resp.StatusCode) {
 		return nil, -1, herr
 	}
@@ -250,6 +265,21 @@ func message(data []byte) string {
 		s = s[:200] + "…"
 	}
 	return s
+}
+
+// statusReason reads a Kubernetes Status's reason and details' kind.
+func statusReason(data []byte) (reason, kind string) {
+	var status struct {
+		Kind    string `json:"kind"`
+		Reason  string `json:"reason"`
+		Details struct {
+			Kind string `json:"kind"`
+		} `json:"details"`
+	}
+	if json.Unmarshal(data, &status) != nil || status.Kind != "Status" {
+		return "", ""
+	}
+	return status.Reason, status.Details.Kind
 }
 
 func decode(method, path string, data []byte, out any) error {

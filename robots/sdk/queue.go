@@ -151,6 +151,11 @@ type Added struct {
 	Existing bool
 }
 
+func reasonIs(err error, reason string) bool {
+	r, _ := StatusReasonOf(err)
+	return r == reason
+}
+
 // existingAnnotation marks the answer to an add whose reference the queue
 // had seen.
 const existingAnnotation = "queue.rpa.dev/existing"
@@ -179,7 +184,7 @@ func (q *Queue) Add(ctx context.Context, item NewItem) (Added, error) {
 	var out workItemJSON
 	err := q.Client.Do(ctx, http.MethodPost, q.path("workitems"), nil, "", body, &out)
 	switch {
-	case StatusOf(err) == http.StatusConflict && strings.Contains(err.Error(), "already exists"):
+	case reasonIs(err, "AlreadyExists"):
 		return Added{Existing: true}, nil
 	case err != nil:
 		return Added{}, err
@@ -192,7 +197,9 @@ func (q *Queue) Next(ctx context.Context) (*WorkItem, error) {
 	var out workItemJSON
 	err := q.Client.Do(ctx, http.MethodPost, q.path("queues", url.PathEscape(q.Name), "take"), nil, "",
 		apiObject("WorkItemTake"), &out)
-	if StatusOf(err) == http.StatusNotFound && strings.Contains(err.Error(), "no item of queue") {
+	// NotFound for workitems: the queue exists and no item waits; for
+	// workqueues, the queue does not exist, which is an error.
+	if reason, kind := StatusReasonOf(err); reason == "NotFound" && kind == "workitems" {
 		return nil, nil
 	}
 	if err != nil {

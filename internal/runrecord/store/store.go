@@ -11,15 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"k8s.io/utils/clock"
+
+	"github.com/rpa-operator/rpa-operator/internal/pgmigrate"
 )
 
 //go:embed migrations/*.sql
@@ -48,33 +46,11 @@ func Open(ctx context.Context, url string, clk clock.PassiveClock) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if err := pgmigrate.Up(ctx, pool, migrations, "migrations", versionTable, "run-record"); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return &Store{pool: pool, clock: clk}, nil
-}
-
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	db := stdlib.OpenDBFromPool(pool)
-	defer func() { _ = db.Close() }()
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return fmt.Errorf("migration lock: %w", err)
-	}
-	files, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("read migrations: %w", err)
-	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, files,
-		goose.WithSessionLocker(locker), goose.WithTableName(versionTable))
-	if err != nil {
-		return fmt.Errorf("load migrations: %w", err)
-	}
-	if _, err := provider.Up(ctx); err != nil {
-		return fmt.Errorf("migrate the run-record schema: %w", err)
-	}
-	return nil
 }
 
 // Close closes the connections.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -24,7 +23,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/kube"
-	"github.com/rpa-operator/rpa-operator/controllers/schedule"
+	"github.com/rpa-operator/rpa-operator/controllers/refs"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
@@ -112,18 +111,17 @@ func (r *Reconciler) overdueCutoff(ctx context.Context, wq *rpav1alpha1.WorkQueu
 	if wq.Spec.Calendar == "" {
 		return now.Add(-sla), nil
 	}
-	rc := &rpav1alpha1.RobotCalendar{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: wq.Namespace, Name: wq.Spec.Calendar}, rc); err != nil {
-		if !apierrors.IsNotFound(err) {
-			log.FromContext(ctx).Error(err, "read the queue's calendar", "calendar", wq.Spec.Calendar)
-		}
+	cal, missing, invalid, err := refs.Calendar(ctx, r.Client, wq.Namespace, wq.Spec.Calendar)
+	switch {
+	case err != nil:
+		log.FromContext(ctx).Error(err, "read the queue's calendar", "calendar", wq.Spec.Calendar)
+		fallthrough
+	case missing:
 		return now.Add(-sla), &metav1.Condition{Reason: rpav1alpha1.ReasonCalendarNotFound, Message: fmt.Sprintf(
 			"calendar %q does not exist in this namespace: the SLA counts in wall-clock time until it does; create it or fix spec.calendar", wq.Spec.Calendar)}
-	}
-	cal, err := schedule.CompileCalendar(rc)
-	if err != nil {
+	case invalid != nil:
 		return now.Add(-sla), &metav1.Condition{Reason: rpav1alpha1.ReasonInvalidCalendar, Message: fmt.Sprintf(
-			"calendar %s is invalid (%v): the SLA counts in wall-clock time until it is fixed", rc.Name, err)}
+			"calendar %s is invalid (%v): the SLA counts in wall-clock time until it is fixed", wq.Spec.Calendar, invalid)}
 	}
 	return cal.WorkingCutoff(now, sla), nil
 }

@@ -22,17 +22,7 @@ import (
 // serverURL is the real PostgreSQL the tests run against.
 var serverURL string
 
-func TestMain(m *testing.M) {
-	url, stop, err := pgtest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "store tests need PostgreSQL:", err)
-		os.Exit(1)
-	}
-	serverURL = url
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &serverURL)) }
 
 var (
 	t0         = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
