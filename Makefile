@@ -43,7 +43,7 @@ manifests: controller-gen ## Generate CRDs and RBAC under config/ from the API t
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./controllers/..." output:rbac:artifacts:config=config/rbac
 	# The packages with RBAC markers; the API server's imports the OpenAPI
 	# package, which controller-gen's build tag leaves empty.
-	$(CONTROLLER_GEN) rbac:roleName=rpa-server paths="{./internal/server/queuestatus/...,./internal/server/holds/...}" output:rbac:artifacts:config=config/server/rbac
+	$(CONTROLLER_GEN) rbac:roleName=rpa-server paths="{./internal/server/queuestatus/...,./internal/server/holds/...,./internal/server/runrecorder/...}" output:rbac:artifacts:config=config/server/rbac
 
 .PHONY: generate
 generate: controller-gen openapi-gen ## Generate DeepCopy methods for the API types and rpa-server's OpenAPI definitions.

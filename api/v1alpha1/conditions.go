@@ -17,6 +17,10 @@ const (
 	// waits for a missing credential.
 	ConditionReconciling = "Reconciling"
 	ConditionStalled     = "Stalled"
+	// ConditionRecorded on a finished RobotRun appears when rpa-server
+	// could not record it at once: False while the record waits (the run
+	// cannot be pruned meanwhile), True once it is written.
+	ConditionRecorded = "Recorded"
 )
 
 // Condition reasons. Each is also the reason of the Event emitted with it, so
@@ -133,4 +137,12 @@ const (
 	ReasonJobNameTaken = "JobNameTaken"
 	// ReasonCancelled means the run was cancelled on request.
 	ReasonCancelled = "Cancelled"
+	// ReasonRunDeleted means the run was deleted before it finished (it,
+	// or its Robot): it is stopped, and kept until it is recorded.
+	ReasonRunDeleted = "RunDeleted"
+	// ReasonRecordPending means rpa-server could not record a finished run
+	// yet (its database does not answer); the run is kept until it has.
+	ReasonRecordPending = "RecordPending"
+	// ReasonRecorded means the run is in the run records.
+	ReasonRecorded = "Recorded"
 )

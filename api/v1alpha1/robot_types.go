@@ -331,6 +331,14 @@ type Credential struct {
 	// +kubebuilder:validation:MaxLength=253
 	SecretName string `json:"secretName"`
 
+	// Account is the user name the Secret logs in as (for example
+	// "rpa-herning-post"), declared here for the run records: supervision
+	// asks which account each run used, and the operator never reads a
+	// Secret's data to find out.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Account string `json:"account,omitempty"`
+
 	// Env also exposes the Secret's keys as environment variables named
 	// RPA_CREDENTIAL_<NAME>_<KEY>. Files are safer: environment variables
 	// are inherited by every child process.

@@ -59,6 +59,21 @@ type RunRequester struct {
 	Username string `json:"username"`
 }
 
+// RunCredential is a credential a run was given: the Secret's name and the
+// account it logs in as, never its data.
+type RunCredential struct {
+	// Name is the credential's name in the Robot.
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// SecretName is the Secret that held it.
+	// +kubebuilder:validation:MaxLength=253
+	SecretName string `json:"secretName"`
+	// Account is the user name the Robot declares for it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Account string `json:"account,omitempty"`
+}
+
 // Trigger records what started a run.
 type Trigger struct {
 	// Type is Manual, Schedule, API or Queue.
@@ -251,6 +266,21 @@ type RobotRunStatus struct {
 	// ImageID is the digest of the image that actually ran.
 	// +optional
 	ImageID string `json:"imageID,omitempty"`
+
+	// Credentials are the credentials the run was given, as the Robot
+	// declared them when its Job was made: names and accounts, never a
+	// value. The run records keep them.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Credentials []RunCredential `json:"credentials,omitempty"`
+
+	// Systems are the TargetSystems the run worked against.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	Systems []string `json:"systems,omitempty"`
 
 	// Result is the summary the robot reported.
 	// +optional

@@ -46,3 +46,11 @@ const (
 	WaitingForTargetSystem = "TargetSystem/"
 	WaitingForCredential   = "Credential/"
 )
+
+// RobotContainerName is the name of the robot's container in a run's pod.
+const RobotContainerName = "robot"
+
+// FinalizerRunRecord holds a run until rpa-server has recorded it
+// (docs/audit.md): a MutatingAdmissionPolicy that config/server installs
+// adds it to every new run, and only rpa-server removes it.
+const FinalizerRunRecord = "rpa.dev/run-record"

@@ -22,6 +22,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -34,10 +35,12 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
 	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
 	"github.com/rpa-operator/rpa-operator/internal/server/holds"
 	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/server/referencekey"
+	"github.com/rpa-operator/rpa-operator/internal/server/runrecorder"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
 
@@ -116,6 +119,11 @@ func run(cfg config) error {
 		return err
 	}
 	defer items.Close()
+	records, err := runrecords.Open(ctx, string(url), nil)
+	if err != nil {
+		return fmt.Errorf("open the run records: %w", err)
+	}
+	defer records.Close()
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -132,6 +140,9 @@ func run(cfg config) error {
 	if err := (&holds.Reconciler{Client: mgr.GetClient(), Items: items}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the holds controller: %w", err)
 	}
+	if err := setupRunRecords(mgr, restCfg, records, items); err != nil {
+		return err
+	}
 	api, err := apiserver.New(cfg.api, items, mgr.GetCache())
 	if err != nil {
 		return err
@@ -147,6 +158,22 @@ func run(cfg config) error {
 	}
 	ctrl.Log.WithName("setup").Info("starting rpa-server", "countInterval", cfg.countInterval)
 	return mgr.Start(ctx)
+}
+
+// setupRunRecords adds the recorder (every replica records; a run is
+// recorded once, by UID) and retention (the leader's).
+func setupRunRecords(mgr ctrl.Manager, restCfg *rest.Config, records *runrecords.Store, items *store.Store) error {
+	clientset, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return err
+	}
+	if err := (&runrecorder.Reconciler{
+		Client: mgr.GetClient(), Records: records, Items: items, Logs: runrecorder.KubeletLogs{Clientset: clientset},
+		Clock: clock.RealClock{}, Events: mgr.GetEventRecorder("rpa-server"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the run recorder: %w", err)
+	}
+	return mgr.Add(&runrecorder.Retention{Records: records, Namespaces: mgr.GetAPIReader(), Clock: clock.RealClock{}})
 }
 
 // referenceKey reads the key from its Secret (made when missing), or from

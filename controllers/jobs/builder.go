@@ -18,7 +18,7 @@ import (
 // Paths and names inside the robot's pod (docs/robot-contract.md).
 const (
 	// ContainerName is the name of the robot's container.
-	ContainerName = "robot"
+	ContainerName = rpav1alpha1.RobotContainerName
 	// RunFilePath is where the run description is mounted.
 	RunFilePath = "/var/run/rpa/run.json"
 	// CredentialsDir holds one directory per credential, one file per key.

@@ -24,6 +24,9 @@ func (r *Reconciler) pruneHistory(ctx context.Context, robot *rpav1alpha1.Robot,
 	var succeeded, failed []rpav1alpha1.RobotRun
 	for _, run := range runs {
 		switch {
+		case run.DeletionTimestamp != nil:
+			// Pruned already, kept by its run record's finalizer until
+			// rpa-server has recorded it: no longer history, not deleted twice.
 		case run.Status.Phase == rpav1alpha1.PhaseSucceeded:
 			succeeded = append(succeeded, run)
 		case run.Status.Phase.Finished():

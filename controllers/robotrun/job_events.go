@@ -55,6 +55,9 @@ func fillFromJob(next *rpav1alpha1.RobotRunStatus, run *rpav1alpha1.RobotRun, ro
 	}
 	if robot != nil {
 		next.Priority = run.EffectivePriority(robot)
+		// The Robot may have changed since the Job was made; its
+		// generation above says which one the run had.
+		describeAccess(next, robot)
 	}
 	next.WaitingFor = nil
 }

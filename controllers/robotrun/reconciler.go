@@ -70,6 +70,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if run.Status.Phase.Finished() {
 		return r.finished(ctx, run)
 	}
+	if run.DeletionTimestamp != nil {
+		return r.deletedBeforeFinishing(ctx, run)
+	}
 	if wait := untilDue(run, r.Clock.Now()); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
@@ -198,6 +201,16 @@ func (r *Reconciler) waitForJobName(ctx context.Context, run *rpav1alpha1.RobotR
 	next.Phase = rpav1alpha1.PhasePending
 	setOutcome(next, rpav1alpha1.ReasonJobNameTaken, fmt.Sprintf("%s; delete that Job and the run starts", taken.Error()))
 	return r.writeStatus(ctx, run, next, jobNameRecheck)
+}
+
+// deletedBeforeFinishing ends a run that was deleted while it waited or
+// ran and that a finalizer keeps (the run record's): it must not start
+// now, and its Job stops, as it would have with the run gone.
+func (r *Reconciler) deletedBeforeFinishing(ctx context.Context, run *rpav1alpha1.RobotRun) (ctrl.Result, error) {
+	next := run.Status.DeepCopy()
+	finish(next, rpav1alpha1.PhaseCancelled, rpav1alpha1.ReasonRunDeleted,
+		"the run was deleted before it finished (it or its Robot); it was stopped, and is kept until it is recorded", r.Clock.Now())
+	return r.writeStatus(ctx, run, next, 0)
 }
 
 // finished releases what a finished run holds and prunes it when its

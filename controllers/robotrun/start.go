@@ -3,6 +3,7 @@ package robotrun
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -174,6 +175,17 @@ func (r *Reconciler) createJob(ctx context.Context, run *rpav1alpha1.RobotRun, r
 	log.FromContext(ctx).Info("job created", "job", job.Name, "robotGeneration", robot.Generation)
 	next.Phase, next.JobName = rpav1alpha1.PhasePending, job.Name
 	next.RobotGeneration, next.Image = robot.Generation, robot.Spec.Template.Image
+	describeAccess(next, robot)
 	setOutcome(next, rpav1alpha1.ReasonJobCreated, "the Job was created; waiting for its pod")
 	return nil
+}
+
+// describeAccess writes into the status the credentials and systems the
+// Robot gave the run's Job, for the run records: names and accounts only.
+func describeAccess(next *rpav1alpha1.RobotRunStatus, robot *rpav1alpha1.Robot) {
+	next.Credentials = nil
+	for _, c := range robot.Spec.Credentials {
+		next.Credentials = append(next.Credentials, rpav1alpha1.RunCredential{Name: c.Name, SecretName: c.SecretName, Account: c.Account})
+	}
+	next.Systems = slices.Clone(robot.Spec.Systems)
 }

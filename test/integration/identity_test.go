@@ -113,20 +113,33 @@ func installAdmissionPolicies(ctx context.Context) error {
 
 // createObjects creates every object of a YAML file.
 func createObjects(ctx context.Context, file string) error {
-	data, err := os.ReadFile(file)
+	objs, err := readObjects(file)
 	if err != nil {
 		return err
 	}
+	for _, obj := range objs {
+		if err := k8sClient.Create(ctx, obj); err != nil {
+			return fmt.Errorf("create %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// readObjects decodes every object of a YAML file.
+func readObjects(file string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*unstructured.Unstructured
 	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	for {
 		obj := &unstructured.Unstructured{}
 		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
-			return nil
+			return objs, nil
 		} else if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		if err := k8sClient.Create(ctx, obj); err != nil {
-			return fmt.Errorf("create %s %s: %w", obj.GetKind(), obj.GetName(), err)
-		}
+		objs = append(objs, obj)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/pgtest"
+	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
 	"github.com/rpa-operator/rpa-operator/internal/server/holds"
 	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue"
@@ -39,7 +40,9 @@ const (
 var (
 	// items is the store rpa-server uses, for tests to add and take items
 	// as robots and people will through its API.
-	items       *store.Store
+	items *store.Store
+	// records is the run-record store rpa-server writes.
+	records     *runrecords.Store
 	referenceKy = []byte("the integration suite's reference key, 32+ bytes")
 )
 
@@ -70,10 +73,17 @@ func startServer(ctx context.Context, pgURL string) (<-chan error, error) {
 	if err := (&holds.Reconciler{Client: mgr.GetClient(), Items: items, SweepInterval: serverSweepInterval}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
+	if records, err = runrecords.Open(ctx, pgURL, testClock); err != nil {
+		return nil, err
+	}
+	if err := setUpRecorder(mgr, cfg, records); err != nil {
+		return nil, err
+	}
 	stopped := make(chan error, 1)
 	go func() {
 		stopped <- mgr.Start(ctx)
 		items.Close()
+		records.Close()
 	}()
 	return stopped, nil
 }
@@ -192,8 +202,8 @@ func TestRetentionDeletesFinishedItemsAndKeepsUniqueReferencesRefused(t *testing
 // the suite's rpa-server leaves it to that test's own server.
 const dbDownNamespace = "rpa-test-database-down"
 
-// workQueuesIn watches WorkQueues in one namespace only (equal) or in every
-// namespace but that one.
+// workQueuesIn watches WorkQueues and RobotRuns in one namespace only
+// (equal) or in every namespace but that one.
 func workQueuesIn(namespace string, equal bool) cache.Options {
 	selector := fields.OneTermNotEqualSelector("metadata.namespace", namespace)
 	if equal {
@@ -201,6 +211,7 @@ func workQueuesIn(namespace string, equal bool) cache.Options {
 	}
 	opts := holds.CacheOptions()
 	opts.ByObject[&rpav1alpha1.WorkQueue{}] = cache.ByObject{Field: selector}
+	opts.ByObject[&rpav1alpha1.RobotRun{}] = cache.ByObject{Field: selector}
 	return opts
 }
 

@@ -122,6 +122,10 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "admission policies:", err)
 		return 1
 	}
+	if err := installRecordPolicy(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "run-record policy:", err)
+		return 1
+	}
 
 	pgURL, stopPostgres, err := pgtest.Start()
 	if err != nil {

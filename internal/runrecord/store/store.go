@@ -78,7 +78,9 @@ type Record struct {
 	Attempts         int
 	ExitCode         *int32
 	Result           json.RawMessage
-	RecordedAt       time.Time
+	// WorkItems are the ids of the work items the run took or added.
+	WorkItems  []int64
+	RecordedAt time.Time
 }
 
 // Trigger is what started the run.
@@ -94,7 +96,7 @@ type Trigger struct {
 type Credential struct {
 	Name       string `json:"name"`
 	SecretName string `json:"secretName"`
-	Username   string `json:"username,omitempty"`
+	Account    string `json:"account,omitempty"`
 }
 
 // Add records a finished run. A run is recorded once: adding a record of
@@ -110,12 +112,12 @@ func (s *Store) Add(ctx context.Context, r Record) (added bool, err error) {
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO run_records (uid, namespace, robot, run, trigger, requested_by, cancelled_by,
 			arguments, image, image_id, credentials, systems, created_at, started_at, finished_at, phase, reason, message,
-			attempts, exit_code, result, recorded_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+			attempts, exit_code, result, work_items, recorded_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 		ON CONFLICT (uid) DO NOTHING`,
 		r.UID, r.Namespace, r.Robot, r.Run, encoded.trigger, r.RequestedBy, r.CancelledBy, encoded.arguments, r.Image, r.ImageID,
 		encoded.credentials, encoded.systems, r.CreatedAt, r.StartedAt, r.FinishedAt, r.Phase, r.Reason, r.Message,
-		r.Attempts, r.ExitCode, nullJSON(r.Result), s.clock.Now())
+		r.Attempts, r.ExitCode, nullJSON(r.Result), workItemIDs(r.WorkItems), s.clock.Now())
 	if err != nil {
 		return false, fmt.Errorf("record run %s/%s: %w", r.Namespace, r.Run, err)
 	}
@@ -161,6 +163,13 @@ func encodeJSON(r Record) (encodedRecord, error) {
 	return e, nil
 }
 
+func workItemIDs(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
+}
+
 func nullJSON(raw json.RawMessage) any {
 	if len(raw) == 0 {
 		return nil
@@ -169,14 +178,15 @@ func nullJSON(raw json.RawMessage) any {
 }
 
 const recordColumns = `uid, namespace, robot, run, trigger, requested_by, cancelled_by, arguments, image, image_id,
-	credentials, systems, created_at, started_at, finished_at, phase, reason, message, attempts, exit_code, result, recorded_at`
+	credentials, systems, created_at, started_at, finished_at, phase, reason, message, attempts, exit_code, result, work_items,
+	recorded_at`
 
 func scanRecord(row pgx.Row) (Record, error) {
 	var r Record
 	var trigger, args, creds, systems, result []byte
 	err := row.Scan(&r.UID, &r.Namespace, &r.Robot, &r.Run, &trigger, &r.RequestedBy, &r.CancelledBy, &args, &r.Image, &r.ImageID,
 		&creds, &systems, &r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.Phase, &r.Reason, &r.Message, &r.Attempts, &r.ExitCode,
-		&result, &r.RecordedAt)
+		&result, &r.WorkItems, &r.RecordedAt)
 	if err != nil {
 		return r, err
 	}
@@ -191,12 +201,26 @@ func scanRecord(row pgx.Row) (Record, error) {
 	if len(result) > 0 {
 		r.Result = json.RawMessage(result)
 	}
+	if len(r.WorkItems) == 0 {
+		r.WorkItems = nil
+	}
 	return r, nil
 }
 
 // Get returns the record of the run with that UID in the namespace.
 func (s *Store) Get(ctx context.Context, namespace, uid string) (Record, error) {
 	r, err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM run_records WHERE uid = $1 AND namespace = $2`, uid, namespace))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Record{}, ErrNotFound
+	}
+	return r, err
+}
+
+// Latest returns the newest record of a run by its name: names come back
+// (a run deleted and created again), UIDs do not.
+func (s *Store) Latest(ctx context.Context, namespace, run string) (Record, error) {
+	r, err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM run_records
+		WHERE namespace = $1 AND run = $2 ORDER BY finished_at DESC, uid DESC LIMIT 1`, namespace, run))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, ErrNotFound
 	}
@@ -263,11 +287,33 @@ func timeOrNil(t time.Time) *time.Time {
 }
 
 // DeleteFinishedBefore deletes the namespace's records of runs finished
-// before the time: retention.
+// before the time, with their logs: retention.
 func (s *Store) DeleteFinishedBefore(ctx context.Context, namespace string, before time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM run_records WHERE namespace = $1 AND finished_at < $2`, namespace, before)
+	var deleted int64
+	err := s.pool.QueryRow(ctx, `WITH gone AS (
+			DELETE FROM run_records WHERE namespace = $1 AND finished_at < $2 RETURNING uid
+		), logs AS (
+			DELETE FROM run_record_logs WHERE run_uid IN (SELECT uid FROM gone)
+		)
+		SELECT count(*) FROM gone`, namespace, before).Scan(&deleted)
 	if err != nil {
 		return 0, fmt.Errorf("delete run records of %s: %w", namespace, err)
 	}
-	return tag.RowsAffected(), nil
+	return deleted, nil
 }
+
+// Namespaces are the namespaces that have records, for retention.
+func (s *Store) Namespaces(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT namespace FROM run_records ORDER BY namespace`)
+	if err != nil {
+		return nil, fmt.Errorf("list namespaces with run records: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list namespaces with run records: %w", err)
+	}
+	return names, nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }

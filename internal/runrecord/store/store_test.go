@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +53,7 @@ func finished(ns, robot, name string, minutes int, phase string) Record {
 		RequestedBy: "system:serviceaccount:rpa-system:rpa-operator-controller-manager",
 		Arguments:   map[string]string{"batch": "40"},
 		Image:       "localhost/rpa-robots/certificate-journal:1.4", ImageID: "sha256:abc",
-		Credentials: []Credential{{Name: "esdh", SecretName: "certificate-journal-esdh", Username: "robot-aalborg-hr"}},
+		Credentials: []Credential{{Name: "esdh", SecretName: "certificate-journal-esdh", Account: "robot-aalborg-hr"}},
 		Systems:     []string{"esdh"},
 		CreatedAt:   start, StartedAt: &start, FinishedAt: start.Add(time.Minute),
 		Phase: phase, Reason: "Completed", Attempts: 1, ExitCode: ptr.To[int32](0),
@@ -220,6 +221,92 @@ func TestRetentionDeletesOnlyOldRecordsOfTheNamespace(t *testing.T) {
 	}
 	if kept, _ := s.List(ctx, ListOptions{Namespace: other}); len(kept) != 4 {
 		t.Errorf("another namespace lost records: %d left", len(kept))
+	}
+}
+
+func TestRetentionTakesTheLogsWithTheRecord(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	ns := uniqueName("hr")
+	old, kept := finished(ns, "welcome-letters", "run-1", 0, "Succeeded"), finished(ns, "welcome-letters", "run-2", 180, "Succeeded")
+	for _, r := range []Record{old, kept} {
+		if _, err := s.Add(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutLog(ctx, Log{RunUID: r.UID, Namespace: ns, Pod: r.Run + "-abcde", Attempt: 1, Content: []byte("sent 40 letters\n"), Complete: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.DeleteFinishedBefore(ctx, ns, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if logs, err := s.Logs(ctx, ns, old.UID); err != nil || len(logs) != 0 {
+		t.Errorf("logs of a deleted record: %d, %v; want none", len(logs), err)
+	}
+	if logs, err := s.Logs(ctx, ns, kept.UID); err != nil || len(logs) != 1 {
+		t.Errorf("logs of a kept record: %d, %v; want 1", len(logs), err)
+	}
+	names, err := s.Namespaces(ctx)
+	if err != nil || !slices.Contains(names, ns) {
+		t.Errorf("namespaces with records %v, %v; want %s among them", names, err, ns)
+	}
+}
+
+// TestAnEndedAttemptsLogIsKeptAsFirstFetched: a pod being deleted is
+// fetched while its container still runs, and again once it has ended;
+// after that, another replica's fetch changes nothing.
+func TestAnEndedAttemptsLogIsKeptAsFirstFetched(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	ns, uid := uniqueName("hr"), uniqueName("uid")
+	put := func(content string, complete bool) {
+		t.Helper()
+		if err := s.PutLog(ctx, Log{RunUID: uid, Namespace: ns, Pod: "letters-1-x", Attempt: 1, Content: []byte(content), Complete: complete}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("starting\n", false)
+	put("starting\nsent 40 letters\n", true)
+	put("", true)
+	if err := s.PutLog(ctx, Log{RunUID: uid, Namespace: ns, Pod: "letters-1-y", Attempt: 2, Note: "the pod was gone before its log was fetched"}); err != nil {
+		t.Fatal(err)
+	}
+	logs, err := s.Logs(ctx, ns, uid)
+	if err != nil || len(logs) != 2 {
+		t.Fatalf("logs %v, %v; want 2", logs, err)
+	}
+	if string(logs[0].Content) != "starting\nsent 40 letters\n" || !logs[0].Complete {
+		t.Errorf("attempt 1: %q complete %v; want the log as first fetched complete", logs[0].Content, logs[0].Complete)
+	}
+	if logs[1].Attempt != 2 || logs[1].Note == "" || len(logs[1].Content) != 0 {
+		t.Errorf("attempt 2: %+v; want an empty log with its note", logs[1])
+	}
+	if other, _ := s.Logs(ctx, uniqueName("borgerservice"), uid); len(other) != 0 {
+		t.Error("another namespace read the run's logs")
+	}
+	err = s.PutLog(ctx, Log{RunUID: uid, Namespace: ns, Pod: "big", Content: make([]byte, MaxLogBytesPerRun+1)})
+	if err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("a log over the cap: %v; want it refused", err)
+	}
+}
+
+func TestLatestFindsARunByNameNewestFirst(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	ns := uniqueName("hr")
+	first, second := finished(ns, "welcome-letters", "letters-manual", 0, "Failed"), finished(ns, "welcome-letters", "letters-manual", 60, "Succeeded")
+	second.WorkItems = []int64{4, 9}
+	for _, r := range []Record{first, second} {
+		if _, err := s.Add(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Latest(ctx, ns, "letters-manual")
+	if err != nil || got.UID != second.UID || !slices.Equal(got.WorkItems, []int64{4, 9}) {
+		t.Errorf("latest %s %v, %v; want %s with items [4 9]", got.UID, got.WorkItems, err, second.UID)
+	}
+	if _, err := s.Latest(ctx, ns, "no-such-run"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an unknown run: %v, want ErrNotFound", err)
 	}
 }
 

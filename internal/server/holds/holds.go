@@ -152,18 +152,21 @@ func stopped(pod *corev1.Pod) bool {
 }
 
 // CacheOptions caches only the operator's robot pods, and of them only
-// what tells whether they stopped: a cluster's other pods cost nothing.
+// what tells whether they stopped and whether the robot's container has
+// ended (the run recorder fetches its log then): a cluster's other pods
+// cost nothing.
 func CacheOptions() cache.Options {
 	ours := labels.SelectorFromSet(labels.Set{rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy})
 	return cache.Options{
-		ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: ours, Transform: podPhaseOnly}},
+		ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: ours, Transform: podSummary}},
 	}
 }
 
-// podPhaseOnly keeps a pod's identity (labels, the run-name annotation,
-// its ServiceAccount) and phase: what tells whether it stopped, and which
-// robot's run a pod calling the work-item API is.
-func podPhaseOnly(obj any) (any, error) {
+// podSummary keeps a pod's identity (labels, the run-name annotation, its
+// ServiceAccount), phase and its robot container's state: what tells
+// whether it stopped, and which robot's run a pod calling the work-item
+// API is.
+func podSummary(obj any) (any, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return obj, nil
@@ -174,6 +177,12 @@ func podPhaseOnly(obj any) (any, error) {
 		pod.Annotations = map[string]string{rpav1alpha1.AnnotationRunName: run}
 	}
 	pod.Spec = corev1.PodSpec{ServiceAccountName: pod.Spec.ServiceAccountName}
-	pod.Status = corev1.PodStatus{Phase: pod.Status.Phase}
+	var robot []corev1.ContainerStatus
+	for _, c := range pod.Status.ContainerStatuses {
+		if c.Name == rpav1alpha1.RobotContainerName {
+			robot = append(robot, corev1.ContainerStatus{Name: c.Name, State: c.State})
+		}
+	}
+	pod.Status = corev1.PodStatus{Phase: pod.Status.Phase, ContainerStatuses: robot}
 	return pod, nil
 }

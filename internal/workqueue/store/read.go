@@ -176,3 +176,18 @@ func (s *Store) Holders(ctx context.Context) ([]string, error) {
 	}
 	return uids, nil
 }
+
+// ItemsOfRun returns the ids of the namespace's items that the run took,
+// finished or abandoned, for its run record.
+func (s *Store) ItemsOfRun(ctx context.Context, namespace, run string) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT h.item_id FROM work_item_history h JOIN work_items i ON i.id = h.item_id
+		WHERE h.run = $1 AND i.namespace = $2 ORDER BY h.item_id`, run, namespace)
+	if err != nil {
+		return nil, fmt.Errorf("read the items of run %s/%s: %w", namespace, run, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("read the items of run %s/%s: %w", namespace, run, err)
+	}
+	return ids, nil
+}

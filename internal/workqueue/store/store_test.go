@@ -461,3 +461,30 @@ func TestEraseDeletesACitizensItemNowAndKeepsItsReferenceRefused(t *testing.T) {
 		t.Errorf("erasing the item once reported: %v", err)
 	}
 }
+
+// TestARunsItemsAreTheOnesItTook: the run record lists them; a run of the
+// same name in another namespace has its own.
+func TestARunsItemsAreTheOnesItTook(t *testing.T) {
+	f := newFixture(t)
+	added := f.add(t, NewItem{Reference: "a", Payload: payload("a")}, NewItem{Reference: "b", Payload: payload("b")},
+		NewItem{Reference: "c", Payload: payload("c")})
+	first := f.take(t, pod(1))
+	f.complete(t, first.ID, pod(1), Outcome{Action: workqueue.ActionDone})
+	second := f.take(t, pod(1))
+	f.complete(t, second.ID, pod(1), Outcome{Action: workqueue.ActionBusinessException, Reason: "no certificate"})
+	f.take(t, pod(2))
+
+	ctx := context.Background()
+	ids, err := f.store.ItemsOfRun(ctx, f.queue.Namespace, pod(1).Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{first.ID, second.ID}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("items of run 1: %v, want %v (of %d added)", ids, want, len(added))
+	}
+	if other, err := f.store.ItemsOfRun(ctx, uniqueName("ns"), pod(1).Run); err != nil || len(other) != 0 {
+		t.Errorf("the same run name in another namespace: %v, %v; want none", other, err)
+	}
+}
