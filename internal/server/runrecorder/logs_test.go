@@ -95,7 +95,6 @@ func TestLogsToFetch(t *testing.T) {
 	}
 }
 
-
 // kubelet is a PodLogs that answers from a map, or with an error.
 type kubelet struct {
 	logs map[string]string
