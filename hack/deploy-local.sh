@@ -30,5 +30,5 @@ uri="$(dirname "$kubeconfig")/rpa-server-database.uri"
 "$root/bin/kustomize" build config/server | "${kubectl[@]}" apply --server-side --force-conflicts -f - >&2
 "${kubectl[@]}" -n rpa-system rollout restart deployment/rpa-server >&2
 "${kubectl[@]}" -n rpa-system rollout status deployment/rpa-server --timeout=180s >&2
-"${kubectl[@]}" wait --for=condition=Available apiservice/v1alpha1.queue.rpa.dev --timeout=120s >&2
+"${kubectl[@]}" wait --for=condition=Available apiservice/v1alpha1.queue.rpa.dev apiservice/v1alpha1.records.rpa.dev --timeout=120s >&2
 echo "$kubeconfig"

@@ -143,7 +143,7 @@ func run(cfg config) error {
 	if err := setupRunRecords(mgr, restCfg, records, items); err != nil {
 		return err
 	}
-	api, err := apiserver.New(cfg.api, items, mgr.GetCache())
+	api, err := apiserver.New(cfg.api, items, records, mgr.GetCache())
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
+
 	"github.com/jackc/pgx/v5"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -45,6 +47,7 @@ type environment struct {
 	// profiles.
 	apiserverHTTP *http.Client
 	items         *store.Store
+	records       *runrecords.Store
 	api           *apiServer
 }
 
@@ -66,6 +69,9 @@ func startEnvironment(ctx context.Context, opts options) (*environment, error) {
 	}
 	if e.items, err = store.Open(ctx, e.postgres.url, store.Options{ReferenceKey: referenceKey}); err != nil {
 		return e, fmt.Errorf("open the store: %w", err)
+	}
+	if e.records, err = runrecords.Open(ctx, e.postgres.url, nil); err != nil {
+		return e, fmt.Errorf("open the run records: %w", err)
 	}
 	if e.api, err = startAPIServer(ctx, e, opts.robotsNotReviewed); err != nil {
 		return e, err
@@ -141,6 +147,9 @@ func (e *environment) stop() {
 	}
 	if e.items != nil {
 		e.items.Close()
+	}
+	if e.records != nil {
+		e.records.Close()
 	}
 	if e.control != nil {
 		if err := e.control.Stop(); err != nil {

@@ -78,7 +78,7 @@ func startAPIServer(ctx context.Context, e *environment, robotsNotReviewed bool)
 	if robotsNotReviewed {
 		opts.Authorization.WithAlwaysAllowGroups(serviceaccount.AllServiceAccountsGroup)
 	}
-	server, err := apiserver.New(opts, e.items, s.cache)
+	server, err := apiserver.New(opts, e.items, e.records, s.cache)
 	if err != nil {
 		s.cancel()
 		_ = listener.Close()

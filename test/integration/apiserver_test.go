@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
+	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
 	"github.com/rpa-operator/rpa-operator/internal/server/itemsapi"
@@ -57,7 +58,7 @@ func serveAPI(t *testing.T) string {
 	opts.Authentication.RemoteKubeConfigFile = kubeconfig
 	opts.Authorization.RemoteKubeConfigFile = kubeconfig
 	opts.Audit.LogOptions.Path = ""
-	server, err := apiserver.New(opts, items, k8sClient)
+	server, err := apiserver.New(opts, items, records, k8sClient)
 	g.Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -281,31 +282,33 @@ func registerAPIService(t *testing.T, address string) {
 		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost"},
 	}
 	g.Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, svc))).To(Succeed())
-	apiService := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
-		"metadata": map[string]any{"name": "v1alpha1." + queuev1alpha1.GroupName},
-		"spec": map[string]any{
-			"group": queuev1alpha1.GroupName, "version": "v1alpha1",
-			"service":               map[string]any{"namespace": managerNamespace, "name": svc.Name, "port": int64(port)},
-			"insecureSkipTLSVerify": true, "groupPriorityMinimum": int64(1000), "versionPriority": int64(15),
-		},
-	}}
-	g.Expect(k8sClient.Create(ctx, apiService)).To(Succeed())
-	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), apiService) })
-	g.Eventually(func(g Gomega) {
-		got := &unstructured.Unstructured{}
-		got.SetAPIVersion("apiregistration.k8s.io/v1")
-		got.SetKind("APIService")
-		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: apiService.GetName()}, got)).To(Succeed())
-		conditions, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
-		available := false
-		for _, c := range conditions {
-			if m, ok := c.(map[string]any); ok && m["type"] == "Available" && m["status"] == "True" {
-				available = true
+	for _, group := range []string{queuev1alpha1.GroupName, recordsv1alpha1.GroupName} {
+		apiService := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+			"metadata": map[string]any{"name": "v1alpha1." + group},
+			"spec": map[string]any{
+				"group": group, "version": "v1alpha1",
+				"service":               map[string]any{"namespace": managerNamespace, "name": svc.Name, "port": int64(port)},
+				"insecureSkipTLSVerify": true, "groupPriorityMinimum": int64(1000), "versionPriority": int64(15),
+			},
+		}}
+		g.Expect(k8sClient.Create(ctx, apiService)).To(Succeed())
+		t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), apiService) })
+		g.Eventually(func(g Gomega) {
+			got := &unstructured.Unstructured{}
+			got.SetAPIVersion("apiregistration.k8s.io/v1")
+			got.SetKind("APIService")
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: apiService.GetName()}, got)).To(Succeed())
+			conditions, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
+			available := false
+			for _, c := range conditions {
+				if m, ok := c.(map[string]any); ok && m["type"] == "Available" && m["status"] == "True" {
+					available = true
+				}
 			}
-		}
-		g.Expect(available).To(BeTrue(), "APIService conditions %v", conditions)
-	}, timeout, interval).Should(Succeed())
+			g.Expect(available).To(BeTrue(), "APIService conditions %v", conditions)
+		}, timeout, interval).Should(Succeed())
+	}
 }
 
 // TestWorkItemsThroughKubeAPIServer: with the APIService registered,

@@ -1,4 +1,4 @@
-// Package apiserver builds rpa-server's queue.rpa.dev API server on
+// Package apiserver builds rpa-server's queue.rpa.dev and records.rpa.dev API server on
 // k8s.io/apiserver: served behind kube-apiserver's aggregation layer, with
 // authentication and authorization delegated to kube-apiserver
 // (TokenReview, SubjectAccessReview) and no etcd of its own: the items are
@@ -18,9 +18,11 @@ import (
 	utilcompatibility "k8s.io/apiserver/pkg/util/compatibility"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/rpa-operator/rpa-operator/api/queue/openapi"
+	"github.com/rpa-operator/rpa-operator/api/openapi"
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
+	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/server/itemsapi"
+	"github.com/rpa-operator/rpa-operator/internal/server/recordsapi"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue"
 )
 
@@ -37,9 +39,10 @@ func NewOptions() *genericoptions.RecommendedOptions {
 	return o
 }
 
-// New builds the server from completed options over the store and the
-// cluster reader (WorkQueues and robot pods).
-func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, cluster client.Reader) (*genericapiserver.GenericAPIServer, error) {
+// New builds the server from completed options over the stores and the
+// cluster reader (WorkQueues and robot pods): queue.rpa.dev over the work
+// items, records.rpa.dev over the run records.
+func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, records recordsapi.Records, cluster client.Reader) (*genericapiserver.GenericAPIServer, error) {
 	if err := o.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{net.ParseIP("127.0.0.1")}); err != nil {
 		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
@@ -64,6 +67,14 @@ func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, cluster cli
 	group.VersionedResourcesStorageMap[queuev1alpha1.SchemeGroupVersion.Version] = storages(items, cluster)
 	if err := server.InstallAPIGroup(&group); err != nil {
 		return nil, fmt.Errorf("install %s: %w", queuev1alpha1.GroupName, err)
+	}
+	recordsGroup := genericapiserver.NewDefaultAPIGroupInfo(recordsv1alpha1.GroupName, recordsapi.Scheme, recordsapi.ParameterCodec, recordsapi.Codecs)
+	recordsGroup.VersionedResourcesStorageMap[recordsv1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
+		"runrecords":     &recordsapi.RecordStorage{Records: records},
+		"runrecords/log": &recordsapi.LogStorage{Records: records},
+	}
+	if err := server.InstallAPIGroup(&recordsGroup); err != nil {
+		return nil, fmt.Errorf("install %s: %w", recordsv1alpha1.GroupName, err)
 	}
 	return server, nil
 }
@@ -93,6 +104,7 @@ func storages(items itemsapi.Items, cluster client.Reader) map[string]rest.Stora
 func externalScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	s.AddKnownTypes(queuev1alpha1.SchemeGroupVersion, queuev1alpha1.Types()...)
+	s.AddKnownTypes(recordsv1alpha1.SchemeGroupVersion, recordsv1alpha1.Types()...)
 	s.AddKnownTypes(schema.GroupVersion{Version: "v1"})
 	return s
 }

@@ -1,0 +1,132 @@
+package integration
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
+	"github.com/rpa-operator/rpa-operator/internal/server/recordsapi"
+)
+
+// recordsClient is a REST client of records.rpa.dev through kube-apiserver,
+// as the admin or impersonating user.
+func recordsClient(g Gomega, user string) *rest.RESTClient {
+	cfg := rest.CopyConfig(restCfg)
+	if user != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+	}
+	cfg.APIPath, cfg.GroupVersion = "/apis", &recordsv1alpha1.SchemeGroupVersion
+	cfg.NegotiatedSerializer = recordsapi.Codecs.WithoutConversion()
+	c, err := rest.RESTClientFor(cfg)
+	g.Expect(err).NotTo(HaveOccurred())
+	return c
+}
+
+// finishRun runs a run to success as the Job controller and kubelet would.
+func finishRun(g Gomega, run *rpav1alpha1.RobotRun, result string) {
+	job := waitForJob(g, run)
+	startJob(g, job)
+	endPod(g, createPod(g, job, "a1"), 0, result)
+	completeJob(g, job)
+	waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
+}
+
+// TestRunRecordsThroughKubeAPIServer: `kubectl get runrecords` lists and
+// gets the records, filtered and paged; a record's logs are a subresource
+// that viewers may not read and editors may.
+func TestRunRecordsThroughKubeAPIServer(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newRecordedNamespace(t)
+	registerAPIService(t, serveAPI(t))
+	createRobot(t, ns, "welcome-letters", func(r *rpav1alpha1.Robot) { r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow })
+	createRobot(t, ns, "residence-check", nil)
+	var letters []*rpav1alpha1.RobotRun
+	for _, name := range []string{"letters-1", "letters-2", "letters-3"} {
+		run := createRun(t, ns, name, "welcome-letters", nil)
+		finishRun(g, run, `{"itemsProcessed":40}`)
+		letters = append(letters, run)
+	}
+	check := createRun(t, ns, "check-1", "residence-check", nil)
+	finishRun(g, check, `{"itemsProcessed":1}`)
+	for _, run := range append(letters, check) {
+		waitForRecord(g, records, run)
+	}
+	// A log as the kubelet would have given it, to read back through the API.
+	robotWrote := "<script>alert(1)</script> sent 40 letters\n"
+	g.Expect(records.PutLog(ctx, runrecords.Log{RunUID: string(letters[0].UID), Namespace: ns, Pod: "letters-1-retry", Attempt: 2,
+		Content: []byte(robotWrote), Complete: true, Truncated: true})).To(Succeed())
+
+	admin := recordsClient(g, "")
+	list := &recordsv1alpha1.RunRecordList{}
+	g.Eventually(func() error {
+		return admin.Get().Namespace(ns).Resource("runrecords").Param("fieldSelector", "spec.robotName=welcome-letters").Do(ctx).Into(list)
+	}, timeout, interval).Should(Succeed())
+	g.Expect(list.Items).To(HaveLen(3))
+	for i := 1; i < len(list.Items); i++ {
+		g.Expect(list.Items[i].Status.CompletionTime.After(list.Items[i-1].Status.CompletionTime.Time)).To(BeFalse(), "newest first")
+	}
+
+	page := &recordsv1alpha1.RunRecordList{}
+	g.Expect(admin.Get().Namespace(ns).Resource("runrecords").Param("limit", "2").Do(ctx).Into(page)).To(Succeed())
+	g.Expect(page.Items).To(HaveLen(2))
+	g.Expect(page.Continue).NotTo(BeEmpty())
+	next := &recordsv1alpha1.RunRecordList{}
+	g.Expect(admin.Get().Namespace(ns).Resource("runrecords").Param("limit", "2").Param("continue", page.Continue).Do(ctx).Into(next)).To(Succeed())
+	g.Expect(next.Items).To(HaveLen(2))
+	g.Expect(next.Items[0].Name).NotTo(BeElementOf(page.Items[0].Name, page.Items[1].Name))
+
+	future := &recordsv1alpha1.RunRecordList{}
+	g.Expect(admin.Get().Namespace(ns).Resource("runrecords").Param("fieldSelector", "from=2999-01-01").Do(ctx).Into(future)).To(Succeed())
+	g.Expect(future.Items).To(BeEmpty())
+	err := admin.Get().Namespace(ns).Resource("runrecords").Param("fieldSelector", "from=last-tuesday").Do(ctx).Error()
+	g.Expect(apierrors.IsBadRequest(err)).To(BeTrue(), "a time that is not one: %v", err)
+
+	got := &recordsv1alpha1.RunRecord{}
+	g.Expect(admin.Get().Namespace(ns).Resource("runrecords").Name("letters-1").Do(ctx).Into(got)).To(Succeed())
+	g.Expect(string(got.UID)).To(Equal(string(letters[0].UID)))
+	g.Expect(got.Spec.RequestedBy).NotTo(BeEmpty())
+	g.Expect(got.Status.Logs).To(HaveLen(2))
+	g.Expect(got.Status.Logs[1]).To(Equal(recordsv1alpha1.RecordedLog{Attempt: 2, Pod: "letters-1-retry", Bytes: int64(len(robotWrote)), Truncated: true}))
+
+	table := &metav1.Table{}
+	g.Expect(admin.Get().Namespace(ns).Resource("runrecords").
+		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").Do(ctx).Into(table)).To(Succeed())
+	g.Expect(table.Rows).To(HaveLen(4))
+	g.Expect(table.Rows[0].Cells[2:4]).To(Equal([]any{"Manual", "Succeeded"}))
+
+	result := admin.Get().Namespace(ns).Resource("runrecords").Name("letters-1").SubResource("log").Do(ctx)
+	logText, err := result.Raw()
+	g.Expect(err).NotTo(HaveOccurred())
+	var contentType string
+	result.ContentType(&contentType)
+	g.Expect(contentType).To(HavePrefix("text/plain"), "robot-written text is served as text, never HTML")
+	g.Expect(string(logText)).To(ContainSubstring("==> attempt 2 (pod letters-1-retry) <=="))
+	g.Expect(string(logText)).To(ContainSubstring("<script>alert(1)</script> sent 40 letters\n[rpa-server: the log was cut here"))
+
+	g.Expect(admin.Get().Namespace(ns).Resource("runrecords").Name("no-such-run").Do(ctx).Error()).
+		To(Satisfy(apierrors.IsNotFound))
+
+	viewer := recordsClient(g, "process-owner")
+	clientAs(t, ns, "process-owner", applyUserRole(t, "rpa_robot_viewer_role.yaml"))
+	g.Eventually(func() error {
+		return viewer.Get().Namespace(ns).Resource("runrecords").Do(ctx).Into(&recordsv1alpha1.RunRecordList{})
+	}, timeout, interval).Should(Succeed(), "a viewer reads the records")
+	err = viewer.Get().Namespace(ns).Resource("runrecords").Name("letters-1").SubResource("log").Do(ctx).Error()
+	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "a viewer does not read logs: %v", err)
+	err = viewer.Get().Namespace("default").Resource("runrecords").Do(ctx).Error()
+	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "nor another namespace's records: %v", err)
+
+	editor := recordsClient(g, "rpa-developer")
+	clientAs(t, ns, "rpa-developer", applyUserRole(t, "rpa_robot_editor_role.yaml"))
+	g.Eventually(func() error {
+		return editor.Get().Namespace(ns).Resource("runrecords").Name("letters-1").SubResource("log").Do(ctx).Error()
+	}, timeout, interval).Should(Succeed(), "an editor reads logs")
+}
