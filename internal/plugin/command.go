@@ -35,6 +35,7 @@ type Env struct {
 	Client    client.WithWatch
 	Logs      LogSource
 	WorkItems rest.Interface // rpa-server's work-item API (queue.rpa.dev/v1alpha1), for `queue`
+	Records   rest.Interface // rpa-server's run records (records.rpa.dev/v1alpha1), for `history` and `logs`
 	Namespace string
 	Clock     clock.PassiveClock
 	Out       io.Writer
@@ -141,6 +142,10 @@ func newEnv(cfg *rest.Config, namespace string, streams genericiooptions.IOStrea
 	if err != nil {
 		return nil, fmt.Errorf("create work-item client: %w", err)
 	}
-	return &Env{Client: c, Logs: kubeletLogs{kube: kube}, WorkItems: items, Namespace: namespace, Clock: clock.RealClock{},
-		Out: streams.Out, ErrOut: streams.ErrOut}, nil
+	records, err := newRecordsClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create run-record client: %w", err)
+	}
+	return &Env{Client: c, Logs: kubeletLogs{kube: kube}, WorkItems: items, Records: records, Namespace: namespace,
+		Clock: clock.RealClock{}, Out: streams.Out, ErrOut: streams.ErrOut}, nil
 }

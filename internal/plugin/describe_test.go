@@ -42,7 +42,7 @@ func TestDescribeAndHistorySayWhatAQueuedRunWaitsFor(t *testing.T) {
 
 	res = kubectlRobot(t, ns, "history", "journal")
 	g.Expect(res.err).NotTo(HaveOccurred())
-	g.Expect(res.out).To(MatchRegexp(`journal-1\s+Manual\s+Queued\s+WaitingForSystem\s+TargetSystem/` + ts.Name))
+	g.Expect(res.out).To(MatchRegexp(`journal-1\s+Manual\s+Queued\s+WaitingForSystem\s+-\s+TargetSystem/` + ts.Name))
 
 	res = kubectlRobot(t, ns, "describe", "nope")
 	g.Expect(res.err).To(MatchError(ContainSubstring(`robotrun "nope" not found in namespace "` + ns + `"`)))

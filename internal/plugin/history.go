@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -14,14 +16,16 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
 
 func newHistoryCommand(connect connectFunc) *cobra.Command {
 	var output string
+	var limit int
 	cmd := &cobra.Command{
-		Use:   "history ROBOT [-o json|yaml]",
-		Short: "List a robot's runs, newest first",
+		Use:   "history ROBOT [--limit N] [-o json|yaml]",
+		Short: "List a robot's runs, newest first: those the cluster has and, from the run records, those pruned",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
@@ -31,16 +35,21 @@ func newHistoryCommand(connect connectFunc) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runHistory(cmd.Context(), env, args[0], output)
+			return runHistory(cmd.Context(), env, args[0], output, limit)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "json or yaml: print the RobotRunList")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "json or yaml: print the RobotRunList (the runs the cluster has; kubectl get runrecords for the records)")
+	cmd.Flags().IntVar(&limit, "limit", defaultHistoryLimit, "print at most this many runs, newest first; 0 prints all")
 	return cmd
 }
 
-func runHistory(ctx context.Context, env *Env, name string, output string) error {
-	if _, err := getRobot(ctx, env, name); err != nil {
-		return err
+// defaultHistoryLimit keeps a year of a robot's runs off the screen.
+const defaultHistoryLimit = 50
+
+func runHistory(ctx context.Context, env *Env, name string, output string, limit int) error {
+	_, robotErr := getRobot(ctx, env, name)
+	if robotErr != nil && output != outputTable {
+		return robotErr
 	}
 	runs, err := robotRuns(ctx, env, name)
 	if err != nil {
@@ -49,7 +58,27 @@ func runHistory(ctx context.Context, env *Env, name string, output string) error
 	if output != outputTable {
 		return printObject(env.Out, output, runs)
 	}
-	return writeHistory(env.Out, runs.Items, env.Clock.Now())
+	rows := liveRows(runs.Items)
+	records, err := robotRecords(ctx, env, name, limit)
+	switch {
+	case errors.Is(err, errNoRecords):
+		fmt.Fprintf(env.ErrOut, "%v; showing the runs the cluster still has\n", err)
+	case err != nil:
+		return err
+	default:
+		rows = mergeRecords(rows, records)
+	}
+	if robotErr != nil && len(rows) == 0 {
+		return robotErr
+	}
+	if robotErr != nil {
+		fmt.Fprintf(env.ErrOut, "robot %q no longer exists; its recorded runs:\n", name)
+	}
+	if limit > 0 && len(rows) > limit {
+		fmt.Fprintf(env.ErrOut, "showing the newest %d runs; --limit 0 shows all\n", limit)
+		rows = rows[:limit]
+	}
+	return writeHistory(env.Out, rows, env.Clock.Now())
 }
 
 // robotRuns lists the robot's runs, newest first. Runs are selected by
@@ -85,8 +114,67 @@ func sortNewestFirst(runs []rpav1alpha1.RobotRun) {
 	})
 }
 
+// historyEntry is a run of the history: one the cluster has, or one only
+// the run records keep (pruned).
+type historyEntry struct {
+	run    *rpav1alpha1.RobotRun
+	record *recordsv1alpha1.RunRecord
+	// recorded is true for a live run whose record exists.
+	recorded bool
+}
+
+func (e historyEntry) created() time.Time {
+	if e.run != nil {
+		return e.run.CreationTimestamp.Time
+	}
+	return e.record.CreationTimestamp.Time
+}
+
+func (e historyEntry) name() string {
+	if e.run != nil {
+		return e.run.Name
+	}
+	return e.record.Name
+}
+
+func liveRows(runs []rpav1alpha1.RobotRun) []historyEntry {
+	rows := make([]historyEntry, 0, len(runs))
+	for i := range runs {
+		rows = append(rows, historyEntry{run: &runs[i]})
+	}
+	return rows
+}
+
+// mergeRecords adds the records of runs the cluster no longer has and
+// marks the live runs that are recorded, newest first.
+func mergeRecords(rows []historyEntry, records []recordsv1alpha1.RunRecord) []historyEntry {
+	live := map[string]int{}
+	for i, r := range rows {
+		live[string(r.run.UID)] = i
+	}
+	for i := range records {
+		if at, ok := live[string(records[i].UID)]; ok {
+			rows[at].recorded = true
+			continue
+		}
+		rows = append(rows, historyEntry{record: &records[i]})
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i].created(), rows[j].created()
+		if !a.Equal(b) {
+			return a.After(b)
+		}
+		return rows[i].name() > rows[j].name()
+	})
+	return rows
+}
+
 // historyRow is one line of the history table.
-func historyRow(run *rpav1alpha1.RobotRun, now time.Time) []string {
+func historyRow(e historyEntry, now time.Time) []string {
+	if e.run == nil {
+		return recordRow(e.record, now)
+	}
+	run := e.run
 	items, started, dur := "-", "-", "-"
 	if r := run.Status.Result; r != nil && r.ItemsProcessed != nil {
 		items = strconv.FormatInt(*r.ItemsProcessed, 10)
@@ -97,8 +185,37 @@ func historyRow(run *rpav1alpha1.RobotRun, now time.Time) []string {
 	if run.Status.Duration != "" {
 		dur = run.Status.Duration
 	}
+	kept := "run"
+	if e.recorded {
+		kept = "run, record"
+	}
 	return []string{run.Name, string(run.Spec.Trigger.Type), orDash(string(run.Status.Phase)),
-		orDash(runReason(run)), orDash(strings.Join(run.Status.WaitingFor, ",")), items, started, dur}
+		orDash(runReason(run)), orDash(requester(run.Spec.RequestedBy)), orDash(strings.Join(run.Status.WaitingFor, ",")),
+		items, started, dur, kept}
+}
+
+// recordRow is the line of a run only the records keep.
+func recordRow(r *recordsv1alpha1.RunRecord, now time.Time) []string {
+	items, started, dur := "-", "-", "-"
+	if r.Status.Result != nil {
+		var result rpav1alpha1.RunResult
+		if json.Unmarshal(r.Status.Result.Raw, &result) == nil && result.ItemsProcessed != nil {
+			items = strconv.FormatInt(*result.ItemsProcessed, 10)
+		}
+	}
+	if r.Status.StartTime != nil {
+		started = duration.HumanDuration(now.Sub(r.Status.StartTime.Time)) + " ago"
+		dur = r.Status.CompletionTime.Sub(r.Status.StartTime.Time).Round(time.Second).String()
+	}
+	return []string{r.Name, r.Spec.Trigger.Type, orDash(r.Status.Phase), orDash(r.Status.Reason), orDash(r.Spec.RequestedBy), "-",
+		items, started, dur, "record"}
+}
+
+func requester(r *rpav1alpha1.RunRequester) string {
+	if r == nil {
+		return ""
+	}
+	return r.Username
 }
 
 func orDash(s string) string {
@@ -108,13 +225,13 @@ func orDash(s string) string {
 	return s
 }
 
-// writeHistory prints the runs as a kubectl-style table.
-func writeHistory(w io.Writer, runs []rpav1alpha1.RobotRun, now time.Time) error {
+// writeHistory prints the runs as a kubectl-style table. KEPT says where
+// a run is: in the cluster (run), in the run records (record), or both.
+func writeHistory(w io.Writer, rows []historyEntry, now time.Time) error {
 	tw := printers.GetNewTabWriter(w)
-	fmt.Fprintln(tw, "NAME\tTRIGGER\tPHASE\tREASON\tWAITING FOR\tITEMS\tSTARTED\tDURATION")
-	for i := range runs {
-		row := historyRow(&runs[i], now)
-		for j, cell := range row {
+	fmt.Fprintln(tw, "NAME\tTRIGGER\tPHASE\tREASON\tREQUESTED BY\tWAITING FOR\tITEMS\tSTARTED\tDURATION\tKEPT")
+	for _, e := range rows {
+		for j, cell := range historyRow(e, now) {
 			if j > 0 {
 				fmt.Fprint(tw, "\t")
 			}

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -35,6 +36,9 @@ func newLogsCommand(connect connectFunc) *cobra.Command {
 
 func runLogs(ctx context.Context, env *Env, name string, follow bool) error {
 	run, err := getRun(ctx, env, name)
+	if notFound := new(runNotFoundError); errors.As(err, &notFound) {
+		return recordedLogOr(ctx, env, name, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -43,7 +47,8 @@ func runLogs(ctx context.Context, env *Env, name string, follow bool) error {
 		return err
 	}
 	if len(pods) == 0 && run.Status.Phase.Finished() {
-		return fmt.Errorf("robotrun %s has no pods left (phase %s); they are deleted with the run's Job", name, run.Status.Phase)
+		return recordedLogOr(ctx, env, name,
+			fmt.Errorf("robotrun %s has no pods left (phase %s); they are deleted with the run's Job", name, run.Status.Phase))
 	}
 	following := follow && !run.Status.Phase.Finished()
 	for i, pod := range pods {
@@ -122,6 +127,23 @@ func streamLog(ctx context.Context, env *Env, pod string, follow bool, w io.Writ
 	defer func() { _ = stream.Close() }()
 	if err := copyTerminalSafe(w, stream); err != nil {
 		return fmt.Errorf("read logs of pod %s: %w", pod, err)
+	}
+	return nil
+}
+
+// recordedLogOr prints the run's recorded log (a run pruned, or whose pods
+// are gone), or returns why there is none: the cluster's reason, and the
+// records' when they cannot be read.
+func recordedLogOr(ctx context.Context, env *Env, name string, clusterErr error) error {
+	fmt.Fprintf(env.ErrOut, "==> run %s, from the run records <==\n", name)
+	found, err := recordedLog(ctx, env, name, env.Out)
+	switch {
+	case err != nil && errors.Is(err, errNoRecords):
+		return fmt.Errorf("%w; %v", clusterErr, err)
+	case err != nil:
+		return err
+	case !found:
+		return fmt.Errorf("%w, and the run records have no run of that name", clusterErr)
 	}
 	return nil
 }

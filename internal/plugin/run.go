@@ -148,11 +148,18 @@ func getRobot(ctx context.Context, env *Env, name string) (*rpav1alpha1.Robot, e
 }
 
 // getRun fetches a run, saying where it looked when it is not there.
+// runNotFoundError means the cluster has no run of that name.
+type runNotFoundError struct{ run, namespace string }
+
+func (e *runNotFoundError) Error() string {
+	return fmt.Sprintf("robotrun %q not found in namespace %q", e.run, e.namespace)
+}
+
 func getRun(ctx context.Context, env *Env, name string) (*rpav1alpha1.RobotRun, error) {
 	var run rpav1alpha1.RobotRun
 	err := env.Client.Get(ctx, client.ObjectKey{Namespace: env.Namespace, Name: name}, &run)
 	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("robotrun %q not found in namespace %q", name, env.Namespace)
+		return nil, &runNotFoundError{run: name, namespace: env.Namespace}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get robotrun %s in namespace %s: %w", name, env.Namespace, err)

@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -129,4 +130,42 @@ func TestRunRecordsThroughKubeAPIServer(t *testing.T) {
 	g.Eventually(func() error {
 		return editor.Get().Namespace(ns).Resource("runrecords").Name("letters-1").SubResource("log").Do(ctx).Error()
 	}, timeout, interval).Should(Succeed(), "an editor reads logs")
+}
+
+// TestHistoryAndLogsOfPrunedRunsComeFromTheRecords: `kubectl robot
+// history` lists the runs pruned from the cluster with those it has, and
+// `kubectl robot logs` prints a pruned run's recorded log (here, with no
+// kubelet, the note saying why there is none).
+func TestHistoryAndLogsOfPrunedRunsComeFromTheRecords(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newRecordedNamespace(t)
+	registerAPIService(t, serveAPI(t))
+	createRobot(t, ns, "welcome-letters", func(r *rpav1alpha1.Robot) { r.Spec.SuccessfulRunsHistoryLimit = ptr.To[int32](1) })
+	first := createRun(t, ns, "letters-1", "welcome-letters", nil)
+	finishRun(g, first, `{"itemsProcessed":40}`)
+	second := createRun(t, ns, "letters-2", "welcome-letters", nil)
+	finishRun(g, second, `{"itemsProcessed":12}`)
+	waitForRecord(g, records, first)
+	waitForRecord(g, records, second)
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, objectKey(first), &rpav1alpha1.RobotRun{}))
+	}, timeout, interval).Should(BeTrue(), "pruned")
+
+	var res cliResult
+	g.Eventually(func(g Gomega) {
+		res = kubectlRobotQueue(t, ns, "", "history", "welcome-letters")
+		g.Expect(res.err).NotTo(HaveOccurred())
+		g.Expect(res.out).To(MatchRegexp(`letters-2\s+Manual\s+Succeeded\s+Completed\s+\S+\s+-\s+12\s.*run, record`))
+		g.Expect(res.out).To(MatchRegexp(`letters-1\s+Manual\s+Succeeded\s+Completed\s+\S+\s+-\s+40\s.*record`))
+	}, timeout, interval).Should(Succeed())
+
+	res = kubectlRobotQueue(t, ns, "", "logs", "letters-1")
+	g.Expect(res.err).NotTo(HaveOccurred())
+	g.Expect(res.errOut).To(ContainSubstring("from the run records"))
+	g.Expect(res.out).To(ContainSubstring("[rpa-server: the kubelet gave no log"))
+
+	res = kubectlRobotQueue(t, ns, "", "logs", "letters-0")
+	g.Expect(res.err).To(MatchError(ContainSubstring(`robotrun "letters-0" not found`)))
+	g.Expect(res.err).To(MatchError(ContainSubstring("the run records have no run of that name")))
 }
