@@ -4,7 +4,7 @@
 # (Debian's) with runc, kubelet, kube-proxy and CoreDNS, on the loopback
 # address and the cni0 bridge only. See docs/local-cluster.md.
 #
-# Usage: hack/local-cluster.sh up|down|status|kubeconfig|containerd-address
+# Usage: hack/local-cluster.sh up|down|status|kubeconfig|containerd-address|database-stop|database-start
 #
 # Everything lives under bin/local-cluster/ (git-ignored): PKI, data, logs,
 # and one .pid file per process started, so that `down` stops exactly what
@@ -563,8 +563,12 @@ down)
 status) status ;;
 kubeconfig) echo "$kubeconfig" ;;
 containerd-address) echo "$containerd_sock" ;;
+# Stop and start rpa-server's PostgreSQL alone (the e2e test of the run
+# records' outage does), by the pid it recorded.
+database-stop) "$root/hack/postgres.sh" stop "$state/postgres" ;;
+database-start) start_postgres ;;
 *)
-	echo "usage: $0 up|down|status|kubeconfig|containerd-address" >&2
+	echo "usage: $0 up|down|status|kubeconfig|containerd-address|database-stop|database-start" >&2
 	exit 2
 	;;
 esac
