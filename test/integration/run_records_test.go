@@ -24,9 +24,7 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/pgtest"
@@ -45,13 +43,13 @@ const recorderStopWait = 2 * time.Second
 
 // setUpRecorder adds the run recorder as cmd/rpa-server does, reading
 // logs through kube-apiserver (envtest has no kubelet: the records say so).
-func setUpRecorder(mgr ctrl.Manager, cfg *rest.Config, recs *runrecords.Store) error {
+func setUpRecorder(mgr ctrl.Manager, cfg *rest.Config, recs *runrecords.Store, workItems *store.Store) error {
 	clientset, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}
 	return (&runrecorder.Reconciler{
-		Client: mgr.GetClient(), Records: recs, Items: items, Logs: runrecorder.KubeletLogs{Clientset: clientset},
+		Client: mgr.GetClient(), Records: recs, Items: workItems, Logs: runrecorder.KubeletLogs{Clientset: clientset},
 		Clock: testClock, Events: mgr.GetEventRecorder("rpa-server"), StopWait: recorderStopWait,
 	}).SetupWithManager(mgr)
 }
@@ -241,11 +239,7 @@ func TestPrunedRunsAreRecordedFirst(t *testing.T) {
 	var runs []*rpav1alpha1.RobotRun
 	for i := range 3 {
 		run := createRun(t, ns, fmt.Sprintf("letters-%d", i), robot.Name, nil)
-		job := waitForJob(g, run)
-		startJob(g, job)
-		endPod(g, createPod(g, job, "a1"), 0, `{"itemsProcessed":40}`)
-		completeJob(g, job)
-		waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
+		finishRun(g, run, `{"itemsProcessed":40}`)
 		runs = append(runs, run)
 	}
 	for _, run := range runs {
@@ -376,28 +370,10 @@ func TestRunsWaitForTheirRecordWhileTheDatabaseIsDown(t *testing.T) {
 	ownItems, err := store.Open(ctx, viaProxy, store.Options{Clock: testClock, ReferenceKey: referenceKy})
 	g.Expect(err).NotTo(HaveOccurred())
 
-	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "")
-	g.Expect(err).NotTo(HaveOccurred())
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Cache: workQueuesIn(dbDownNamespace, true), Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	clientset, err := kubernetes.NewForConfig(cfg)
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect((&runrecorder.Reconciler{
-		Client: mgr.GetClient(), Records: own, Items: ownItems, Logs: runrecorder.KubeletLogs{Clientset: clientset},
-		Clock: testClock, Events: mgr.GetEventRecorder("rpa-server"), StopWait: recorderStopWait,
-	}).SetupWithManager(mgr)).To(Succeed())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("rpa-server: %v", err)
-		}
-		own.Close()
-		ownItems.Close()
+	t.Cleanup(own.Close)
+	t.Cleanup(ownItems.Close)
+	startSecondServer(t, ctx, cancel, func(mgr ctrl.Manager, cfg *rest.Config) error {
+		return setUpRecorder(mgr, cfg, own, ownItems)
 	})
 
 	ns := &corev1.Namespace{}
@@ -414,11 +390,7 @@ func TestRunsWaitForTheirRecordWhileTheDatabaseIsDown(t *testing.T) {
 	var runs []*rpav1alpha1.RobotRun
 	for i := range 2 {
 		run := createRun(t, dbDownNamespace, fmt.Sprintf("post-%d", i), robot.Name, nil)
-		job := waitForJob(g, run)
-		startJob(g, job)
-		endPod(g, createPod(g, job, "a1"), 0, `{"itemsProcessed":3}`)
-		completeJob(g, job)
-		waitForOutcome(g, run, rpav1alpha1.PhaseSucceeded, rpav1alpha1.ReasonCompleted)
+		finishRun(g, run, `{"itemsProcessed":3}`)
 		runs = append(runs, run)
 	}
 	for _, run := range runs {

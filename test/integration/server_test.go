@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -76,7 +77,7 @@ func startServer(ctx context.Context, pgURL string) (<-chan error, error) {
 	if records, err = runrecords.Open(ctx, pgURL, testClock); err != nil {
 		return nil, err
 	}
-	if err := setUpRecorder(mgr, cfg, records); err != nil {
+	if err := setUpRecorder(mgr, cfg, records, items); err != nil {
 		return nil, err
 	}
 	stopped := make(chan error, 1)
@@ -232,23 +233,10 @@ func TestAWorkQueueWhoseDatabaseIsDownIsNotReady(t *testing.T) {
 	})
 	own, err := store.Open(ctx, pgURL, store.Options{Clock: testClock, ReferenceKey: referenceKy})
 	g.Expect(err).NotTo(HaveOccurred())
-	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "")
-	g.Expect(err).NotTo(HaveOccurred())
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Cache: workQueuesIn(dbDownNamespace, true), Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect((&queuestatus.Reconciler{Client: mgr.GetClient(), Items: own, Clock: testClock, Interval: serverCountInterval}).
-		SetupWithManager(mgr)).To(Succeed())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("rpa-server: %v", err)
-		}
-		own.Close()
+	t.Cleanup(own.Close)
+	startSecondServer(t, ctx, cancel, func(mgr ctrl.Manager, _ *rest.Config) error {
+		return (&queuestatus.Reconciler{Client: mgr.GetClient(), Items: own, Clock: testClock, Interval: serverCountInterval}).
+			SetupWithManager(mgr)
 	})
 
 	_ = k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: dbDownNamespace}})
@@ -274,6 +262,30 @@ func TestAWorkQueueWhoseDatabaseIsDownIsNotReady(t *testing.T) {
 		g.Expect(stalled).NotTo(BeNil())
 		g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
 	}, timeout, interval).Should(Succeed())
+}
+
+// startSecondServer runs an rpa-server of the test's own, as rpa-server's
+// ServiceAccount, watching only dbDownNamespace, with what setup adds; it
+// stops, by cancel, before the test's earlier cleanups run.
+func startSecondServer(t *testing.T, ctx context.Context, cancel context.CancelFunc, setup func(ctrl.Manager, *rest.Config) error) {
+	t.Helper()
+	g := NewWithT(t)
+	cfg, err := serviceAccountBoundTo(ctx, managerNamespace, serverServiceAccount, "server/rbac/role.yaml", "")
+	g.Expect(err).NotTo(HaveOccurred())
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Cache: workQueuesIn(dbDownNamespace, true), Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(setup(mgr, cfg)).To(Succeed())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("rpa-server: %v", err)
+		}
+	})
 }
 
 // triggeredRuns lists the unfinished runs the queue's trigger started.

@@ -8,7 +8,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
@@ -41,14 +40,9 @@ func (s *LogStorage) ProducesObject(string) any { return "" }
 
 // Get returns the newest record of the named run's logs.
 func (s *LogStorage) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runtime.Object, error) {
-	namespace, _ := request.NamespaceFrom(ctx)
-	r, err := s.Records.Latest(ctx, namespace, name)
+	_, logs, err := latestWithLogs(ctx, s.Records, name)
 	if err != nil {
-		return nil, statusError(err, name)
-	}
-	logs, err := s.Records.Logs(ctx, namespace, r.UID)
-	if err != nil {
-		return nil, statusError(err, name)
+		return nil, err
 	}
 	return &logText{content: joinLogs(logs)}, nil
 }

@@ -63,18 +63,28 @@ func (s *RecordStorage) Categories() []string { return []string{"rpa"} }
 // Get returns the newest record of the run with that name, with a
 // description of its logs.
 func (s *RecordStorage) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runtime.Object, error) {
-	namespace, _ := request.NamespaceFrom(ctx)
-	r, err := s.Records.Latest(ctx, namespace, name)
+	r, logs, err := latestWithLogs(ctx, s.Records, name)
 	if err != nil {
-		return nil, statusError(err, name)
-	}
-	logs, err := s.Records.Logs(ctx, namespace, r.UID)
-	if err != nil {
-		return nil, statusError(err, name)
+		return nil, err
 	}
 	rr := runRecord(&r)
 	rr.Status.Logs = recordedLogs(logs)
 	return rr, nil
+}
+
+// latestWithLogs reads the newest record of the named run in the
+// request's namespace, and its logs.
+func latestWithLogs(ctx context.Context, records Records, name string) (store.Record, []store.Log, error) {
+	namespace, _ := request.NamespaceFrom(ctx)
+	r, err := records.Latest(ctx, namespace, name)
+	if err != nil {
+		return r, nil, statusError(err, name)
+	}
+	logs, err := records.Logs(ctx, namespace, r.UID)
+	if err != nil {
+		return r, nil, statusError(err, name)
+	}
+	return r, logs, nil
 }
 
 // List returns the namespace's records, newest finish first, selected by
