@@ -111,6 +111,8 @@ func newCommand(streams genericiooptions.IOStreams, connect connectFunc) *cobra.
 		newSuspendCommand(connect, false),
 		newCancelCommand(connect),
 		newQueueCommand(connect),
+		newAuditCommand(connect),
+		newUsageCommand(connect),
 	)
 	return root
 }

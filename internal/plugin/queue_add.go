@@ -24,7 +24,7 @@ import (
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 )
 
-// Input formats of `queue add`.
+// Formats of `queue add`'s input and of `audit`'s output.
 const (
 	formatCSV   = "csv"
 	formatJSONL = "jsonl"

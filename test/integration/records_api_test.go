@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -164,6 +165,18 @@ func TestHistoryAndLogsOfPrunedRunsComeFromTheRecords(t *testing.T) {
 	g.Expect(res.err).NotTo(HaveOccurred())
 	g.Expect(res.errOut).To(ContainSubstring("from the run records"))
 	g.Expect(res.out).To(ContainSubstring("[rpa-server: the kubelet gave no log"))
+
+	res = kubectlRobotQueue(t, ns, "", "audit", "--from", "2000-01-01", "--before", "2999-01-01", "--time-zone", "Europe/Copenhagen")
+	g.Expect(res.err).NotTo(HaveOccurred())
+	lines := strings.Split(strings.TrimSpace(res.out), "\n")
+	g.Expect(lines).To(HaveLen(3), "a header and both runs:\n%s", res.out)
+	g.Expect(lines[1]).To(ContainSubstring(",letters-1,"), "oldest first")
+	rec, err := records.Get(ctx, ns, string(second.UID))
+	g.Expect(err).NotTo(HaveOccurred())
+	res = kubectlRobotQueue(t, ns, "", "usage", "--month", rec.FinishedAt.UTC().Format("2006-01"), "--time-zone", "UTC")
+	g.Expect(res.err).NotTo(HaveOccurred())
+	g.Expect(res.out).To(ContainSubstring(","+ns+",welcome-letters,"), res.out)
+	g.Expect(res.out).To(MatchRegexp(`,welcome-letters,[12],[12],0,0,0,[0-9.]+,(52|12|40),0`))
 
 	res = kubectlRobotQueue(t, ns, "", "logs", "letters-0")
 	g.Expect(res.err).To(MatchError(ContainSubstring(`robotrun "letters-0" not found`)))

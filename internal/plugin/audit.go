@@ -1,0 +1,208 @@
+package plugin
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
+)
+
+// period is a span of finish times: from inclusive, before exclusive.
+type period struct{ from, before time.Time }
+
+// parsePeriod reads --from and --before as dates in the time zone, or
+// RFC 3339 times.
+func parsePeriod(from, before, zone string) (period, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return period{}, fmt.Errorf("--time-zone %q: %w", zone, err)
+	}
+	var p period
+	for _, f := range []struct {
+		flag, value string
+		into        *time.Time
+	}{{"--from", from, &p.from}, {"--before", before, &p.before}} {
+		if f.value == "" {
+			return period{}, fmt.Errorf("%s is required: a date (2026-11-01) or an RFC 3339 time", f.flag)
+		}
+		if *f.into, err = parseInstant(f.value, loc); err != nil {
+			return period{}, fmt.Errorf("%s %q: give a date (2026-11-01) or an RFC 3339 time (2026-11-01T00:00:00+01:00)", f.flag, f.value)
+		}
+	}
+	if !p.before.After(p.from) {
+		return period{}, errors.New("--before must be after --from")
+	}
+	return p, nil
+}
+
+func parseInstant(value string, loc *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation(time.DateOnly, value, loc); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, value)
+}
+
+// periodRecords lists the namespace's records of runs that finished in
+// the period, newest first, page by page.
+func periodRecords(ctx context.Context, env *Env, p period) ([]recordsv1alpha1.RunRecord, error) {
+	var out []recordsv1alpha1.RunRecord
+	selector := "from=" + p.from.Format(time.RFC3339) + ",before=" + p.before.Format(time.RFC3339)
+	next := ""
+	for {
+		page := &recordsv1alpha1.RunRecordList{}
+		req := env.Records.Get().Namespace(env.Namespace).Resource("runrecords").Param("fieldSelector", selector).Param("limit", "500")
+		if next != "" {
+			req = req.Param("continue", next)
+		}
+		if err := req.Do(ctx).Into(page); err != nil {
+			return nil, recordsError(err)
+		}
+		out = append(out, page.Items...)
+		if next = page.Continue; next == "" {
+			return out, nil
+		}
+	}
+}
+
+func newAuditCommand(connect connectFunc) *cobra.Command {
+	var from, before, zone, format string
+	cmd := &cobra.Command{
+		Use:   "audit --from DATE --before DATE [-o csv|jsonl]",
+		Short: "Export the namespace's run records of a period for supervision: every run with who requested it, its account and image digest",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != formatCSV && format != formatJSONL {
+				return fmt.Errorf("-o %q: use csv or jsonl", format)
+			}
+			p, err := parsePeriod(from, before, zone)
+			if err != nil {
+				return err
+			}
+			env, err := connect()
+			if err != nil {
+				return err
+			}
+			records, err := periodRecords(cmd.Context(), env, p)
+			if err != nil {
+				return err
+			}
+			return writeAudit(env.Out, format, records)
+		},
+	}
+	addPeriodFlags(cmd, &from, &before, &zone)
+	cmd.Flags().StringVarP(&format, "output", "o", formatCSV, "csv or jsonl (JSON lines)")
+	return cmd
+}
+
+func addPeriodFlags(cmd *cobra.Command, from, before, zone *string) {
+	cmd.Flags().StringVar(from, "from", "", "first day (or RFC 3339 time) of the period, inclusive")
+	cmd.Flags().StringVar(before, "before", "", "the day (or time) after the period, exclusive")
+	cmd.Flags().StringVar(zone, "time-zone", "Local", "time zone of dates, for example Europe/Copenhagen")
+}
+
+// auditLine is one run of the export. The result's summary is left out:
+// it is the robot's own words, and the export goes to people's
+// spreadsheets.
+type auditLine struct {
+	Finished    time.Time `json:"finished"`
+	Namespace   string    `json:"namespace"`
+	Robot       string    `json:"robot"`
+	Run         string    `json:"run"`
+	UID         string    `json:"uid"`
+	Trigger     string    `json:"trigger"`
+	Schedule    string    `json:"schedule,omitempty"`
+	Queue       string    `json:"queue,omitempty"`
+	RequestedBy string    `json:"requestedBy"`
+	CancelledBy string    `json:"cancelledBy,omitempty"`
+	Phase       string    `json:"phase"`
+	Reason      string    `json:"reason"`
+	Attempts    int32     `json:"attempts"`
+	Image       string    `json:"image"`
+	ImageID     string    `json:"imageID"`
+	Accounts    []string  `json:"accounts"`
+	Secrets     []string  `json:"secrets"`
+	Systems     []string  `json:"systems"`
+	WorkItems   int       `json:"workItems"`
+}
+
+func auditLineOf(r *recordsv1alpha1.RunRecord) auditLine {
+	l := auditLine{
+		Finished: r.Status.CompletionTime.UTC(), Namespace: r.Namespace, Robot: r.Spec.RobotName, Run: r.Name, UID: string(r.UID),
+		Trigger: r.Spec.Trigger.Type, Schedule: r.Spec.Trigger.Schedule, Queue: r.Spec.Trigger.Queue,
+		RequestedBy: r.Spec.RequestedBy, CancelledBy: r.Spec.CancelledBy, Phase: r.Status.Phase, Reason: r.Status.Reason,
+		Attempts: r.Status.Attempts, Image: r.Status.Image, ImageID: r.Status.ImageID, Systems: r.Status.Systems,
+		WorkItems: len(r.Status.WorkItems), Accounts: []string{}, Secrets: []string{},
+	}
+	for _, c := range r.Status.Credentials {
+		l.Accounts = append(l.Accounts, c.Account)
+		l.Secrets = append(l.Secrets, c.SecretName)
+	}
+	if l.Systems == nil {
+		l.Systems = []string{}
+	}
+	return l
+}
+
+var auditHeader = []string{"finished", "namespace", "robot", "run", "uid", "trigger", "schedule", "queue", "requested_by",
+	"cancelled_by", "phase", "reason", "attempts", "image", "image_id", "accounts", "secrets", "systems", "work_items"}
+
+func (l auditLine) cells() []string {
+	return []string{l.Finished.Format(time.RFC3339), l.Namespace, l.Robot, l.Run, l.UID, l.Trigger, l.Schedule, l.Queue,
+		l.RequestedBy, l.CancelledBy, l.Phase, l.Reason, strconv.Itoa(int(l.Attempts)), l.Image, l.ImageID,
+		strings.Join(l.Accounts, ";"), strings.Join(l.Secrets, ";"), strings.Join(l.Systems, ";"), strconv.Itoa(l.WorkItems)}
+}
+
+// writeAudit writes the records oldest first, as a log is read.
+func writeAudit(w io.Writer, format string, records []recordsv1alpha1.RunRecord) error {
+	if format == formatJSONL {
+		enc := json.NewEncoder(w)
+		for i := len(records) - 1; i >= 0; i-- {
+			if err := enc.Encode(auditLineOf(&records[i])); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rows := make([][]string, 0, len(records))
+	for i := len(records) - 1; i >= 0; i-- {
+		rows = append(rows, auditLineOf(&records[i]).cells())
+	}
+	return writeCSV(w, auditHeader, rows)
+}
+
+// writeCSV writes a spreadsheet-safe CSV: encoding/csv quotes, and a cell
+// that a spreadsheet would read as a formula (=, +, -, @, tab, CR) gets a
+// leading apostrophe, since user names and robot names come from others.
+func writeCSV(w io.Writer, header []string, rows [][]string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		safe := make([]string, len(row))
+		for i, cell := range row {
+			safe[i] = spreadsheetSafe(cell)
+		}
+		if err := cw.Write(safe); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func spreadsheetSafe(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}
