@@ -39,6 +39,12 @@ const (
 	// AnnotationCredentialSecret names the Secret an exclusive-credential
 	// Lease locks.
 	AnnotationCredentialSecret = "rpa.dev/credential-secret"
+	// AnnotationSuspendedBy and AnnotationResumedBy on a Robot are who last
+	// set and who last cleared spec.suspend, stamped by the admission
+	// policy rpa-robot-suspender (config/admission) from the apiserver's
+	// authentication.
+	AnnotationSuspendedBy = "rpa.dev/suspended-by"
+	AnnotationResumedBy   = "rpa.dev/resumed-by"
 )
 
 // Prefixes of status.waitingFor entries: what a queued run waits for.

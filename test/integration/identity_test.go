@@ -102,13 +102,16 @@ func installAdmissionPolicies(ctx context.Context) error {
 	for time.Now().Before(deadline) {
 		probe := manual.DeepCopy()
 		probe.Spec.Cancel = true
+		robot := minimalRobot("default", "policy-probe")
+		robot.Spec.Suspend = true
 		if err := k8sClient.Create(ctx, forged.DeepCopy(), client.DryRunAll); apierrors.IsForbidden(err) &&
-			k8sClient.Create(ctx, probe, client.DryRunAll) == nil && probe.Spec.RequestedBy != nil && probe.Spec.CancelledBy != nil {
+			k8sClient.Create(ctx, probe, client.DryRunAll) == nil && probe.Spec.RequestedBy != nil && probe.Spec.CancelledBy != nil &&
+			k8sClient.Create(ctx, robot, client.DryRunAll) == nil && robot.Annotations[rpav1alpha1.AnnotationSuspendedBy] != "" {
 			return nil
 		}
 		time.Sleep(interval)
 	}
-	return errors.New("the run protection and requester policies are not enforced after " + timeout.String())
+	return errors.New("the run protection, requester and suspender policies are not enforced after " + timeout.String())
 }
 
 // createObjects creates every object of a YAML file.
