@@ -44,6 +44,8 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		recordsv1alpha1.RecordedCredential{}.OpenAPIModelName(): schema_rpa_operator_api_records_v1alpha1_RecordedCredential(ref),
 		recordsv1alpha1.RecordedLog{}.OpenAPIModelName():        schema_rpa_operator_api_records_v1alpha1_RecordedLog(ref),
 		recordsv1alpha1.RecordedTrigger{}.OpenAPIModelName():    schema_rpa_operator_api_records_v1alpha1_RecordedTrigger(ref),
+		recordsv1alpha1.RobotChange{}.OpenAPIModelName():        schema_rpa_operator_api_records_v1alpha1_RobotChange(ref),
+		recordsv1alpha1.RobotChangeList{}.OpenAPIModelName():    schema_rpa_operator_api_records_v1alpha1_RobotChangeList(ref),
 		recordsv1alpha1.RunRecord{}.OpenAPIModelName():          schema_rpa_operator_api_records_v1alpha1_RunRecord(ref),
 		recordsv1alpha1.RunRecordList{}.OpenAPIModelName():      schema_rpa_operator_api_records_v1alpha1_RunRecordList(ref),
 		recordsv1alpha1.RunRecordSpec{}.OpenAPIModelName():      schema_rpa_operator_api_records_v1alpha1_RunRecordSpec(ref),
@@ -593,6 +595,128 @@ func schema_rpa_operator_api_records_v1alpha1_RecordedTrigger(ref common.Referen
 		},
 		Dependencies: []string{
 			v1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_rpa_operator_api_records_v1alpha1_RobotChange(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "RobotChange is a suspension or a resumption of a Robot: who made it, as the apiserver authenticated them (the admission policy rpa-robot-suspender's stamp), and when rpa-server saw it. Its name is a number, in the order the changes were seen.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"robotName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RobotName is the Robot changed.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"action": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Action is Suspend or Resume.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"actor": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Actor is who set or cleared spec.suspend.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"robotGeneration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RobotGeneration is the Robot's generation with the change.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"observedTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ObservedTime is when rpa-server saw the change.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"robotName", "action", "actor", "robotGeneration", "observedTime"},
+			},
+		},
+		Dependencies: []string{
+			v1.ObjectMeta{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_rpa_operator_api_records_v1alpha1_RobotChangeList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "RobotChangeList is a page of robot changes, oldest first.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(recordsv1alpha1.RobotChange{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			recordsv1alpha1.RobotChange{}.OpenAPIModelName(), v1.ListMeta{}.OpenAPIModelName()},
 	}
 }
 

@@ -173,6 +173,9 @@ func setupRunRecords(mgr ctrl.Manager, restCfg *rest.Config, records *runrecords
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the run recorder: %w", err)
 	}
+	if err := (&runrecorder.SuspensionRecorder{Client: mgr.GetClient(), Changes: records}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the suspension recorder: %w", err)
+	}
 	return mgr.Add(&runrecorder.Retention{Records: records, Namespaces: mgr.GetAPIReader(), Clock: clock.RealClock{}})
 }
 

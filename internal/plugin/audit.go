@@ -52,33 +52,26 @@ func parseInstant(value string, loc *time.Location) (time.Time, error) {
 }
 
 // periodRecords lists the namespace's records of runs that finished in
-// the period, newest first, page by page.
+// the period, newest first.
 func periodRecords(ctx context.Context, env *Env, p period) ([]recordsv1alpha1.RunRecord, error) {
-	var out []recordsv1alpha1.RunRecord
-	selector := "from=" + p.from.Format(time.RFC3339) + ",before=" + p.before.Format(time.RFC3339)
-	next := ""
-	for {
-		page := &recordsv1alpha1.RunRecordList{}
-		req := env.Records.Get().Namespace(env.Namespace).Resource("runrecords").Param("fieldSelector", selector).Param("limit", "500")
-		if next != "" {
-			req = req.Param("continue", next)
-		}
-		if err := req.Do(ctx).Into(page); err != nil {
-			return nil, recordsError(err)
-		}
-		out = append(out, page.Items...)
-		if next = page.Continue; next == "" {
-			return out, nil
-		}
-	}
+	return listRecordsAPI(ctx, env, "runrecords", periodSelector(p), 0, func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
+		func(l *recordsv1alpha1.RunRecordList) ([]recordsv1alpha1.RunRecord, string) {
+			return l.Items, l.Continue
+		})
+}
+
+func periodSelector(p period) string {
+	return "from=" + p.from.Format(time.RFC3339) + ",before=" + p.before.Format(time.RFC3339)
 }
 
 func newAuditCommand(connect connectFunc) *cobra.Command {
 	var from, before, zone, format string
+	var changes bool
 	cmd := &cobra.Command{
-		Use:   "audit --from DATE --before DATE [-o csv|jsonl]",
-		Short: "Export the namespace's run records of a period for supervision: every run with who requested it, its account and image digest",
-		Args:  cobra.NoArgs,
+		Use: "audit --from DATE --before DATE [--changes] [-o csv|jsonl]",
+		Short: "Export the namespace's run records of a period for supervision: every run with who requested it, its account and " +
+			"image digest; with --changes, every suspension and resumption of its robots and by whom",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != formatCSV && format != formatJSONL {
 				return fmt.Errorf("-o %q: use csv or jsonl", format)
@@ -91,6 +84,13 @@ func newAuditCommand(connect connectFunc) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if changes {
+				list, err := periodChanges(cmd.Context(), env, p)
+				if err != nil {
+					return err
+				}
+				return writeChanges(env.Out, format, list)
+			}
 			records, err := periodRecords(cmd.Context(), env, p)
 			if err != nil {
 				return err
@@ -100,7 +100,49 @@ func newAuditCommand(connect connectFunc) *cobra.Command {
 	}
 	addPeriodFlags(cmd, &from, &before, &zone)
 	cmd.Flags().StringVarP(&format, "output", "o", formatCSV, "csv or jsonl (JSON lines)")
+	cmd.Flags().BoolVar(&changes, "changes", false, "export the robots' suspensions and resumptions instead of the runs")
 	return cmd
+}
+
+// periodChanges lists the namespace's robot changes seen in the period,
+// oldest first.
+func periodChanges(ctx context.Context, env *Env, p period) ([]recordsv1alpha1.RobotChange, error) {
+	return listRecordsAPI(ctx, env, "robotchanges", periodSelector(p), 0, func() *recordsv1alpha1.RobotChangeList { return &recordsv1alpha1.RobotChangeList{} },
+		func(l *recordsv1alpha1.RobotChangeList) ([]recordsv1alpha1.RobotChange, string) {
+			return l.Items, l.Continue
+		})
+}
+
+// changeLine is one robot change of the export.
+type changeLine struct {
+	Seen       time.Time `json:"seen"`
+	Namespace  string    `json:"namespace"`
+	Robot      string    `json:"robot"`
+	Action     string    `json:"action"`
+	Actor      string    `json:"actor"`
+	Generation int64     `json:"robotGeneration"`
+}
+
+func writeChanges(w io.Writer, format string, changes []recordsv1alpha1.RobotChange) error {
+	lines := make([]changeLine, 0, len(changes))
+	for _, c := range changes {
+		lines = append(lines, changeLine{Seen: c.ObservedTime.UTC(), Namespace: c.Namespace, Robot: c.RobotName, Action: c.Action,
+			Actor: c.Actor, Generation: c.RobotGeneration})
+	}
+	if format == formatJSONL {
+		enc := json.NewEncoder(w)
+		for _, l := range lines {
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rows := make([][]string, 0, len(lines))
+	for _, l := range lines {
+		rows = append(rows, []string{l.Seen.Format(time.RFC3339), l.Namespace, l.Robot, l.Action, l.Actor, strconv.FormatInt(l.Generation, 10)})
+	}
+	return writeCSV(w, []string{"seen", "namespace", "robot", "action", "actor", "robot_generation"}, rows)
 }
 
 func addPeriodFlags(cmd *cobra.Command, from, before, zone *string) {

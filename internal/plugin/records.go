@@ -58,25 +58,37 @@ func recordsError(err error) error {
 }
 
 // robotRecords lists the robot's records, newest first, at most limit (0:
-// all), page by page.
+// all).
 func robotRecords(ctx context.Context, env *Env, robot string, limit int) ([]recordsv1alpha1.RunRecord, error) {
-	var out []recordsv1alpha1.RunRecord
+	return listRecordsAPI(ctx, env, "runrecords", "spec.robotName="+robot, limit,
+		func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
+		func(l *recordsv1alpha1.RunRecordList) ([]recordsv1alpha1.RunRecord, string) {
+			return l.Items, l.Continue
+		})
+}
+
+// listRecordsAPI lists a records.rpa.dev resource of the namespace with
+// the field selector, page by page, at most limit items (0: all).
+func listRecordsAPI[T any, L runtime.Object](ctx context.Context, env *Env, resource, selector string, limit int,
+	newList func() L, itemsOf func(L) ([]T, string)) ([]T, error) {
+	var out []T
 	next := ""
 	for {
-		page := &recordsv1alpha1.RunRecordList{}
-		req := env.Records.Get().Namespace(env.Namespace).Resource("runrecords").
-			Param("fieldSelector", "spec.robotName="+robot).Param("limit", "500")
+		page := newList()
+		req := env.Records.Get().Namespace(env.Namespace).Resource(resource).Param("fieldSelector", selector).Param("limit", "500")
 		if next != "" {
 			req = req.Param("continue", next)
 		}
 		if err := req.Do(ctx).Into(page); err != nil {
 			return nil, recordsError(err)
 		}
-		out = append(out, page.Items...)
+		var items []T
+		items, next = itemsOf(page)
+		out = append(out, items...)
 		if limit > 0 && len(out) >= limit {
 			return out[:limit], nil
 		}
-		if next = page.Continue; next == "" {
+		if next == "" {
 			return out, nil
 		}
 	}

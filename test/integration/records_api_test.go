@@ -121,6 +121,8 @@ func TestRunRecordsThroughKubeAPIServer(t *testing.T) {
 	g.Eventually(func() error {
 		return viewer.Get().Namespace(ns).Resource("runrecords").Do(ctx).Into(&recordsv1alpha1.RunRecordList{})
 	}, timeout, interval).Should(Succeed(), "a viewer reads the records")
+	g.Expect(viewer.Get().Namespace(ns).Resource("robotchanges").Do(ctx).Into(&recordsv1alpha1.RobotChangeList{})).
+		To(Succeed(), "and the robots' suspensions")
 	err = viewer.Get().Namespace(ns).Resource("runrecords").Name("letters-1").SubResource("log").Do(ctx).Error()
 	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "a viewer does not read logs: %v", err)
 	err = viewer.Get().Namespace("default").Resource("runrecords").Do(ctx).Error()

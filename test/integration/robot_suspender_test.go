@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
 )
 
 // TestWhoSuspendedAndResumedARobotIsStampedByTheAPIServer: suspending
@@ -57,6 +58,24 @@ func TestWhoSuspendedAndResumedARobotIsStampedByTheAPIServer(t *testing.T) {
 	forged.Spec.Suspend = true
 	g.Expect(editor.Create(ctx, forged)).To(Succeed())
 	g.Expect(forged.Annotations[rpav1alpha1.AnnotationSuspendedBy]).To(Equal("process-owner@rudersdal.dk"), "created suspended: the creator, over the claim")
+
+	// rpa-server records each change with who made it.
+	g.Eventually(func(g Gomega) {
+		changes, err := records.RobotChanges(ctx, runrecords.ChangeListOptions{Namespace: ns, Robot: robot.Name})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(changes).To(HaveLen(2))
+		g.Expect([]string{changes[0].Action, changes[0].Actor}).To(Equal([]string{runrecords.ActionSuspend, "process-owner@rudersdal.dk"}))
+		g.Expect([]string{changes[1].Action, changes[1].Actor}).To(Equal([]string{runrecords.ActionResume, resumedBy}))
+	}, timeout, interval).Should(Succeed())
+	registerAPIService(t, serveAPI(t))
+	var res cliResult
+	g.Eventually(func() error {
+		res = kubectlRobotQueue(t, ns, "", "audit", "--changes", "--from", "2000-01-01", "--before", "2999-01-01", "-o", "csv")
+		return res.err
+	}, timeout, interval).Should(Succeed())
+	g.Expect(res.out).To(ContainSubstring(","+ns+",welcome-letters,Suspend,process-owner@rudersdal.dk,"))
+	g.Expect(res.out).To(ContainSubstring(","+ns+",welcome-letters,Resume,"+resumedBy+","))
+	g.Expect(res.out).To(ContainSubstring(","+ns+",forged,Suspend,process-owner@rudersdal.dk,"))
 
 	applied := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "rpa.dev/v1alpha1", "kind": "Robot",

@@ -48,10 +48,13 @@ func setUpRecorder(mgr ctrl.Manager, cfg *rest.Config, recs *runrecords.Store, w
 	if err != nil {
 		return err
 	}
-	return (&runrecorder.Reconciler{
+	if err := (&runrecorder.Reconciler{
 		Client: mgr.GetClient(), Records: recs, Items: workItems, Logs: runrecorder.KubeletLogs{Clientset: clientset},
 		Clock: testClock, Events: mgr.GetEventRecorder("rpa-server"), StopWait: recorderStopWait,
-	}).SetupWithManager(mgr)
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&runrecorder.SuspensionRecorder{Client: mgr.GetClient(), Changes: recs}).SetupWithManager(mgr)
 }
 
 // installRecordPolicy creates the shipped finalizer policy, narrowed to

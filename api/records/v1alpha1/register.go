@@ -22,7 +22,7 @@ var (
 // Types are the kinds of the group, for registration under more than one
 // version (rpa-server uses these same types as the internal version).
 func Types() []runtime.Object {
-	return []runtime.Object{&RunRecord{}, &RunRecordList{}}
+	return []runtime.Object{&RunRecord{}, &RunRecordList{}, &RobotChange{}, &RobotChangeList{}}
 }
 
 func addKnownTypes(scheme *runtime.Scheme) error {

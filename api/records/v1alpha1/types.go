@@ -136,3 +136,34 @@ type RunRecordList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []RunRecord `json:"items"`
 }
+
+// RobotChange is a suspension or a resumption of a Robot: who made it, as
+// the apiserver authenticated them (the admission policy
+// rpa-robot-suspender's stamp), and when rpa-server saw it. Its name is a
+// number, in the order the changes were seen.
+//
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type RobotChange struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// RobotName is the Robot changed.
+	RobotName string `json:"robotName"`
+	// Action is Suspend or Resume.
+	Action string `json:"action"`
+	// Actor is who set or cleared spec.suspend.
+	Actor string `json:"actor"`
+	// RobotGeneration is the Robot's generation with the change.
+	RobotGeneration int64 `json:"robotGeneration"`
+	// ObservedTime is when rpa-server saw the change.
+	ObservedTime metav1.Time `json:"observedTime"`
+}
+
+// RobotChangeList is a page of robot changes, oldest first.
+//
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type RobotChangeList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []RobotChange `json:"items"`
+}

@@ -37,6 +37,16 @@ func (in RecordedTrigger) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in RobotChange) OpenAPIModelName() string {
+	return "dev.rpa.records.v1alpha1.RobotChange"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in RobotChangeList) OpenAPIModelName() string {
+	return "dev.rpa.records.v1alpha1.RobotChangeList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in RunRecord) OpenAPIModelName() string {
 	return "dev.rpa.records.v1alpha1.RunRecord"
 }

@@ -287,13 +287,16 @@ func timeOrNil(t time.Time) *time.Time {
 }
 
 // DeleteFinishedBefore deletes the namespace's records of runs finished
-// before the time, with their logs: retention.
+// before the time, with their logs, and its robot changes seen before
+// then: retention. It returns how many run records went.
 func (s *Store) DeleteFinishedBefore(ctx context.Context, namespace string, before time.Time) (int64, error) {
 	var deleted int64
 	err := s.pool.QueryRow(ctx, `WITH gone AS (
 			DELETE FROM run_records WHERE namespace = $1 AND finished_at < $2 RETURNING uid
 		), logs AS (
 			DELETE FROM run_record_logs WHERE run_uid IN (SELECT uid FROM gone)
+		), changes AS (
+			DELETE FROM robot_changes WHERE namespace = $1 AND observed_at < $2
 		)
 		SELECT count(*) FROM gone`, namespace, before).Scan(&deleted)
 	if err != nil {
@@ -304,7 +307,7 @@ func (s *Store) DeleteFinishedBefore(ctx context.Context, namespace string, befo
 
 // Namespaces are the namespaces that have records, for retention.
 func (s *Store) Namespaces(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT namespace FROM run_records ORDER BY namespace`)
+	rows, err := s.pool.Query(ctx, `SELECT namespace FROM run_records UNION SELECT namespace FROM robot_changes ORDER BY namespace`)
 	if err != nil {
 		return nil, fmt.Errorf("list namespaces with run records: %w", err)
 	}

@@ -361,3 +361,51 @@ func TestSharesADatabaseWithTheWorkItems(t *testing.T) {
 	}
 	again.Close()
 }
+
+// TestARobotsSuspensionsAreRecordedOnceEach: the state seen again adds
+// nothing; a change of state, or of who made it so, adds one.
+func TestARobotsSuspensionsAreRecordedOnceEach(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	ns := uniqueName("hr")
+	change := func(gen int64, action, actor string) RobotChange {
+		return RobotChange{Namespace: ns, Robot: "welcome-letters", RobotUID: "robot-uid-" + ns, Generation: gen, Action: action, Actor: actor}
+	}
+	for _, step := range []struct {
+		change RobotChange
+		added  bool
+	}{
+		{change(1, ActionResume, ""), false},                   // never suspended
+		{change(2, ActionSuspend, "anne@rudersdal.dk"), true},  // suspended
+		{change(2, ActionSuspend, "anne@rudersdal.dk"), false}, // seen again (a restart, another replica)
+		{change(3, ActionResume, "bo@rudersdal.dk"), true},     // resumed
+		{change(5, ActionResume, "bo@rudersdal.dk"), false},    // another edit, still resumed
+		{change(7, ActionSuspend, "carla@rudersdal.dk"), true}, // suspended again
+		{change(9, ActionSuspend, "dorte@rudersdal.dk"), true}, // resumed and suspended while unseen: the new suspender
+	} {
+		added, err := s.NoteRobotState(ctx, step.change)
+		if err != nil || added != step.added {
+			t.Fatalf("%+v: added %v, %v; want %v", step.change, added, err, step.added)
+		}
+	}
+	changes, err := s.RobotChanges(ctx, ChangeListOptions{Namespace: ns})
+	if err != nil || len(changes) != 4 {
+		t.Fatalf("changes %+v, %v; want 4", changes, err)
+	}
+	if changes[0].Actor != "anne@rudersdal.dk" || changes[1].Action != ActionResume || !changes[0].ObservedAt.Equal(t0) {
+		t.Errorf("changes %+v", changes)
+	}
+	page, err := s.RobotChanges(ctx, ChangeListOptions{Namespace: ns, Limit: 2, AfterID: changes[1].ID})
+	if err != nil || len(page) != 2 || page[0].ID != changes[2].ID {
+		t.Errorf("second page %+v, %v", page, err)
+	}
+	if other, _ := s.RobotChanges(ctx, ChangeListOptions{Namespace: uniqueName("other")}); len(other) != 0 {
+		t.Error("another namespace's changes listed")
+	}
+	if _, err := s.DeleteFinishedBefore(ctx, ns, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.RobotChanges(ctx, ChangeListOptions{Namespace: ns}); len(left) != 0 {
+		t.Errorf("%d changes left after retention", len(left))
+	}
+}

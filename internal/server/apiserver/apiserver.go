@@ -42,7 +42,7 @@ func NewOptions() *genericoptions.RecommendedOptions {
 // New builds the server from completed options over the stores and the
 // cluster reader (WorkQueues and robot pods): queue.rpa.dev over the work
 // items, records.rpa.dev over the run records.
-func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, records recordsapi.Records, cluster client.Reader) (*genericapiserver.GenericAPIServer, error) {
+func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, records RecordStore, cluster client.Reader) (*genericapiserver.GenericAPIServer, error) {
 	if err := o.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{net.ParseIP("127.0.0.1")}); err != nil {
 		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
@@ -72,11 +72,18 @@ func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, records rec
 	recordsGroup.VersionedResourcesStorageMap[recordsv1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
 		"runrecords":     &recordsapi.RecordStorage{Records: records},
 		"runrecords/log": &recordsapi.LogStorage{Records: records},
+		"robotchanges":   &recordsapi.ChangeStorage{Changes: records},
 	}
 	if err := server.InstallAPIGroup(&recordsGroup); err != nil {
 		return nil, fmt.Errorf("install %s: %w", recordsv1alpha1.GroupName, err)
 	}
 	return server, nil
+}
+
+// RecordStore is what the records API reads: run records and robot changes.
+type RecordStore interface {
+	recordsapi.Records
+	recordsapi.Changes
 }
 
 // storages maps each resource and subresource to its REST storage.

@@ -33,6 +33,8 @@ const (
 	FieldPhase  = "status.phase"
 	FieldFrom   = "from"
 	FieldBefore = "before"
+	// FieldChangedRobot selects a robot's changes.
+	FieldChangedRobot = "robotName"
 )
 
 var runRecordsResource = schema.GroupResource{Group: recordsv1alpha1.GroupName, Resource: "runrecords"}
@@ -51,6 +53,18 @@ func init() {
 			}
 			return "", "", fmt.Errorf("field label %q is not supported for run records: use %s, %s, %s or %s",
 				label, FieldRobot, FieldPhase, FieldFrom, FieldBefore)
+		})
+	if err != nil {
+		panic(err)
+	}
+	err = Scheme.AddFieldLabelConversionFunc(recordsv1alpha1.SchemeGroupVersion.WithKind("RobotChange"),
+		func(label, value string) (string, string, error) {
+			switch label {
+			case "metadata.name", "metadata.namespace", FieldChangedRobot, FieldFrom, FieldBefore:
+				return label, value, nil
+			}
+			return "", "", fmt.Errorf("field label %q is not supported for robot changes: use %s, %s or %s",
+				label, FieldChangedRobot, FieldFrom, FieldBefore)
 		})
 	if err != nil {
 		panic(err)
