@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -175,6 +176,9 @@ func setupRunRecords(mgr ctrl.Manager, restCfg *rest.Config, records *runrecords
 	}
 	if err := (&runrecorder.SuspensionRecorder{Client: mgr.GetClient(), Changes: records}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the suspension recorder: %w", err)
+	}
+	if err := crmetrics.Registry.Register(runrecorder.NewPendingCollector(mgr.GetCache(), clock.RealClock{})); err != nil {
+		return fmt.Errorf("register the run-record metrics: %w", err)
 	}
 	return mgr.Add(&runrecorder.Retention{Records: records, Namespaces: mgr.GetAPIReader(), Clock: clock.RealClock{}})
 }

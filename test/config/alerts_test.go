@@ -226,10 +226,40 @@ func TestAlertsFireWhenTheyShould(t *testing.T) {
 			want: nil,
 		},
 		{
+			alert: "RunRecordsPending", at: 10 * time.Minute,
+			series: `load 1m
+				rpa_run_record_oldest_pending_seconds{namespace="hr",pod="rpa-server-a"} 0+60x20
+				rpa_run_record_oldest_pending_seconds{namespace="hr",pod="rpa-server-b"} 0+60x20`,
+			want: nil,
+		},
+		{
+			alert: "RunRecordsPending", at: 17 * time.Minute,
+			series: `load 1m
+				rpa_run_record_oldest_pending_seconds{namespace="hr",pod="rpa-server-a"} 0+60x20
+				rpa_run_record_oldest_pending_seconds{namespace="hr",pod="rpa-server-b"} 0+60x20
+				rpa_run_record_oldest_pending_seconds{namespace="borgerservice",pod="rpa-server-a"} 5+0x20`,
+			want: []string{`{namespace="hr"}`},
+		},
+		{
 			alert: "RPAOperatorDown", at: 5 * time.Minute,
 			series: `load 1m
 				up{job="rpa-operator-controller-manager-metrics-service",instance="10.0.0.7:8443"} 0+0x10`,
 			want: []string{"{}"},
+		},
+		{
+			alert: "RunRecordsPending", at: 10 * time.Minute,
+			series: `load 1m
+				rpa_run_record_oldest_pending_seconds{namespace="hr",pod="rpa-server-a"} 0+60x20
+				rpa_run_record_oldest_pending_seconds{namespace="hr",pod="rpa-server-b"} 0+60x20`,
+			want: nil,
+		},
+		{
+			alert: "RunRecordsPending", at: 17 * time.Minute,
+			series: `load 1m
+				rpa_run_record_oldest_pending_seconds{namespace="hr",pod="rpa-server-a"} 0+60x20
+				rpa_run_record_oldest_pending_seconds{namespace="hr",pod="rpa-server-b"} 0+60x20
+				rpa_run_record_oldest_pending_seconds{namespace="borgerservice",pod="rpa-server-a"} 5+0x20`,
+			want: []string{`{namespace="hr"}`},
 		},
 		{
 			alert: "RPAOperatorDown", at: 5 * time.Minute,

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"maps"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/rpa-operator/rpa-operator/controllers/metrics"
+	"github.com/rpa-operator/rpa-operator/internal/server/runrecorder"
 )
 
 // standardMetrics are series Prometheus makes itself, not the manager,
@@ -30,14 +32,16 @@ var standardMetrics = map[string][]string{
 var histogramSeries = map[string][]string{"_bucket": {"le"}, "_sum": nil, "_count": nil}
 
 // knownMetrics maps every series name a query may select to the labels
-// it has: the manager's metrics (histograms as their series) and
-// Prometheus' own.
+// it has: the manager's and rpa-server's metrics (histograms as their
+// series) and Prometheus' own.
 func knownMetrics(t *testing.T) map[string][]string {
 	t.Helper()
 	exported := metrics.Exported()
 	if len(exported) == 0 {
 		t.Fatal("the controllers package reports no metrics")
 	}
+	// rpa-server's metrics of the run records.
+	maps.Copy(exported, runrecorder.Exported())
 	known := map[string][]string{}
 	for name, labels := range exported {
 		known[name] = labels

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -408,6 +409,10 @@ func TestRunsWaitForTheirRecordWhileTheDatabaseIsDown(t *testing.T) {
 		}, timeout, interval).Should(Succeed())
 	}
 
+	// The backlog rpa-server exports for the RunRecordsPending alert.
+	g.Expect(pendingSeries(g, "rpa_run_records_pending", dbDownNamespace)).To(Equal(2.0))
+	g.Expect(pendingSeries(g, "rpa_run_record_oldest_pending_seconds", dbDownNamespace)).To(BeNumerically(">", 0))
+
 	proxy.restore(g)
 	for _, run := range runs {
 		rec := waitForRecord(g, own, run)
@@ -419,6 +424,30 @@ func TestRunsWaitForTheirRecordWhileTheDatabaseIsDown(t *testing.T) {
 	recs, err := own.List(ctx, runrecords.ListOptions{Namespace: dbDownNamespace, Robot: robot.Name})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(recs).To(HaveLen(2), "each run once")
+	g.Expect(pendingSeries(g, "rpa_run_records_pending", dbDownNamespace)).To(BeZero(), "no backlog left")
+}
+
+// pendingSeries scrapes rpa-server's run-record collector, reading runs
+// from the apiserver, and returns the namespace's value of the metric
+// (zero when it has no series).
+func pendingSeries(g Gomega, metric, namespace string) float64 {
+	reg := prometheus.NewPedanticRegistry()
+	g.Expect(reg.Register(runrecorder.NewPendingCollector(k8sClient, testClock))).To(Succeed())
+	families, err := reg.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != metric {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "namespace" && l.GetValue() == namespace {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // hostPortOf is the host:port of a PostgreSQL URL.
