@@ -180,7 +180,7 @@ func setupRunRecords(mgr ctrl.Manager, restCfg *rest.Config, records *runrecords
 	if err := crmetrics.Registry.Register(runrecorder.NewPendingCollector(mgr.GetCache(), clock.RealClock{})); err != nil {
 		return fmt.Errorf("register the run-record metrics: %w", err)
 	}
-	return mgr.Add(&runrecorder.Retention{Records: records, Namespaces: mgr.GetAPIReader(), Clock: clock.RealClock{}})
+	return mgr.Add(&runrecorder.Retention{Records: records, Decisions: items, Namespaces: mgr.GetAPIReader(), Clock: clock.RealClock{}})
 }
 
 // referenceKey reads the key from its Secret (made when missing), or from

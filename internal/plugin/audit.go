@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 )
 
@@ -54,7 +55,7 @@ func parseInstant(value string, loc *time.Location) (time.Time, error) {
 // periodRecords lists the namespace's records of runs that finished in
 // the period, newest first.
 func periodRecords(ctx context.Context, env *Env, p period) ([]recordsv1alpha1.RunRecord, error) {
-	return listRecordsAPI(ctx, env, "runrecords", periodSelector(p), 0, func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
+	return listAll(ctx, env.Records, recordsError, env.Namespace, "runrecords", periodSelector(p), 0, func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
 		func(l *recordsv1alpha1.RunRecordList) ([]recordsv1alpha1.RunRecord, string) {
 			return l.Items, l.Continue
 		})
@@ -66,11 +67,11 @@ func periodSelector(p period) string {
 
 func newAuditCommand(connect connectFunc) *cobra.Command {
 	var from, before, zone, format string
-	var changes bool
+	var changes, decisions bool
 	cmd := &cobra.Command{
-		Use: "audit --from DATE --before DATE [--changes] [-o csv|jsonl]",
+		Use: "audit --from DATE --before DATE [--changes|--decisions] [-o csv|jsonl]",
 		Short: "Export the namespace's run records of a period for supervision: every run with who requested it, its account and " +
-			"image digest; with --changes, every suspension and resumption of its robots and by whom",
+			"image digest; with --changes, every suspension and resumption of its robots; with --decisions, every retry and handling of a work item",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != formatCSV && format != formatJSONL {
@@ -83,6 +84,16 @@ func newAuditCommand(connect connectFunc) *cobra.Command {
 			env, err := connect()
 			if err != nil {
 				return err
+			}
+			if changes && decisions {
+				return errors.New("--changes and --decisions are two exports: give one")
+			}
+			if decisions {
+				list, err := periodDecisions(cmd.Context(), env, p)
+				if err != nil {
+					return err
+				}
+				return writeDecisions(env.Out, format, list)
 			}
 			if changes {
 				list, err := periodChanges(cmd.Context(), env, p)
@@ -101,13 +112,14 @@ func newAuditCommand(connect connectFunc) *cobra.Command {
 	addPeriodFlags(cmd, &from, &before, &zone)
 	cmd.Flags().StringVarP(&format, "output", "o", formatCSV, "csv or jsonl (JSON lines)")
 	cmd.Flags().BoolVar(&changes, "changes", false, "export the robots' suspensions and resumptions instead of the runs")
+	cmd.Flags().BoolVar(&decisions, "decisions", false, "export people's retries and handlings of work items instead of the runs")
 	return cmd
 }
 
 // periodChanges lists the namespace's robot changes seen in the period,
 // oldest first.
 func periodChanges(ctx context.Context, env *Env, p period) ([]recordsv1alpha1.RobotChange, error) {
-	return listRecordsAPI(ctx, env, "robotchanges", periodSelector(p), 0, func() *recordsv1alpha1.RobotChangeList { return &recordsv1alpha1.RobotChangeList{} },
+	return listAll(ctx, env.Records, recordsError, env.Namespace, "robotchanges", periodSelector(p), 0, func() *recordsv1alpha1.RobotChangeList { return &recordsv1alpha1.RobotChangeList{} },
 		func(l *recordsv1alpha1.RobotChangeList) ([]recordsv1alpha1.RobotChange, string) {
 			return l.Items, l.Continue
 		})
@@ -247,4 +259,50 @@ func spreadsheetSafe(cell string) string {
 		return "'" + cell
 	}
 	return cell
+}
+
+// periodDecisions lists the namespace's work-item decisions made in the
+// period, oldest first, from the work-item API.
+func periodDecisions(ctx context.Context, env *Env, p period) ([]queuev1alpha1.ItemDecision, error) {
+	return listAll(ctx, env.WorkItems, workItemsError, env.Namespace, "itemdecisions", periodSelector(p), 0,
+		func() *queuev1alpha1.ItemDecisionList { return &queuev1alpha1.ItemDecisionList{} },
+		func(l *queuev1alpha1.ItemDecisionList) ([]queuev1alpha1.ItemDecision, string) {
+			return l.Items, l.Continue
+		})
+}
+
+// keptDecisionLine is one decision of the export.
+type keptDecisionLine struct {
+	Time          time.Time `json:"time"`
+	Namespace     string    `json:"namespace"`
+	Queue         string    `json:"queue"`
+	Item          string    `json:"item"`
+	Action        string    `json:"action"`
+	Actor         string    `json:"actor"`
+	From          string    `json:"from"`
+	To            string    `json:"to"`
+	PayloadEdited bool      `json:"payloadEdited"`
+}
+
+func writeDecisions(w io.Writer, format string, decisions []queuev1alpha1.ItemDecision) error {
+	lines := make([]keptDecisionLine, 0, len(decisions))
+	for _, d := range decisions {
+		lines = append(lines, keptDecisionLine{Time: d.Time.UTC(), Namespace: d.Namespace, Queue: d.Queue, Item: d.Item, Action: d.Action,
+			Actor: d.Actor, From: d.From, To: d.To, PayloadEdited: d.PayloadEdited})
+	}
+	if format == formatJSONL {
+		enc := json.NewEncoder(w)
+		for _, l := range lines {
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rows := make([][]string, 0, len(lines))
+	for _, l := range lines {
+		rows = append(rows, []string{l.Time.Format(time.RFC3339), l.Namespace, l.Queue, l.Item, l.Action, l.Actor, l.From, l.To,
+			strconv.FormatBool(l.PayloadEdited)})
+	}
+	return writeCSV(w, []string{"time", "namespace", "queue", "item", "action", "actor", "from", "to", "payload_edited"}, rows)
 }

@@ -60,27 +60,28 @@ func recordsError(err error) error {
 // robotRecords lists the robot's records, newest first, at most limit (0:
 // all).
 func robotRecords(ctx context.Context, env *Env, robot string, limit int) ([]recordsv1alpha1.RunRecord, error) {
-	return listRecordsAPI(ctx, env, "runrecords", "spec.robotName="+robot, limit,
+	return listAll(ctx, env.Records, recordsError, env.Namespace, "runrecords", "spec.robotName="+robot, limit,
 		func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
 		func(l *recordsv1alpha1.RunRecordList) ([]recordsv1alpha1.RunRecord, string) {
 			return l.Items, l.Continue
 		})
 }
 
-// listRecordsAPI lists a records.rpa.dev resource of the namespace with
-// the field selector, page by page, at most limit items (0: all).
-func listRecordsAPI[T any, L runtime.Object](ctx context.Context, env *Env, resource, selector string, limit int,
-	newList func() L, itemsOf func(L) ([]T, string)) ([]T, error) {
+// listAll lists a resource of rpa-server's APIs in the namespace with the
+// field selector, page by page, at most limit items (0: all); explain
+// turns the API's errors into the plugin's.
+func listAll[T any, L runtime.Object](ctx context.Context, api rest.Interface, explain func(error) error, namespace, resource, selector string,
+	limit int, newList func() L, itemsOf func(L) ([]T, string)) ([]T, error) {
 	var out []T
 	next := ""
 	for {
 		page := newList()
-		req := env.Records.Get().Namespace(env.Namespace).Resource(resource).Param("fieldSelector", selector).Param("limit", "500")
+		req := api.Get().Namespace(namespace).Resource(resource).Param("fieldSelector", selector).Param("limit", "500")
 		if next != "" {
 			req = req.Param("continue", next)
 		}
 		if err := req.Do(ctx).Into(page); err != nil {
-			return nil, recordsError(err)
+			return nil, explain(err)
 		}
 		var items []T
 		items, next = itemsOf(page)

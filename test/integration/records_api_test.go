@@ -1,20 +1,28 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/plugin"
 	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
+	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/server/recordsapi"
+	"github.com/rpa-operator/rpa-operator/internal/workqueue"
+	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
 
 // recordsClient is a REST client of records.rpa.dev through kube-apiserver,
@@ -183,4 +191,55 @@ func TestHistoryAndLogsOfPrunedRunsComeFromTheRecords(t *testing.T) {
 	res = kubectlRobotQueue(t, ns, "", "logs", "letters-0")
 	g.Expect(res.err).To(MatchError(ContainSubstring(`robotrun "letters-0" not found`)))
 	g.Expect(res.err).To(MatchError(ContainSubstring("the run records have no run of that name")))
+}
+
+// TestItemDecisionsAreKeptAndExportedAfterTheItemsAreGone: a person's
+// handling and retry of items, listed through kube-apiserver and exported
+// by `kubectl robot audit --decisions` after the items were erased, with
+// who and when, and neither the payload nor the comment.
+func TestItemDecisionsAreKeptAndExportedAfterTheItemsAreGone(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	registerAPIService(t, serveAPI(t))
+	wq := createWorkQueue(t, ns, "certificates", nil)
+	q := queuestatus.Queue(getWorkQueue(g, wq))
+	ids := addItems(g, wq, 2)
+	holder := store.Holder{Run: "journal-1", Pod: "journal-1-abc", PodUID: "uid-journal-1"}
+	for range ids {
+		it, err := items.Take(ctx, q, "system:serviceaccount:"+ns+":journal", holder)
+		g.Expect(err).NotTo(HaveOccurred())
+		_, err = items.Complete(ctx, q, it.ID, "system:serviceaccount:"+ns+":journal", holder,
+			store.Outcome{Action: workqueue.ActionBusinessException, Reason: "address protection"})
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	_, err := items.Handle(ctx, q, ids[0], "anne@aalborg.dk", "sent by post to 0101701234")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = items.Retry(ctx, q, ids[1], "bo@aalborg.dk", json.RawMessage(`{"certificate":2}`), "")
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, id := range ids {
+		_, err := items.Erase(ctx, ns, id)
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+
+	var res cliResult
+	g.Eventually(func() error {
+		res = kubectlRobotQueue(t, ns, "", "audit", "--decisions", "--from", "2000-01-01", "--before", "2999-01-01", "-o", "csv")
+		return res.err
+	}, timeout, interval).Should(Succeed())
+	lines := strings.Split(strings.TrimSpace(res.out), "\n")
+	g.Expect(lines).To(HaveLen(3), res.out)
+	g.Expect(lines[0]).To(Equal("time,namespace,queue,item,action,actor,from,to,payload_edited"))
+	g.Expect(lines[1]).To(HaveSuffix(fmt.Sprintf(",%s,certificates,%d,Handle,anne@aalborg.dk,BusinessException,Handled,false", ns, ids[0])))
+	g.Expect(lines[2]).To(HaveSuffix(fmt.Sprintf(",%s,certificates,%d,Retry,bo@aalborg.dk,BusinessException,New,true", ns, ids[1])))
+	g.Expect(res.out).NotTo(ContainSubstring("0101701234"), "no comment, no payload")
+
+	clientAs(t, ns, "process-owner", applyUserRole(t, "rpa_robot_viewer_role.yaml"))
+	viewer := rest.CopyConfig(restCfg)
+	viewer.Impersonate = rest.ImpersonationConfig{UserName: "process-owner"}
+	var out, errOut bytes.Buffer
+	cmd := plugin.NewCommandForConfig(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, viewer, ns)
+	cmd.SetArgs([]string{"audit", "--decisions", "--from", "2000-01-01", "--before", "2999-01-01"})
+	g.Expect(cmd.ExecuteContext(ctx)).To(Succeed(), "a viewer exports the decisions: %s", errOut.String())
+	g.Expect(strings.Split(strings.TrimSpace(out.String()), "\n")).To(HaveLen(3))
 }

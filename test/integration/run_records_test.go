@@ -464,3 +464,48 @@ func replaceHost(g Gomega, pgURL, hostPort string) string {
 	u.Host = hostPort
 	return u.String()
 }
+
+// TestRetentionFollowsTheNamespacesAnnotation: a namespace's records are
+// kept as long as its rpa.dev/run-record-retention says, 13 months
+// without it, and the default when it says something too short.
+func TestRetentionFollowsTheNamespacesAnnotation(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	now := testClock.Now()
+	namespaceWith := func(retention string) string {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "test-"}}
+		if retention != "" {
+			ns.Annotations = map[string]string{runrecorder.AnnotationRetention: retention}
+		}
+		g.Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+		t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), ns) })
+		return ns.Name
+	}
+	short, plain, tooShort := namespaceWith("30d"), namespaceWith(""), namespaceWith("7d")
+	finishedDaysAgo := func(ns, run string, days int) runrecords.Record {
+		at := now.Add(-time.Duration(days) * 24 * time.Hour)
+		r := runrecords.Record{UID: ns + "-" + run, Namespace: ns, Robot: "letters", Run: run, Trigger: runrecords.Trigger{Type: "Manual"},
+			CreatedAt: at, FinishedAt: at, Phase: "Succeeded"}
+		_, err := records.Add(ctx, r)
+		g.Expect(err).NotTo(HaveOccurred())
+		return r
+	}
+	for _, ns := range []string{short, plain, tooShort} {
+		finishedDaysAgo(ns, "old", 40)
+		finishedDaysAgo(ns, "new", 1)
+	}
+	retention := &runrecorder.Retention{Records: records, Decisions: items, Namespaces: k8sClient, Clock: testClock}
+	g.Expect(retention.Once(ctx)).To(Succeed())
+	left := func(ns string) []string {
+		recs, err := records.List(ctx, runrecords.ListOptions{Namespace: ns})
+		g.Expect(err).NotTo(HaveOccurred())
+		var runs []string
+		for _, r := range recs {
+			runs = append(runs, r.Run)
+		}
+		return runs
+	}
+	g.Expect(left(short)).To(Equal([]string{"new"}), "30 days")
+	g.Expect(left(plain)).To(ConsistOf("new", "old"), "13 months")
+	g.Expect(left(tooShort)).To(ConsistOf("new", "old"), "7d is refused: the default holds")
+}

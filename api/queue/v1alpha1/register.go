@@ -23,7 +23,7 @@ var (
 // version (rpa-server decodes request bodies into the internal version,
 // for which it uses these same types).
 func Types() []runtime.Object {
-	return []runtime.Object{&WorkItem{}, &WorkItemList{}, &WorkItemOutcome{}, &WorkItemDecision{}, &WorkItemTake{}}
+	return []runtime.Object{&WorkItem{}, &WorkItemList{}, &WorkItemOutcome{}, &WorkItemDecision{}, &WorkItemTake{}, &ItemDecision{}, &ItemDecisionList{}}
 }
 
 func addKnownTypes(scheme *runtime.Scheme) error {

@@ -120,3 +120,41 @@ type WorkItemDecision struct {
 type WorkItemTake struct {
 	metav1.TypeMeta `json:",inline"`
 }
+
+// ItemDecision is a person's retry or handling of a work item, kept for
+// supervision after the item itself is gone (retention, erasure): who,
+// which item of which queue, from which state to which, when. It holds no
+// payload and no comment: those are personal data, deleted with the item.
+// Its name is a number, in the order the decisions were made.
+//
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type ItemDecision struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Queue is the item's WorkQueue.
+	Queue string `json:"queue"`
+	// Item is the item's id.
+	Item string `json:"item"`
+	// Action is Retry or Handle.
+	Action string `json:"action"`
+	// Actor is who decided, as the apiserver authenticated them.
+	Actor string `json:"actor"`
+	// From and To are the item's states before and after.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// PayloadEdited says a retry changed the payload.
+	// +optional
+	PayloadEdited bool `json:"payloadEdited,omitempty"`
+	// Time is when the decision was made.
+	Time metav1.Time `json:"time"`
+}
+
+// ItemDecisionList is a page of decisions, oldest first.
+//
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type ItemDecisionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ItemDecision `json:"items"`
+}

@@ -22,6 +22,16 @@ limitations under the License.
 package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ItemDecision) OpenAPIModelName() string {
+	return "dev.rpa.queue.v1alpha1.ItemDecision"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ItemDecisionList) OpenAPIModelName() string {
+	return "dev.rpa.queue.v1alpha1.ItemDecisionList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ItemHolder) OpenAPIModelName() string {
 	return "dev.rpa.queue.v1alpha1.ItemHolder"
 }

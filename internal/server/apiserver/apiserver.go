@@ -42,7 +42,7 @@ func NewOptions() *genericoptions.RecommendedOptions {
 // New builds the server from completed options over the stores and the
 // cluster reader (WorkQueues and robot pods): queue.rpa.dev over the work
 // items, records.rpa.dev over the run records.
-func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, records RecordStore, cluster client.Reader) (*genericapiserver.GenericAPIServer, error) {
+func New(o *genericoptions.RecommendedOptions, items ItemStore, records RecordStore, cluster client.Reader) (*genericapiserver.GenericAPIServer, error) {
 	if err := o.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{net.ParseIP("127.0.0.1")}); err != nil {
 		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
@@ -80,6 +80,13 @@ func New(o *genericoptions.RecommendedOptions, items itemsapi.Items, records Rec
 	return server, nil
 }
 
+// ItemStore is what the queue API uses: the work items and the decisions
+// kept of them.
+type ItemStore interface {
+	itemsapi.Items
+	itemsapi.Decisions
+}
+
 // RecordStore is what the records API reads: run records and robot changes.
 type RecordStore interface {
 	recordsapi.Records
@@ -87,7 +94,7 @@ type RecordStore interface {
 }
 
 // storages maps each resource and subresource to its REST storage.
-func storages(items itemsapi.Items, cluster client.Reader) map[string]rest.Storage {
+func storages(items ItemStore, cluster client.Reader) map[string]rest.Storage {
 	outcome := func(a workqueue.Action) rest.Storage {
 		return &itemsapi.OutcomeStorage{Items: items, Cluster: cluster, Action: a}
 	}
@@ -103,6 +110,7 @@ func storages(items itemsapi.Items, cluster client.Reader) map[string]rest.Stora
 		"workitems/handle":            decision(workqueue.ActionHandle),
 		"queues":                      itemsapi.QueueStorage{},
 		"queues/take":                 &itemsapi.TakeStorage{Items: items, Cluster: cluster},
+		"itemdecisions":               &itemsapi.KeptDecisionStorage{Decisions: items},
 	}
 }
 

@@ -50,4 +50,15 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
+	err = Scheme.AddFieldLabelConversionFunc(queuev1alpha1.SchemeGroupVersion.WithKind("ItemDecision"),
+		func(label, value string) (string, string, error) {
+			switch label {
+			case "metadata.name", "metadata.namespace", FieldQueue, FieldFrom, FieldBefore:
+				return label, value, nil
+			}
+			return "", "", fmt.Errorf("field label %q is not supported for item decisions: use %s, %s or %s", label, FieldQueue, FieldFrom, FieldBefore)
+		})
+	if err != nil {
+		panic(err)
+	}
 }

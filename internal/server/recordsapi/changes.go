@@ -16,6 +16,7 @@ import (
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/runrecord/store"
+	"github.com/rpa-operator/rpa-operator/internal/server/fieldselect"
 )
 
 // Changes is what the API reads of the robot changes.
@@ -87,25 +88,21 @@ func selectChanges(options *metainternalversion.ListOptions, opts *store.ChangeL
 		}
 		opts.AfterID = after
 	}
-	if options.FieldSelector == nil {
-		return nil
+	reqs, err := fieldselect.Exact(options)
+	if err != nil {
+		return err
 	}
-	for _, req := range options.FieldSelector.Requirements() {
-		if req.Operator != "=" && req.Operator != "==" {
-			return apierrors.NewBadRequest(fmt.Sprintf("field selector %s: only = is supported", req.Field))
-		}
-		var err error
+	for _, req := range reqs {
 		switch req.Field {
 		case FieldChangedRobot:
 			opts.Robot = req.Value
 		case FieldFrom:
-			opts.From, err = parseTime(req.Field, req.Value)
+			opts.From, err = fieldselect.Time(req.Field, req.Value)
 		case FieldBefore:
-			opts.Before, err = parseTime(req.Field, req.Value)
+			opts.Before, err = fieldselect.Time(req.Field, req.Value)
 		case "metadata.namespace":
 		default:
-			err = apierrors.NewBadRequest(fmt.Sprintf("field selector %s is not supported: use %s, %s or %s",
-				req.Field, FieldChangedRobot, FieldFrom, FieldBefore))
+			err = fieldselect.Unsupported(req.Field, FieldChangedRobot, FieldFrom, FieldBefore)
 		}
 		if err != nil {
 			return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/runrecord/store"
+	"github.com/rpa-operator/rpa-operator/internal/server/fieldselect"
 )
 
 // Records is what the API reads of the run-record store.
@@ -129,44 +129,29 @@ func selectRecords(options *metainternalversion.ListOptions, opts *store.ListOpt
 		}
 		opts.After = &cursor
 	}
-	if options.FieldSelector == nil {
-		return nil
+	reqs, err := fieldselect.Exact(options)
+	if err != nil {
+		return err
 	}
-	for _, req := range options.FieldSelector.Requirements() {
-		if req.Operator != "=" && req.Operator != "==" {
-			return apierrors.NewBadRequest(fmt.Sprintf("field selector %s: only = is supported", req.Field))
-		}
-		var err error
+	for _, req := range reqs {
 		switch req.Field {
 		case FieldRobot:
 			opts.Robot = req.Value
 		case FieldPhase:
 			opts.Phase = req.Value
 		case FieldFrom:
-			opts.FinishedFrom, err = parseTime(req.Field, req.Value)
+			opts.FinishedFrom, err = fieldselect.Time(req.Field, req.Value)
 		case FieldBefore:
-			opts.FinishedBefore, err = parseTime(req.Field, req.Value)
+			opts.FinishedBefore, err = fieldselect.Time(req.Field, req.Value)
 		case "metadata.namespace":
 		default:
-			err = apierrors.NewBadRequest(fmt.Sprintf("field selector %s is not supported: use %s, %s, %s or %s",
-				req.Field, FieldRobot, FieldPhase, FieldFrom, FieldBefore))
+			err = fieldselect.Unsupported(req.Field, FieldRobot, FieldPhase, FieldFrom, FieldBefore)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// parseTime reads an RFC 3339 time or a date (midnight UTC).
-func parseTime(field, value string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, value); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, value); err == nil {
-		return t, nil
-	}
-	return time.Time{}, apierrors.NewBadRequest(fmt.Sprintf("field selector %s=%q: give an RFC 3339 time (2026-11-01T00:00:00+01:00) or a date (2026-11-01)", field, value))
 }
 
 func continueToken(c store.Cursor) string {

@@ -3,6 +3,7 @@ package runrecorder
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,10 +34,18 @@ type RecordsRetention interface {
 	DeleteFinishedBefore(ctx context.Context, namespace string, before time.Time) (int64, error)
 }
 
+// DecisionsRetention is what retention needs of the work-item store: the
+// decisions people made on items, kept as long as the run records.
+type DecisionsRetention interface {
+	DecisionNamespaces(ctx context.Context) ([]string, error)
+	DeleteDecisionsBefore(ctx context.Context, namespace string, before time.Time) (int64, error)
+}
+
 // Retention deletes the records of each namespace older than its
-// retention, on the leader only.
+// retention, and the decisions kept of its work items, on the leader only.
 type Retention struct {
-	Records RecordsRetention
+	Records   RecordsRetention
+	Decisions DecisionsRetention
 	// Namespaces reads the namespaces' annotations (the apiserver, not a cache).
 	Namespaces client.Reader
 	Clock      clock.PassiveClock
@@ -68,7 +77,7 @@ func (r *Retention) NeedLeaderElection() bool { return true }
 
 // Once applies every namespace's retention.
 func (r *Retention) Once(ctx context.Context) error {
-	namespaces, err := r.Records.Namespaces(ctx)
+	namespaces, err := r.namespaces(ctx)
 	if err != nil {
 		return err
 	}
@@ -81,11 +90,31 @@ func (r *Retention) Once(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if deleted > 0 {
-			log.FromContext(ctx).Info("deleted run records past retention", "namespace", ns, "records", deleted, "retention", keep)
+		decisions, err := r.Decisions.DeleteDecisionsBefore(ctx, ns, r.Clock.Now().Add(-keep))
+		if err != nil {
+			return err
+		}
+		if deleted > 0 || decisions > 0 {
+			log.FromContext(ctx).Info("deleted run records past retention", "namespace", ns, "records", deleted,
+				"itemDecisions", decisions, "retention", keep)
 		}
 	}
 	return nil
+}
+
+// namespaces are those with records or kept decisions.
+func (r *Retention) namespaces(ctx context.Context) ([]string, error) {
+	withRecords, err := r.Records.Namespaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	withDecisions, err := r.Decisions.DecisionNamespaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all := append(withRecords, withDecisions...)
+	slices.Sort(all)
+	return slices.Compact(all), nil
 }
 
 // retentionOf reads a namespace's retention; a namespace deleted keeps

@@ -417,9 +417,25 @@ func (s *Store) decide(ctx context.Context, q Queue, id int64, actor string, act
 		if note != "" {
 			detail = joinDetail(note, comment)
 		}
-		return record(ctx, tx, decided, now, actor, "", action, item.State, detail)
+		if err := record(ctx, tx, decided, now, actor, "", action, item.State, detail); err != nil {
+			return err
+		}
+		return keepDecision(ctx, tx, decided, now, actor, action, item.State, note != "")
 	})
 	return decided, err
+}
+
+// keepDecision keeps who decided what of the item beyond its retention,
+// in the same transaction as the decision.
+func keepDecision(ctx context.Context, tx pgx.Tx, it *Item, at time.Time, actor string, action workqueue.Action,
+	from workqueue.State, payloadEdited bool) error {
+	_, err := tx.Exec(ctx, `INSERT INTO work_item_decisions (namespace, queue, item_id, action, actor, from_state, to_state, payload_edited, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		it.Namespace, it.Queue, it.ID, string(action), actor, string(from), string(it.State), payloadEdited, at)
+	if err != nil {
+		return fmt.Errorf("keep the %s decision on item %d: %w", action, it.ID, err)
+	}
+	return nil
 }
 
 func joinDetail(note, comment string) string {

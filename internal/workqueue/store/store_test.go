@@ -488,3 +488,56 @@ func TestARunsItemsAreTheOnesItTook(t *testing.T) {
 		t.Errorf("the same run name in another namespace: %v, %v; want none", other, err)
 	}
 }
+
+// TestDecisionsOutliveTheirItems: a retry and a handling are kept, who and
+// what and when, without the payload or the comment, after the items are
+// erased; they go by their own retention.
+func TestDecisionsOutliveTheirItems(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var ids []int64
+	for _, a := range f.add(t, NewItem{Reference: "1", Payload: payload("1")}, NewItem{Reference: "2", Payload: payload("2")}) {
+		ids = append(ids, a.Item.ID)
+	}
+	for range ids {
+		it := f.take(t, pod(1))
+		f.complete(t, it.ID, pod(1), Outcome{Action: workqueue.ActionBusinessException, Reason: "address unknown"})
+	}
+	if _, err := f.store.Retry(ctx, f.queue, ids[0], caseworker, json.RawMessage(`{"certificate":"1","cpr":"0101701234"}`), "cpr 0101701234"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Step(time.Hour)
+	if _, err := f.store.Handle(ctx, f.queue, ids[1], "bo@aalborg.dk", "called 0202802345"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if _, err := f.store.Erase(ctx, f.queue.Namespace, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decisions, err := f.store.Decisions(ctx, DecisionListOptions{Namespace: f.queue.Namespace})
+	if err != nil || len(decisions) != 2 {
+		t.Fatalf("decisions %+v, %v; want 2", decisions, err)
+	}
+	want := []Decision{
+		{Namespace: f.queue.Namespace, Queue: "certificates", ItemID: ids[0], Action: "Retry", Actor: caseworker,
+			From: "BusinessException", To: "New", PayloadEdited: true, At: t0},
+		{Namespace: f.queue.Namespace, Queue: "certificates", ItemID: ids[1], Action: "Handle", Actor: "bo@aalborg.dk",
+			From: "BusinessException", To: "Handled", At: t0.Add(time.Hour)},
+	}
+	for i := range want {
+		want[i].ID = decisions[i].ID
+		if decisions[i] != want[i] {
+			t.Errorf("decision %d: %+v, want %+v", i, decisions[i], want[i])
+		}
+	}
+	if later, _ := f.store.Decisions(ctx, DecisionListOptions{Namespace: f.queue.Namespace, From: t0.Add(time.Minute)}); len(later) != 1 {
+		t.Errorf("decisions from 08:01: %d, want 1", len(later))
+	}
+	if names, err := f.store.DecisionNamespaces(ctx); err != nil || !slices.Contains(names, f.queue.Namespace) {
+		t.Errorf("namespaces with decisions %v, %v", names, err)
+	}
+	if n, err := f.store.DeleteDecisionsBefore(ctx, f.queue.Namespace, t0.Add(time.Minute)); err != nil || n != 1 {
+		t.Errorf("retention deleted %d, %v; want the first", n, err)
+	}
+}
