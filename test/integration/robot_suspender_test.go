@@ -73,9 +73,9 @@ func TestWhoSuspendedAndResumedARobotIsStampedByTheAPIServer(t *testing.T) {
 		res = kubectlRobotQueue(t, ns, "", "audit", "--changes", "--from", "2000-01-01", "--before", "2999-01-01", "-o", "csv")
 		return res.err
 	}, timeout, interval).Should(Succeed())
-	g.Expect(res.out).To(ContainSubstring(","+ns+",welcome-letters,Suspend,process-owner@rudersdal.dk,"))
-	g.Expect(res.out).To(ContainSubstring(","+ns+",welcome-letters,Resume,"+resumedBy+","))
-	g.Expect(res.out).To(ContainSubstring(","+ns+",forged,Suspend,process-owner@rudersdal.dk,"))
+	g.Expect(res.out).To(ContainSubstring("," + ns + ",welcome-letters,Suspend,process-owner@rudersdal.dk,"))
+	g.Expect(res.out).To(ContainSubstring("," + ns + ",welcome-letters,Resume," + resumedBy + ","))
+	g.Expect(res.out).To(ContainSubstring("," + ns + ",forged,Suspend,process-owner@rudersdal.dk,"))
 
 	applied := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "rpa.dev/v1alpha1", "kind": "Robot",
