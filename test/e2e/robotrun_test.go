@@ -122,6 +122,19 @@ func TestARobotThatPrintsItsPasswordLeaksItOnlyIntoItsLogTail(t *testing.T) {
 	opLogs := operatorLogs(t)
 	g.Expect(opLogs).To(ContainSubstring("prints-password"), "the operator logged this run")
 	g.Expect(opLogs).NotTo(ContainSubstring(password), "the printed password is in the operator's logs")
+
+	// The run record: its metadata never holds what the robot printed; the
+	// recorded log, the robot's own words, does (docs/audit.md).
+	var record string
+	g.Eventually(func() error {
+		var err error
+		record, err = kubectlOutput("-n", ns, "get", "runrecord", run.Name, "-o", "json")
+		return err
+	}, runTimeout, poll).Should(Succeed())
+	g.Expect(record).To(ContainSubstring(`"requestedBy"`))
+	g.Expect(record).NotTo(ContainSubstring(password), "the printed password is in the run record")
+	recordedLog := kubectl(t, "get", "--raw", "/apis/records.rpa.dev/v1alpha1/namespaces/"+ns+"/runrecords/"+run.Name+"/log")
+	g.Expect(recordedLog).To(ContainSubstring(password), "the recorded log is the robot's log")
 }
 
 // TestAMissingSecretIsReportedByTheKubeletAndTheRunStartsOnceItExists: the

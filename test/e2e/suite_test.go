@@ -175,6 +175,16 @@ func events(g Gomega, ns string) []eventsv1.Event {
 // kubectl runs the kubectl that matches the cluster and returns its output.
 func kubectl(t *testing.T, args ...string) string {
 	t.Helper()
+	out, err := kubectlOutput(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// kubectlOutput runs kubectl and returns its output, or its error with
+// what it printed on stderr.
+func kubectlOutput(args ...string) (string, error) {
 	bin := os.Getenv("KUBECTL")
 	if bin == "" {
 		bin = "kubectl"
@@ -183,9 +193,9 @@ func kubectl(t *testing.T, args ...string) string {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("kubectl %s: %v: %s", strings.Join(args, " "), err, errOut.String())
+		return "", fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, errOut.String())
 	}
-	return out.String()
+	return out.String(), nil
 }
 
 // dumpNamespace prints what a failed test left, for the CI log.

@@ -509,3 +509,55 @@ func TestRetentionFollowsTheNamespacesAnnotation(t *testing.T) {
 	g.Expect(left(plain)).To(ConsistOf("new", "old"), "13 months")
 	g.Expect(left(tooShort)).To(ConsistOf("new", "old"), "7d is refused: the default holds")
 }
+
+// TestRunsThatFailWithoutRunningAreRecordedToo: a run of a robot that does
+// not exist, with arguments its robot refuses, whose image cannot be
+// pulled, whose Job someone deleted, or that crashed without retries is
+// recorded like any other, with its reason.
+func TestRunsThatFailWithoutRunningAreRecordedToo(t *testing.T) {
+	ns := newRecordedNamespace(t)
+	createRobot(t, ns, "welcome-letters", func(r *rpav1alpha1.Robot) {
+		r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow
+		r.Spec.Parameters = []rpav1alpha1.Parameter{{Name: "municipality", Required: true}}
+	})
+	args := map[string]string{"municipality": "Roskilde"}
+	for _, tt := range []struct {
+		name, robot string
+		args        map[string]string
+		drive       func(g Gomega, run *rpav1alpha1.RobotRun)
+		reason      string
+	}{
+		{"no-robot", "no-such-robot", nil, nil, rpav1alpha1.ReasonRobotNotFound},
+		{"missing-argument", "welcome-letters", nil, nil, rpav1alpha1.ReasonInvalidArguments},
+		{"cannot-pull", "welcome-letters", args, func(g Gomega, run *rpav1alpha1.RobotRun) {
+			job := waitForJob(g, run)
+			startJob(g, job)
+			pullFails(g, createPod(g, job, "a1"), "ErrImageNeverPull")
+		}, rpav1alpha1.ReasonImagePullFailed},
+		{"job-deleted", "welcome-letters", args, func(g Gomega, run *rpav1alpha1.RobotRun) {
+			job := waitForJob(g, run)
+			waitForOutcome(g, run, rpav1alpha1.PhasePending, rpav1alpha1.ReasonJobCreated)
+			g.Expect(k8sClient.Delete(context.Background(), job, client2propagation())).To(Succeed())
+		}, rpav1alpha1.ReasonJobDeleted},
+		{"crashed", "welcome-letters", args, func(g Gomega, run *rpav1alpha1.RobotRun) {
+			job := waitForJob(g, run)
+			startJob(g, job)
+			endPod(g, createPod(g, job, "a1"), 2, "panic: nil map")
+			failJob(g, job, batchv1.JobReasonBackoffLimitExceeded, 1)
+		}, rpav1alpha1.ReasonSystemException},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			run := createRun(t, ns, tt.name, tt.robot, tt.args)
+			if tt.drive != nil {
+				tt.drive(g, run)
+			}
+			waitForOutcome(g, run, rpav1alpha1.PhaseFailed, tt.reason)
+			rec := waitForRecord(g, records, run)
+			g.Expect(rec.Phase).To(Equal(string(rpav1alpha1.PhaseFailed)))
+			g.Expect(rec.Reason).To(Equal(tt.reason))
+			g.Expect(rec.Robot).To(Equal(tt.robot))
+			g.Expect(rec.RequestedBy).NotTo(BeEmpty())
+		})
+	}
+}
