@@ -55,7 +55,8 @@ func parseInstant(value string, loc *time.Location) (time.Time, error) {
 // periodRecords lists the namespace's records of runs that finished in
 // the period, newest first.
 func periodRecords(ctx context.Context, env *Env, p period) ([]recordsv1alpha1.RunRecord, error) {
-	return listAll(ctx, env.Records, recordsError, env.Namespace, "runrecords", periodSelector(p), 0, func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
+	return listAll(ctx, env.Records, recordsError, env.Namespace, "runrecords", periodSelector(p), 0,
+		func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
 		func(l *recordsv1alpha1.RunRecordList) ([]recordsv1alpha1.RunRecord, string) {
 			return l.Items, l.Continue
 		})
@@ -119,7 +120,8 @@ func newAuditCommand(connect connectFunc) *cobra.Command {
 // periodChanges lists the namespace's robot changes seen in the period,
 // oldest first.
 func periodChanges(ctx context.Context, env *Env, p period) ([]recordsv1alpha1.RobotChange, error) {
-	return listAll(ctx, env.Records, recordsError, env.Namespace, "robotchanges", periodSelector(p), 0, func() *recordsv1alpha1.RobotChangeList { return &recordsv1alpha1.RobotChangeList{} },
+	return listAll(ctx, env.Records, recordsError, env.Namespace, "robotchanges", periodSelector(p), 0,
+		func() *recordsv1alpha1.RobotChangeList { return &recordsv1alpha1.RobotChangeList{} },
 		func(l *recordsv1alpha1.RobotChangeList) ([]recordsv1alpha1.RobotChange, string) {
 			return l.Items, l.Continue
 		})
@@ -154,7 +156,7 @@ func writeChanges(w io.Writer, format string, changes []recordsv1alpha1.RobotCha
 	for _, l := range lines {
 		rows = append(rows, []string{l.Seen.Format(time.RFC3339), l.Namespace, l.Robot, l.Action, l.Actor, strconv.FormatInt(l.Generation, 10)})
 	}
-	return writeCSV(w, []string{"seen", "namespace", "robot", "action", "actor", "robot_generation"}, rows)
+	return writeCSV(w, []string{"seen", columnNamespace, columnRobot, "action", "actor", "robot_generation"}, rows)
 }
 
 func addPeriodFlags(cmd *cobra.Command, from, before, zone *string) {
@@ -206,7 +208,14 @@ func auditLineOf(r *recordsv1alpha1.RunRecord) auditLine {
 	return l
 }
 
-var auditHeader = []string{"finished", "namespace", "robot", "run", "uid", "trigger", "schedule", "queue", "requested_by",
+// Columns several exports have.
+const (
+	columnNamespace = "namespace"
+	columnRobot     = "robot"
+	columnQueue     = "queue"
+)
+
+var auditHeader = []string{"finished", columnNamespace, columnRobot, "run", "uid", "trigger", "schedule", columnQueue, "requested_by",
 	"cancelled_by", "phase", "reason", "attempts", "image", "image_id", "accounts", "secrets", "systems", "work_items"}
 
 func (l auditLine) cells() []string {
@@ -304,5 +313,5 @@ func writeDecisions(w io.Writer, format string, decisions []queuev1alpha1.ItemDe
 		rows = append(rows, []string{l.Time.Format(time.RFC3339), l.Namespace, l.Queue, l.Item, l.Action, l.Actor, l.From, l.To,
 			strconv.FormatBool(l.PayloadEdited)})
 	}
-	return writeCSV(w, []string{"time", "namespace", "queue", "item", "action", "actor", "from", "to", "payload_edited"}, rows)
+	return writeCSV(w, []string{"time", columnNamespace, columnQueue, "item", "action", "actor", "from", "to", "payload_edited"}, rows)
 }

@@ -169,7 +169,7 @@ func TestMergeRecordsAddsThePrunedRunsNewestFirst(t *testing.T) {
 		{ObjectMeta: metav1.ObjectMeta{Name: "letters-2", UID: "u2", CreationTimestamp: at(30)}, Status: recordsv1alpha1.RunRecordStatus{Phase: "Failed"}},
 	}
 	rows := mergeRecords(liveRows(live), records)
-	var got [][]string
+	got := make([][]string, 0, len(rows))
 	for _, r := range rows {
 		got = append(got, historyRow(r, now))
 	}

@@ -139,7 +139,7 @@ func recordedLogOr(ctx context.Context, env *Env, name string, clusterErr error)
 	found, err := recordedLog(ctx, env, name, env.Out)
 	switch {
 	case err != nil && errors.Is(err, errNoRecords):
-		return fmt.Errorf("%w; %v", clusterErr, err)
+		return fmt.Errorf("%w; %w", clusterErr, err)
 	case err != nil:
 		return err
 	case !found:

@@ -111,7 +111,7 @@ func deref(n *int64) int64 {
 	return *n
 }
 
-var usageHeader = []string{"month", "namespace", "robot", "runs", "succeeded", "failed", "timed_out", "cancelled",
+var usageHeader = []string{"month", columnNamespace, columnRobot, "runs", "succeeded", "failed", "timed_out", "cancelled",
 	"robot_minutes", "items_processed", "business_exceptions"}
 
 func writeUsage(w io.Writer, namespace, month string, usage []robotUsage) error {

@@ -58,7 +58,7 @@ func TestRunRecordsThroughKubeAPIServer(t *testing.T) {
 	registerAPIService(t, serveAPI(t))
 	createRobot(t, ns, "welcome-letters", func(r *rpav1alpha1.Robot) { r.Spec.ConcurrencyPolicy = rpav1alpha1.ConcurrencyAllow })
 	createRobot(t, ns, "residence-check", nil)
-	var letters []*rpav1alpha1.RobotRun
+	letters := make([]*rpav1alpha1.RobotRun, 0, 3)
 	for _, name := range []string{"letters-1", "letters-2", "letters-3"} {
 		run := createRun(t, ns, name, "welcome-letters", nil)
 		finishRun(g, run, `{"itemsProcessed":40}`)

@@ -240,7 +240,7 @@ func TestPrunedRunsAreRecordedFirst(t *testing.T) {
 	ctx := context.Background()
 	ns := newRecordedNamespace(t)
 	robot := createRobot(t, ns, "welcome-letters", func(r *rpav1alpha1.Robot) { r.Spec.SuccessfulRunsHistoryLimit = ptr.To[int32](1) })
-	var runs []*rpav1alpha1.RobotRun
+	runs := make([]*rpav1alpha1.RobotRun, 0, 3)
 	for i := range 3 {
 		run := createRun(t, ns, fmt.Sprintf("letters-%d", i), robot.Name, nil)
 		finishRun(g, run, `{"itemsProcessed":40}`)
@@ -391,7 +391,7 @@ func TestRunsWaitForTheirRecordWhileTheDatabaseIsDown(t *testing.T) {
 	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), robot) })
 
 	proxy.cut()
-	var runs []*rpav1alpha1.RobotRun
+	runs := make([]*rpav1alpha1.RobotRun, 0, 2)
 	for i := range 2 {
 		run := createRun(t, dbDownNamespace, fmt.Sprintf("post-%d", i), robot.Name, nil)
 		finishRun(g, run, `{"itemsProcessed":3}`)
@@ -482,13 +482,12 @@ func TestRetentionFollowsTheNamespacesAnnotation(t *testing.T) {
 		return ns.Name
 	}
 	short, plain, tooShort := namespaceWith("30d"), namespaceWith(""), namespaceWith("7d")
-	finishedDaysAgo := func(ns, run string, days int) runrecords.Record {
+	finishedDaysAgo := func(ns, run string, days int) {
 		at := now.Add(-time.Duration(days) * 24 * time.Hour)
 		r := runrecords.Record{UID: ns + "-" + run, Namespace: ns, Robot: "letters", Run: run, Trigger: runrecords.Trigger{Type: "Manual"},
 			CreatedAt: at, FinishedAt: at, Phase: "Succeeded"}
 		_, err := records.Add(ctx, r)
 		g.Expect(err).NotTo(HaveOccurred())
-		return r
 	}
 	for _, ns := range []string{short, plain, tooShort} {
 		finishedDaysAgo(ns, "old", 40)
@@ -499,7 +498,7 @@ func TestRetentionFollowsTheNamespacesAnnotation(t *testing.T) {
 	left := func(ns string) []string {
 		recs, err := records.List(ctx, runrecords.ListOptions{Namespace: ns})
 		g.Expect(err).NotTo(HaveOccurred())
-		var runs []string
+		runs := make([]string, 0, len(recs))
 		for _, r := range recs {
 			runs = append(runs, r.Run)
 		}

@@ -12,6 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 )
 
+// Namespace is the field every list accepts: the request's namespace.
+const Namespace = "metadata.namespace"
+
 // Exact returns the list's field selector requirements, refusing any but
 // = and ==.
 func Exact(options *metainternalversion.ListOptions) ([]fields.Requirement, error) {
@@ -35,7 +38,8 @@ func Time(field, value string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, value); err == nil {
 		return t, nil
 	}
-	return time.Time{}, apierrors.NewBadRequest(fmt.Sprintf("field selector %s=%q: give an RFC 3339 time (2026-11-01T00:00:00+01:00) or a date (2026-11-01)", field, value))
+	return time.Time{}, apierrors.NewBadRequest(fmt.Sprintf(
+		"field selector %s=%q: give an RFC 3339 time (2026-11-01T00:00:00+01:00) or a date (2026-11-01)", field, value))
 }
 
 // Unsupported is the answer to a field the list does not select by.

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/server/fieldselect"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
@@ -140,7 +141,7 @@ func selectItems(options *metainternalversion.ListOptions, opts *store.ListOptio
 			opts.States = append(opts.States, workqueue.State(req.Value))
 		case FieldReference:
 			opts.Reference = req.Value
-		case "metadata.namespace":
+		case fieldselect.Namespace:
 		default:
 			return apierrors.NewBadRequest(fmt.Sprintf("field selector %s is not supported: use %s, %s or %s", req.Field, FieldQueue, FieldState, FieldReference))
 		}

@@ -107,7 +107,7 @@ func selectDecisions(options *metainternalversion.ListOptions, opts *store.Decis
 			opts.From, err = fieldselect.Time(req.Field, req.Value)
 		case FieldBefore:
 			opts.Before, err = fieldselect.Time(req.Field, req.Value)
-		case "metadata.namespace":
+		case fieldselect.Namespace:
 		default:
 			err = fieldselect.Unsupported(req.Field, FieldQueue, FieldFrom, FieldBefore)
 		}

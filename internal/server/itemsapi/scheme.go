@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/server/fieldselect"
 )
 
 var (
@@ -42,7 +43,7 @@ func init() {
 	err := Scheme.AddFieldLabelConversionFunc(queuev1alpha1.SchemeGroupVersion.WithKind("WorkItem"),
 		func(label, value string) (string, string, error) {
 			switch label {
-			case "metadata.name", "metadata.namespace", FieldQueue, FieldState, FieldReference:
+			case "metadata.name", fieldselect.Namespace, FieldQueue, FieldState, FieldReference:
 				return label, value, nil
 			}
 			return "", "", fmt.Errorf("field label %q is not supported for work items: use %s, %s or %s", label, FieldQueue, FieldState, FieldReference)
@@ -53,7 +54,7 @@ func init() {
 	err = Scheme.AddFieldLabelConversionFunc(queuev1alpha1.SchemeGroupVersion.WithKind("ItemDecision"),
 		func(label, value string) (string, string, error) {
 			switch label {
-			case "metadata.name", "metadata.namespace", FieldQueue, FieldFrom, FieldBefore:
+			case "metadata.name", fieldselect.Namespace, FieldQueue, FieldFrom, FieldBefore:
 				return label, value, nil
 			}
 			return "", "", fmt.Errorf("field label %q is not supported for item decisions: use %s, %s or %s", label, FieldQueue, FieldFrom, FieldBefore)

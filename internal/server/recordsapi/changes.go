@@ -100,7 +100,7 @@ func selectChanges(options *metainternalversion.ListOptions, opts *store.ChangeL
 			opts.From, err = fieldselect.Time(req.Field, req.Value)
 		case FieldBefore:
 			opts.Before, err = fieldselect.Time(req.Field, req.Value)
-		case "metadata.namespace":
+		case fieldselect.Namespace:
 		default:
 			err = fieldselect.Unsupported(req.Field, FieldChangedRobot, FieldFrom, FieldBefore)
 		}
@@ -122,11 +122,11 @@ func robotChange(c store.RobotChange) recordsv1alpha1.RobotChange {
 }
 
 var changeColumns = []metav1.TableColumnDefinition{
-	{Name: "Name", Type: "string", Format: "name"},
-	{Name: "Robot", Type: "string"},
-	{Name: "Action", Type: "string"},
-	{Name: "Actor", Type: "string"},
-	{Name: "Seen", Type: "string", Description: "how long ago rpa-server saw the change"},
+	{Name: "Name", Type: colString, Format: "name"},
+	{Name: "Robot", Type: colString},
+	{Name: "Action", Type: colString},
+	{Name: "Actor", Type: colString},
+	{Name: "Seen", Type: colString, Description: "how long ago rpa-server saw the change"},
 }
 
 // ConvertToTable is what `kubectl get robotchanges` prints.

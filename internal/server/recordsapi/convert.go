@@ -45,7 +45,7 @@ func runRecord(r *store.Record) *recordsv1alpha1.RunRecord {
 
 // recordedLogs describes the logs kept, without their content.
 func recordedLogs(logs []store.Log) []recordsv1alpha1.RecordedLog {
-	var out []recordsv1alpha1.RecordedLog
+	out := make([]recordsv1alpha1.RecordedLog, 0, len(logs))
 	for _, l := range logs {
 		out = append(out, recordsv1alpha1.RecordedLog{
 			Attempt: int32(l.Attempt), Pod: l.Pod, Bytes: int64(len(l.Content)), Truncated: l.Truncated, Note: l.Note,

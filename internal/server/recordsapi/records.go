@@ -143,7 +143,7 @@ func selectRecords(options *metainternalversion.ListOptions, opts *store.ListOpt
 			opts.FinishedFrom, err = fieldselect.Time(req.Field, req.Value)
 		case FieldBefore:
 			opts.FinishedBefore, err = fieldselect.Time(req.Field, req.Value)
-		case "metadata.namespace":
+		case fieldselect.Namespace:
 		default:
 			err = fieldselect.Unsupported(req.Field, FieldRobot, FieldPhase, FieldFrom, FieldBefore)
 		}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/server/fieldselect"
 )
 
 var (
@@ -48,7 +49,7 @@ func init() {
 	err := Scheme.AddFieldLabelConversionFunc(recordsv1alpha1.SchemeGroupVersion.WithKind("RunRecord"),
 		func(label, value string) (string, string, error) {
 			switch label {
-			case "metadata.name", "metadata.namespace", FieldRobot, FieldPhase, FieldFrom, FieldBefore:
+			case "metadata.name", fieldselect.Namespace, FieldRobot, FieldPhase, FieldFrom, FieldBefore:
 				return label, value, nil
 			}
 			return "", "", fmt.Errorf("field label %q is not supported for run records: use %s, %s, %s or %s",
@@ -60,7 +61,7 @@ func init() {
 	err = Scheme.AddFieldLabelConversionFunc(recordsv1alpha1.SchemeGroupVersion.WithKind("RobotChange"),
 		func(label, value string) (string, string, error) {
 			switch label {
-			case "metadata.name", "metadata.namespace", FieldChangedRobot, FieldFrom, FieldBefore:
+			case "metadata.name", fieldselect.Namespace, FieldChangedRobot, FieldFrom, FieldBefore:
 				return label, value, nil
 			}
 			return "", "", fmt.Errorf("field label %q is not supported for robot changes: use %s, %s or %s",

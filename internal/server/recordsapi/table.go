@@ -12,19 +12,25 @@ import (
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 )
 
+// Column types of the tables.
+const (
+	colString  = "string"
+	colInteger = "integer"
+)
+
 var recordColumns = []metav1.TableColumnDefinition{
-	{Name: "Name", Type: "string", Format: "name", Description: "the run's name"},
-	{Name: "Robot", Type: "string"},
-	{Name: "Trigger", Type: "string"},
-	{Name: "Phase", Type: "string"},
-	{Name: "Reason", Type: "string"},
-	{Name: "Requested By", Type: "string"},
-	{Name: "Finished", Type: "string", Description: "how long ago the run finished"},
-	{Name: "Duration", Type: "string"},
-	{Name: "Attempts", Type: "integer", Priority: 1},
-	{Name: "Accounts", Type: "string", Priority: 1, Description: "the credentials' declared accounts"},
-	{Name: "Image ID", Type: "string", Priority: 1},
-	{Name: "Cancelled By", Type: "string", Priority: 1},
+	{Name: "Name", Type: colString, Format: "name", Description: "the run's name"},
+	{Name: "Robot", Type: colString},
+	{Name: "Trigger", Type: colString},
+	{Name: "Phase", Type: colString},
+	{Name: "Reason", Type: colString},
+	{Name: "Requested By", Type: colString},
+	{Name: "Finished", Type: colString, Description: "how long ago the run finished"},
+	{Name: "Duration", Type: colString},
+	{Name: "Attempts", Type: colInteger, Priority: 1},
+	{Name: "Accounts", Type: colString, Priority: 1, Description: "the credentials' declared accounts"},
+	{Name: "Image ID", Type: colString, Priority: 1},
+	{Name: "Cancelled By", Type: colString, Priority: 1},
 }
 
 // ConvertToTable is what `kubectl get runrecords` prints.

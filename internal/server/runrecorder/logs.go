@@ -33,7 +33,8 @@ func (k KubeletLogs) Read(ctx context.Context, namespace, pod string, limit int6
 		return content, err
 	}
 	if _, getErr := pods.Get(ctx, pod, metav1.GetOptions{}); getErr == nil {
-		return nil, fmt.Errorf("the pod's node answered 404: %v", err)
+		// Not wrapped: this NotFound is the node's, and must not read as the pod's.
+		return nil, fmt.Errorf("the pod's node answered 404: %s", err.Error())
 	}
 	return nil, err
 }

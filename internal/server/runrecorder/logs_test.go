@@ -84,8 +84,9 @@ func TestLogsToFetch(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			for _, f := range logsToFetch(tt.pods, tt.kept, tt.finished) {
+			fetches := logsToFetch(tt.pods, tt.kept, tt.finished)
+			got := make([]string, 0, len(fetches))
+			for _, f := range fetches {
 				got = append(got, f.pod.Name+":"+strconv.Itoa(f.attempt)+":"+strconv.Itoa(f.budget))
 			}
 			if strings.Join(got, ",") != strings.Join(tt.want, ",") {

@@ -17,14 +17,15 @@ import (
 const (
 	metricPendingOldest = "rpa_run_record_oldest_pending_seconds"
 	metricPending       = "rpa_run_records_pending"
+	labelNamespace      = "namespace"
 )
 
 // Exported lists the metrics this package exports and their labels, for
 // the checks of the alert rules (test/config).
 func Exported() map[string][]string {
 	return map[string][]string{
-		metricPendingOldest: {"namespace"},
-		metricPending:       {"namespace"},
+		metricPendingOldest: {labelNamespace},
+		metricPending:       {labelNamespace},
 	}
 }
 
@@ -47,8 +48,8 @@ func NewPendingCollector(reader client.Reader, clk clock.PassiveClock) prometheu
 		runs: reader, clock: clk,
 		oldest: prometheus.NewDesc(metricPendingOldest,
 			"How long ago the oldest finished run of the namespace that is not recorded yet finished; runs are kept until recorded.",
-			[]string{"namespace"}, nil),
-		count: prometheus.NewDesc(metricPending, "Finished runs of the namespace that are not recorded yet.", []string{"namespace"}, nil),
+			[]string{labelNamespace}, nil),
+		count: prometheus.NewDesc(metricPending, "Finished runs of the namespace that are not recorded yet.", []string{labelNamespace}, nil),
 	}
 }
 

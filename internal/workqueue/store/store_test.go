@@ -495,8 +495,9 @@ func TestARunsItemsAreTheOnesItTook(t *testing.T) {
 func TestDecisionsOutliveTheirItems(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	var ids []int64
-	for _, a := range f.add(t, NewItem{Reference: "1", Payload: payload("1")}, NewItem{Reference: "2", Payload: payload("2")}) {
+	added := f.add(t, NewItem{Reference: "1", Payload: payload("1")}, NewItem{Reference: "2", Payload: payload("2")})
+	ids := make([]int64, 0, len(added))
+	for _, a := range added {
 		ids = append(ids, a.Item.ID)
 	}
 	for range ids {
