@@ -112,6 +112,13 @@ echo
 echo "The certificates that are not clean wait for HR (kubectl get workitems):"
 "${kubectl[@]}" -n "$ns" get workitems --field-selector status.state=BusinessException | head -n 6
 
+say "The run records: every finished run, who asked for it and with what, kept after pruning (docs/audit.md)"
+for _ in $(seq 30); do
+	[[ $("${kubectl[@]}" -n "$ns" get runrecords --no-headers 2>/dev/null | wc -l) -ge ${#runs[@]} ]] && break
+	sleep 1
+done
+"${kubectl[@]}" -n "$ns" get runrecords -o wide | head -n 8
+
 cat <<EOF
 
 == Done. The cluster keeps running; system-monitor runs every five minutes.
@@ -119,6 +126,8 @@ Point kubectl at it:   export KUBECONFIG=$kubeconfig
                        (kubectl: $bin/kubectl)
 Try:                   kubectl -n $ns get robots,robotruns,workqueues
                        kubectl -n $ns get workitems
+                       kubectl -n $ns get runrecords
+                       $root/bin/kubectl-robot -n $ns audit --from $(date -u +%Y-%m-01) --before 2099-01-01
                        $root/bin/kubectl-robot -n $ns queue handle ID --comment "HR has looked at it"
                        kubectl -n $ns create -f config/samples/rpa_v1alpha1_robotrun.yaml
                        kubectl get --raw $sandbox/state
