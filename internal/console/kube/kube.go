@@ -1,0 +1,88 @@
+// Package kube makes the console's clients for one user: every request
+// carries that user's bearer token and nothing of the console's own, so
+// kube-apiserver authenticates and authorizes the user, and its audit log
+// names them (docs/design/console.md).
+package kube
+
+import (
+	"context"
+	"fmt"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Factory makes users' clients against one kube-apiserver.
+type Factory struct {
+	// base is where and how to reach kube-apiserver (host, CA), without
+	// any credential.
+	base   *rest.Config
+	scheme *runtime.Scheme
+	mapper meta.RESTMapper
+}
+
+// NewFactory keeps cfg's address and CA and drops its credentials. The
+// mapper (API discovery, which every authenticated user may read) is
+// shared by every user's clients.
+func NewFactory(cfg *rest.Config, scheme *runtime.Scheme, mapper meta.RESTMapper) *Factory {
+	return &Factory{base: rest.AnonymousClientConfig(cfg), scheme: scheme, mapper: mapper}
+}
+
+// Clients are one user's.
+type Clients struct {
+	// Kube reads and writes rpa.dev objects (no cache: a cache would be
+	// read with one identity and shown to another).
+	Kube client.Client
+	// Clientset asks who the user is and what they may do.
+	Clientset kubernetes.Interface
+}
+
+// For makes the clients of the user whose bearer token is token.
+func (f *Factory) For(token string) (*Clients, error) {
+	cfg := rest.CopyConfig(f.base)
+	cfg.BearerToken = token
+	cfg.UserAgent = "rpa-console"
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("an HTTP client for the user: %w", err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: f.scheme, Mapper: f.mapper, HTTPClient: httpClient})
+	if err != nil {
+		return nil, fmt.Errorf("a client for the user: %w", err)
+	}
+	cs, err := kubernetes.NewForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("a clientset for the user: %w", err)
+	}
+	return &Clients{Kube: c, Clientset: cs}, nil
+}
+
+// WhoAmI is who kube-apiserver says the token is (SelfSubjectReview).
+func (c *Clients) WhoAmI(ctx context.Context) (authenticationv1.UserInfo, error) {
+	review, err := c.Clientset.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		return authenticationv1.UserInfo{}, err
+	}
+	return review.Status.UserInfo, nil
+}
+
+// Can reports whether the user may do verb on the rpa.dev resource in
+// the namespace, as kube-apiserver would decide: for which controls to
+// show; the request itself is authorized again when made.
+func (c *Clients) Can(ctx context.Context, namespace, verb, group, resource string) (bool, error) {
+	review, err := c.Clientset.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Namespace: namespace, Verb: verb, Group: group, Resource: resource,
+		}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return false, err
+	}
+	return review.Status.Allowed, nil
+}

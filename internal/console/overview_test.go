@@ -1,0 +1,68 @@
+package console
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+)
+
+func TestWhatARobotNeeds(t *testing.T) {
+	ended := metav1.NewTime(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
+	last := func(phase rpav1alpha1.RunPhase) *rpav1alpha1.RunReference {
+		return &rpav1alpha1.RunReference{Name: "run-1", Phase: phase, CompletionTime: &ended}
+	}
+	notReady := []metav1.Condition{{Type: rpav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: "CredentialsNotFound"}}
+	for _, tt := range []struct {
+		name   string
+		robot  rpav1alpha1.Robot
+		need   Need
+		health string
+		reason string
+	}{
+		{"never ran", rpav1alpha1.Robot{}, NeedsNothing, "health.neverRun", ""},
+		{"last run succeeded", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{LastRun: last(rpav1alpha1.PhaseSucceeded)}}, NeedsNothing, "health.ok", ""},
+		{"running", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{ActiveRuns: 1, LastRun: last(rpav1alpha1.PhaseSucceeded)}}, NeedsNothing, "health.running", ""},
+		{"last run failed", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{LastRun: last(rpav1alpha1.PhaseFailed)}}, NeedsPerson, "health.lastRunFailed", "Failed"},
+		{"last run timed out", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{LastRun: last(rpav1alpha1.PhaseTimedOut)}}, NeedsPerson, "health.lastRunFailed", "TimedOut"},
+		{"cannot run", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{Conditions: notReady, LastRun: last(rpav1alpha1.PhaseSucceeded)}}, NeedsPerson, "health.notReady", "CredentialsNotFound"},
+		{"suspended, whatever else", rpav1alpha1.Robot{Spec: rpav1alpha1.RobotSpec{Suspend: true}, Status: rpav1alpha1.RobotStatus{Conditions: notReady}}, NeedsWatching, "health.suspended", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			row := robotRow(&tt.robot)
+			if row.Need != tt.need || row.Health != tt.health || row.Reason != tt.reason {
+				t.Errorf("need %v %q (%q), want %v %q (%q)", row.Need, row.Health, row.Reason, tt.need, tt.health, tt.reason)
+			}
+		})
+	}
+}
+
+func TestWhatAQueueNeedsAndTheOrder(t *testing.T) {
+	q := func(name string, counts rpav1alpha1.WorkQueueCounts, overdue int64) rpav1alpha1.WorkQueue {
+		return rpav1alpha1.WorkQueue{ObjectMeta: metav1.ObjectMeta{Namespace: "hr", Name: name},
+			Status: rpav1alpha1.WorkQueueStatus{Items: counts, Overdue: overdue}}
+	}
+	queues := []rpav1alpha1.WorkQueue{
+		q("empty", rpav1alpha1.WorkQueueCounts{}, 0),
+		q("working", rpav1alpha1.WorkQueueCounts{New: 4, InProgress: 1}, 0),
+		q("late", rpav1alpha1.WorkQueueCounts{New: 4}, 2),
+		q("exceptions", rpav1alpha1.WorkQueueCounts{BusinessException: 1}, 0),
+	}
+	rows := make([]QueueRow, 0, len(queues))
+	for i := range queues {
+		rows = append(rows, queueRow(&queues[i]))
+	}
+	sortQueues(rows)
+	got := make([]string, 0, len(rows))
+	for _, r := range rows {
+		got = append(got, r.Name+":"+r.Health)
+	}
+	want := []string{"exceptions:queue.waitsForPerson", "late:queue.overdue", "empty:queue.empty", "working:queue.working"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("order %v, want %v", got, want)
+		}
+	}
+}

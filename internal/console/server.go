@@ -1,0 +1,285 @@
+// Package console is the web console for the people who operate robots
+// but do not use kubectl (docs/design/console.md). It has no privileges
+// of its own: every page is read, and every action made, with the
+// signed-in user's own token against kube-apiserver.
+package console
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/rpa-operator/rpa-operator/internal/console/kube"
+	"github.com/rpa-operator/rpa-operator/internal/console/session"
+	"github.com/rpa-operator/rpa-operator/internal/console/web"
+)
+
+// maxTokenBytes bounds a pasted token.
+const maxTokenBytes = 16 << 10
+
+// contentSecurityPolicy lets a page load only the console's own style
+// sheet and post only to the console.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
+	"frame-ancestors 'none'; base-uri 'none'"
+
+// Config is what the console is given.
+type Config struct {
+	Sessions *session.Store
+	Users    *kube.Factory
+	// Namespaces are the namespaces whose robots the console shows, to
+	// those users who may list them there.
+	Namespaces []string
+	// TokenSignIn allows signing in with a pasted Kubernetes token.
+	TokenSignIn bool
+	// Location is the time zone times are shown in.
+	Location *time.Location
+	Clock    clock.PassiveClock
+}
+
+// Server serves the console.
+type Server struct {
+	Config
+	bundle *i18n.Bundle
+	pages  map[string]*template.Template
+}
+
+// New parses the templates and catalogs.
+func New(cfg Config) (*Server, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	bundle, err := newBundle()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg, bundle: bundle, pages: map[string]*template.Template{}}
+	for _, page := range []string{"signin", "overview", "error"} {
+		t, err := template.New(page).Funcs(placeholderFuncs).ParseFS(web.Files, "templates/layout.html", "templates/"+page+".html")
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", page, err)
+		}
+		s.pages[page] = t
+	}
+	return s, nil
+}
+
+// placeholderFuncs name the functions pages use; render binds them to the
+// request's language.
+var placeholderFuncs = template.FuncMap{
+	"t": func(string) string { return "" }, "tdata": func(string, any) string { return "" },
+	"when": func(*time.Time) string { return "" }, "iso": func(*time.Time) string { return "" },
+}
+
+// Handler is the console: its pages behind the security headers and Go's
+// cross-origin protection (Sec-Fetch-Site, Origin) for every POST.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(web.Files, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", s.overview)
+	mux.HandleFunc("GET /sign-in", s.signInForm)
+	mux.HandleFunc("POST /sign-in", s.signIn)
+	mux.HandleFunc("POST /sign-out", s.withSession(s.signOut))
+	mux.HandleFunc("POST /language", s.withSession(s.setLanguage))
+	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// page is what every template gets.
+type page struct {
+	Title, Lang, OtherLang, CSRF string
+	Error                        string
+	Data                         any
+}
+
+// render writes a page in the request's language.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, lang, csrf string, data any) {
+	localizer := i18n.NewLocalizer(s.bundle, lang)
+	translate := func(key string, values any) string {
+		msg, err := localizer.Localize(&i18n.LocalizeConfig{MessageID: key, TemplateData: values})
+		if err != nil {
+			return key
+		}
+		return msg
+	}
+	t, err := s.pages[name].Clone()
+	if err != nil {
+		http.Error(w, "template", http.StatusInternalServerError)
+		return
+	}
+	t.Funcs(template.FuncMap{
+		"t":     func(key string) string { return translate(key, nil) },
+		"tdata": translate,
+		"when":  func(at *time.Time) string { return at.In(s.Location).Format("2006-01-02 15:04") },
+		"iso":   func(at *time.Time) string { return at.UTC().Format(time.RFC3339) },
+	})
+	var out bytes.Buffer
+	p := page{Title: translate(name+".title", nil), Lang: lang, OtherLang: otherLanguage(lang), CSRF: csrf, Data: data}
+	if e, ok := data.(errorPage); ok {
+		p.Error = e.key
+	}
+	if err := t.ExecuteTemplate(&out, "layout", withData(p)); err != nil {
+		log.FromContext(r.Context()).Error(err, "render the console page", "page", name)
+		http.Error(w, "the page could not be made", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(out.Bytes())
+}
+
+// pageData merges the page's fields and its own data for the templates.
+type pageData struct {
+	page
+	Robots     []RobotRow
+	Queues     []QueueRow
+	Namespaces []string
+	Hidden     bool
+	Who        map[string]string
+}
+
+func withData(p page) pageData {
+	d := pageData{page: p}
+	if o, ok := p.Data.(overviewData); ok {
+		d.Robots, d.Queues, d.Namespaces, d.Hidden, d.Who = o.Robots, o.Queues, o.Namespaces, o.Hidden, map[string]string{"Name": o.User}
+	}
+	return d
+}
+
+// errorPage is a page that says what went wrong, by message key.
+type errorPage struct{ key string }
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, key, lang, csrf string) {
+	s.render(w, r, status, "error", lang, csrf, errorPage{key: key})
+}
+
+// handlerWithSession is a handler for a signed-in user.
+type handlerWithSession func(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients)
+
+// withSession loads the session and the user's clients, and refuses a POST
+// whose CSRF token is not the session's.
+func (s *Server) withSession(h handlerWithSession) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.Sessions.Load(r)
+		if err != nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+				return
+			}
+			s.fail(w, r, http.StatusForbidden, "error.csrf", languageOf(r, ""), "")
+			return
+		}
+		lang := languageOf(r, sess.Lang)
+		if r.Method != http.MethodGet && !sess.ValidCSRF(r.PostFormValue("csrf")) {
+			s.fail(w, r, http.StatusForbidden, "error.csrf", lang, sess.CSRF)
+			return
+		}
+		users, err := s.Users.For(sess.Token)
+		if err != nil {
+			s.fail(w, r, http.StatusInternalServerError, "error.cluster", lang, sess.CSRF)
+			return
+		}
+		sess.Lang = lang
+		h(w, r, sess, users)
+	}
+}
+
+// clusterFailure answers an apiserver error: a token it no longer accepts
+// ends the session; a refusal is the user's to see.
+func (s *Server) clusterFailure(w http.ResponseWriter, r *http.Request, sess session.Session, err error) {
+	switch {
+	case apierrors.IsUnauthorized(err):
+		s.Sessions.Clear(w)
+		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+	case apierrors.IsForbidden(err):
+		s.fail(w, r, http.StatusForbidden, "error.forbidden", sess.Lang, sess.CSRF)
+	default:
+		log.FromContext(r.Context()).Error(err, "a console request to the cluster failed")
+		s.fail(w, r, http.StatusBadGateway, "error.cluster", sess.Lang, sess.CSRF)
+	}
+}
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
+	lang := languageOf(r, "")
+	if !s.TokenSignIn {
+		s.fail(w, r, http.StatusNotFound, "signin.disabled", lang, "")
+		return
+	}
+	s.render(w, r, http.StatusOK, "signin", lang, "", nil)
+}
+
+// signIn asks kube-apiserver who the pasted token is; only a token it
+// accepts starts a session.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	lang := languageOf(r, "")
+	if !s.TokenSignIn {
+		s.fail(w, r, http.StatusNotFound, "signin.disabled", lang, "")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBytes)
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	refused := func(status int, key string) { s.render(w, r, status, "signin", lang, "", errorPage{key: key}) }
+	if token == "" {
+		refused(http.StatusUnauthorized, "signin.refused")
+		return
+	}
+	users, err := s.Users.For(token)
+	if err == nil {
+		_, err = users.WhoAmI(r.Context())
+	}
+	if err != nil {
+		log.FromContext(r.Context()).V(1).Info("console sign-in refused", "reason", apierrors.ReasonForError(err))
+		refused(http.StatusUnauthorized, "signin.refused")
+		return
+	}
+	// No language yet: the browser's applies until the user picks one.
+	if err := s.Sessions.Save(w, s.Sessions.New(token, time.Time{}, "")); errors.Is(err, session.ErrTooLarge) {
+		refused(http.StatusBadRequest, "signin.tooLarge")
+		return
+	} else if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "error.cluster", lang, "")
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request, _ session.Session, _ *kube.Clients) {
+	s.Sessions.Clear(w)
+	http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+}
+
+// setLanguage keeps the chosen language in the session.
+func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, sess session.Session, _ *kube.Clients) {
+	sess.Lang = languageOf(r, r.PostFormValue("lang"))
+	if err := s.Sessions.Save(w, sess); err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "error.cluster", sess.Lang, sess.CSRF)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
