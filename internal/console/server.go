@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Config: cfg, bundle: bundle, pages: map[string]*template.Template{}}
-	for _, page := range []string{"signin", "overview", "error"} {
+	for _, page := range []string{"signin", "overview", "robot", "error"} {
 		t, err := template.New(page).Funcs(placeholderFuncs).ParseFS(web.Files, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", page, err)
@@ -80,7 +81,8 @@ func New(cfg Config) (*Server, error) {
 // request's language.
 var placeholderFuncs = template.FuncMap{
 	"t": func(string) string { return "" }, "tdata": func(string, any) string { return "" },
-	"when": func(*time.Time) string { return "" }, "iso": func(*time.Time) string { return "" },
+	"when": func(any) string { return "" }, "iso": func(any) string { return "" },
+	"robotPath": robotPath, "contains": slices.Contains[[]string], "deref": deref,
 }
 
 // Handler is the console: its pages behind the security headers and Go's
@@ -94,6 +96,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /sign-in", s.signIn)
 	mux.HandleFunc("POST /sign-out", s.withSession(s.signOut))
 	mux.HandleFunc("POST /language", s.withSession(s.setLanguage))
+	mux.HandleFunc("GET /namespaces/{namespace}/robots/{robot}", s.withSession(s.robotPage))
+	mux.HandleFunc("POST /namespaces/{namespace}/robots/{robot}/runs", s.withSession(s.startRun))
+	mux.HandleFunc("POST /namespaces/{namespace}/robots/{robot}/suspend", s.withSession(s.setSuspend))
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
 
@@ -134,10 +139,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	t.Funcs(template.FuncMap{
+		"robotPath": robotPath, "contains": slices.Contains[[]string], "deref": deref,
 		"t":     func(key string) string { return translate(key, nil) },
 		"tdata": translate,
-		"when":  func(at *time.Time) string { return at.In(s.Location).Format("2006-01-02 15:04") },
-		"iso":   func(at *time.Time) string { return at.UTC().Format(time.RFC3339) },
+		"when":  func(at any) string { return asTime(at).In(s.Location).Format("2006-01-02 15:04") },
+		"iso":   func(at any) string { return asTime(at).UTC().Format(time.RFC3339) },
 	})
 	var out bytes.Buffer
 	p := page{Title: translate(name+".title", nil), Lang: lang, OtherLang: otherLanguage(lang), CSRF: csrf, Data: data}
@@ -162,10 +168,14 @@ type pageData struct {
 	Namespaces []string
 	Hidden     bool
 	Who        map[string]string
+	Robot      *robotData
 }
 
 func withData(p page) pageData {
 	d := pageData{page: p}
+	if rd, ok := p.Data.(*robotData); ok {
+		d.Robot = rd
+	}
 	if o, ok := p.Data.(overviewData); ok {
 		d.Robots, d.Queues, d.Namespaces, d.Hidden, d.Who = o.Robots, o.Queues, o.Namespaces, o.Hidden, map[string]string{"Name": o.User}
 	}
@@ -219,6 +229,8 @@ func (s *Server) clusterFailure(w http.ResponseWriter, r *http.Request, sess ses
 		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
 	case apierrors.IsForbidden(err):
 		s.fail(w, r, http.StatusForbidden, "error.forbidden", sess.Lang, sess.CSRF)
+	case apierrors.IsNotFound(err):
+		s.fail(w, r, http.StatusNotFound, "error.notFound", sess.Lang, sess.CSRF)
 	default:
 		log.FromContext(r.Context()).Error(err, "a console request to the cluster failed")
 		s.fail(w, r, http.StatusBadGateway, "error.cluster", sess.Lang, sess.CSRF)
@@ -282,4 +294,24 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, sess sessio
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// asTime reads the times templates show, given by value or by pointer.
+func asTime(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case *time.Time:
+		if t != nil {
+			return *t
+		}
+	}
+	return time.Time{}
 }

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -194,4 +195,86 @@ func TestTheConsoleShowsAUserWhatTheyMaySeeAndNothingElse(t *testing.T) {
 	status, body = post(g, c, ts, "/sign-out", url.Values{"csrf": {csrf}})
 	g.Expect(status).To(Equal(http.StatusOK))
 	g.Expect(body).To(ContainSubstring(`name="token"`), "signed out: the sign-in form")
+}
+
+// signIn signs a browser in with token and returns it.
+func signIn(t *testing.T, ts *httptest.Server, token string) *http.Client {
+	t.Helper()
+	g := NewWithT(t)
+	c := browser(g, ts)
+	status, body := post(g, c, ts, "/sign-in", url.Values{"token": {token}})
+	g.Expect(status).To(Equal(http.StatusOK), body)
+	return c
+}
+
+// TestARunnerStartsARunFromTheConsoleAndAViewerCannot: the robot page's
+// form starts a run with the parameter the runner typed, as the runner
+// (the apiserver stamps them as requester); a missing required parameter
+// is told on the form, and no run made; a viewer gets no start button,
+// and their forged POST is refused by kube-apiserver with 403.
+func TestARunnerStartsARunFromTheConsoleAndAViewerCannot(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createRobot(t, ns, "welcome-letters", func(r *rpav1alpha1.Robot) {
+		r.Spec.Parameters = []rpav1alpha1.Parameter{
+			{Name: "municipality", Required: true, Description: "The municipality the letters are from"},
+			{Name: "batchSize", Default: ptr.To("40")},
+		}
+		r.Spec.Description = `Welcome letters <b>to new</b> residents`
+	})
+	ts := serveConsole(t, ns)
+	page := ts.URL + "/namespaces/" + ns + "/robots/welcome-letters"
+
+	runner := signIn(t, ts, userToken(t, ns, "caseworker", "rpa_robot_runner_role.yaml"))
+	status, body := get(g, runner, page, "en")
+	g.Expect(status).To(Equal(http.StatusOK), body)
+	g.Expect(body).To(ContainSubstring(`<label for="arg-municipality">municipality *</label>`), "a labelled field per parameter")
+	g.Expect(body).To(ContainSubstring(`Welcome letters &lt;b&gt;to new&lt;/b&gt; residents`), "a robot's text is escaped")
+	g.Expect(body).NotTo(ContainSubstring(`/suspend"`), "a runner may not patch robots: no suspend button")
+	csrf := csrfOf(g, body)
+
+	status, body = post(g, runner, ts, "/namespaces/"+ns+"/robots/welcome-letters/runs", url.Values{"csrf": {csrf}, "arg.batchSize": {"10"}})
+	g.Expect(status).To(Equal(http.StatusBadRequest))
+	g.Expect(body).To(ContainSubstring("Udfyld: municipality"), "told on the form (in Danish: the POST carries no Accept-Language)")
+	g.Expect(body).To(ContainSubstring(`value="10"`), "what was typed stays")
+	var runs rpav1alpha1.RobotRunList
+	g.Expect(k8sClient.List(ctx, &runs, client.InNamespace(ns))).To(Succeed())
+	g.Expect(runs.Items).To(BeEmpty(), "no run for a form that is not complete")
+
+	status, body = post(g, runner, ts, "/namespaces/"+ns+"/robots/welcome-letters/runs",
+		url.Values{"csrf": {csrf}, "arg.municipality": {"Herning"}, "arg.batchSize": {""}})
+	g.Expect(status).To(Equal(http.StatusOK), body)
+	g.Expect(k8sClient.List(ctx, &runs, client.InNamespace(ns))).To(Succeed())
+	g.Expect(runs.Items).To(HaveLen(1))
+	run := runs.Items[0]
+	g.Expect(run.Spec.Arguments).To(Equal(map[string]string{"municipality": "Herning"}), "an empty field keeps the default")
+	g.Expect(run.Spec.RequestedBy.Username).To(Equal("system:serviceaccount:"+ns+":caseworker"), "the runner, stamped by the apiserver")
+	g.Expect(body).To(ContainSubstring(run.Name), "the robot page lists the new run")
+
+	viewer := signIn(t, ts, userToken(t, ns, "process-owner", "rpa_robot_viewer_role.yaml"))
+	status, body = get(g, viewer, page, "en")
+	g.Expect(status).To(Equal(http.StatusOK))
+	g.Expect(body).NotTo(ContainSubstring("Start the run"), "a viewer gets no start button")
+	viewerCSRF := csrfOf(g, body)
+	status, body = post(g, viewer, ts, "/namespaces/"+ns+"/robots/welcome-letters/runs", url.Values{"csrf": {viewerCSRF}, "arg.municipality": {"Herning"}})
+	g.Expect(status).To(Equal(http.StatusForbidden), "a forged POST is refused by kube-apiserver: %s", body)
+	status, _ = post(g, viewer, ts, "/namespaces/"+ns+"/robots/welcome-letters/suspend", url.Values{"csrf": {viewerCSRF}, "suspend": {"true"}})
+	g.Expect(status).To(Equal(http.StatusForbidden))
+	g.Expect(k8sClient.List(ctx, &runs, client.InNamespace(ns))).To(Succeed())
+	g.Expect(runs.Items).To(HaveLen(1), "the viewer made no run")
+
+	editor := signIn(t, ts, userToken(t, ns, "rpa-developer", "rpa_robot_editor_role.yaml"))
+	_, body = get(g, editor, page, "en")
+	status, _ = post(g, editor, ts, "/namespaces/"+ns+"/robots/welcome-letters/suspend",
+		url.Values{"csrf": {csrfOf(g, body)}, "suspend": {"true"}, "reason": {"ESDH is upgraded tonight"}})
+	g.Expect(status).To(Equal(http.StatusOK))
+	robot := &rpav1alpha1.Robot{}
+	g.Expect(k8sClient.Get(ctx, client2key(ns, "welcome-letters"), robot)).To(Succeed())
+	g.Expect(robot.Spec.Suspend).To(BeTrue())
+	g.Expect(robot.Annotations).To(HaveKeyWithValue(rpav1alpha1.AnnotationSuspendedBy, "system:serviceaccount:"+ns+":rpa-developer"))
+	g.Expect(robot.Annotations).To(HaveKeyWithValue(console.AnnotationSuspendReason, "ESDH is upgraded tonight"))
+
+	status, _ = get(g, editor, ts.URL+"/namespaces/"+ns+"/robots/no-such-robot", "en")
+	g.Expect(status).To(Equal(http.StatusNotFound))
 }
