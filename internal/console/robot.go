@@ -89,10 +89,10 @@ func (s *Server) loadRobot(r *http.Request, users *kube.Clients) (*robotData, er
 	}
 	data := &robotData{Robot: robot, Row: robotRow(robot), Runs: runRows(runs.Items, name)}
 	var err error
-	if data.CanStart, err = users.Can(ctx, ns, "create", rpav1alpha1.GroupVersion.Group, "robotruns"); err != nil {
+	if data.CanStart, err = users.Can(ctx, ns, "create", rpav1alpha1.GroupVersion.Group, "robotruns", ""); err != nil {
 		return nil, err
 	}
-	if data.CanSuspend, err = users.Can(ctx, ns, "patch", rpav1alpha1.GroupVersion.Group, "robots"); err != nil {
+	if data.CanSuspend, err = users.Can(ctx, ns, "patch", rpav1alpha1.GroupVersion.Group, "robots", ""); err != nil {
 		return nil, err
 	}
 	return data, nil

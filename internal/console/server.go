@@ -67,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Config: cfg, bundle: bundle, pages: map[string]*template.Template{}}
-	for _, page := range []string{"signin", "overview", "robot", "error"} {
+	for _, page := range []string{"signin", "overview", "robot", "queue", "error"} {
 		t, err := template.New(page).Funcs(placeholderFuncs).ParseFS(web.Files, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", page, err)
@@ -82,7 +82,7 @@ func New(cfg Config) (*Server, error) {
 var placeholderFuncs = template.FuncMap{
 	"t": func(string) string { return "" }, "tdata": func(string, any) string { return "" },
 	"when": func(any) string { return "" }, "iso": func(any) string { return "" },
-	"robotPath": robotPath, "contains": slices.Contains[[]string], "deref": deref,
+	"robotPath": robotPath, "queuePath": queuePath, "contains": slices.Contains[[]string], "deref": deref,
 }
 
 // Handler is the console: its pages behind the security headers and Go's
@@ -99,6 +99,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /namespaces/{namespace}/robots/{robot}", s.withSession(s.robotPage))
 	mux.HandleFunc("POST /namespaces/{namespace}/robots/{robot}/runs", s.withSession(s.startRun))
 	mux.HandleFunc("POST /namespaces/{namespace}/robots/{robot}/suspend", s.withSession(s.setSuspend))
+	mux.HandleFunc("GET /namespaces/{namespace}/queues/{queue}", s.withSession(s.queuePage))
+	mux.HandleFunc("POST /namespaces/{namespace}/queues/{queue}/items/{item}/{action}", s.withSession(s.decideItem))
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
 
@@ -120,7 +122,9 @@ func securityHeaders(next http.Handler) http.Handler {
 type page struct {
 	Title, Lang, OtherLang, CSRF string
 	Error                        string
-	Data                         any
+	// Detail is what the API said, when it refused a request.
+	Detail string
+	Data   any
 }
 
 // render writes a page in the request's language.
@@ -139,7 +143,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	t.Funcs(template.FuncMap{
-		"robotPath": robotPath, "contains": slices.Contains[[]string], "deref": deref,
+		"robotPath": robotPath, "queuePath": queuePath, "contains": slices.Contains[[]string], "deref": deref,
 		"t":     func(key string) string { return translate(key, nil) },
 		"tdata": translate,
 		"when":  func(at any) string { return asTime(at).In(s.Location).Format("2006-01-02 15:04") },
@@ -148,7 +152,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	var out bytes.Buffer
 	p := page{Title: translate(name+".title", nil), Lang: lang, OtherLang: otherLanguage(lang), CSRF: csrf, Data: data}
 	if e, ok := data.(errorPage); ok {
-		p.Error = e.key
+		p.Error, p.Detail = e.key, e.detail
 	}
 	if err := t.ExecuteTemplate(&out, "layout", withData(p)); err != nil {
 		log.FromContext(r.Context()).Error(err, "render the console page", "page", name)
@@ -169,12 +173,16 @@ type pageData struct {
 	Hidden     bool
 	Who        map[string]string
 	Robot      *robotData
+	Queue      *queueData
 }
 
 func withData(p page) pageData {
 	d := pageData{page: p}
 	if rd, ok := p.Data.(*robotData); ok {
 		d.Robot = rd
+	}
+	if qd, ok := p.Data.(*queueData); ok {
+		d.Queue = qd
 	}
 	if o, ok := p.Data.(overviewData); ok {
 		d.Robots, d.Queues, d.Namespaces, d.Hidden, d.Who = o.Robots, o.Queues, o.Namespaces, o.Hidden, map[string]string{"Name": o.User}
@@ -183,7 +191,7 @@ func withData(p page) pageData {
 }
 
 // errorPage is a page that says what went wrong, by message key.
-type errorPage struct{ key string }
+type errorPage struct{ key, detail string }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, key, lang, csrf string) {
 	s.render(w, r, status, "error", lang, csrf, errorPage{key: key})
@@ -231,6 +239,9 @@ func (s *Server) clusterFailure(w http.ResponseWriter, r *http.Request, sess ses
 		s.fail(w, r, http.StatusForbidden, "error.forbidden", sess.Lang, sess.CSRF)
 	case apierrors.IsNotFound(err):
 		s.fail(w, r, http.StatusNotFound, "error.notFound", sess.Lang, sess.CSRF)
+	case apierrors.IsConflict(err), apierrors.IsBadRequest(err), apierrors.IsInvalid(err):
+		s.render(w, r, statusOf(err), "error", sess.Lang, sess.CSRF,
+			errorPage{key: "error.refused", detail: apiMessage(err)})
 	default:
 		log.FromContext(r.Context()).Error(err, "a console request to the cluster failed")
 		s.fail(w, r, http.StatusBadGateway, "error.cluster", sess.Lang, sess.CSRF)
@@ -314,4 +325,23 @@ func asTime(v any) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// statusOf is the HTTP status the apiserver answered with.
+func statusOf(err error) int {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Code >= 400 {
+		return int(status.Status().Code)
+	}
+	return http.StatusBadRequest
+}
+
+// apiMessage is what the apiserver (or rpa-server behind it) said: its
+// own words, shown escaped.
+func apiMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Message != "" {
+		return status.Status().Message
+	}
+	return ""
 }

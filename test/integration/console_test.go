@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -26,6 +27,9 @@ import (
 	"github.com/rpa-operator/rpa-operator/internal/console"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
+	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
+	"github.com/rpa-operator/rpa-operator/internal/workqueue"
+	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
 
 // serveConsole runs the console over TLS (its cookie is Secure) against
@@ -277,4 +281,66 @@ func TestARunnerStartsARunFromTheConsoleAndAViewerCannot(t *testing.T) {
 
 	status, _ = get(g, editor, ts.URL+"/namespaces/"+ns+"/robots/no-such-robot", "en")
 	g.Expect(status).To(Equal(http.StatusNotFound))
+}
+
+// TestACaseworkerHandlesABusinessExceptionInTheConsole: the queue page
+// shows the items that wait for a person, with the robot's reason
+// escaped; the caseworker marks one handled with a comment, as
+// themselves; handling needs a comment; a viewer may not see the items.
+func TestACaseworkerHandlesABusinessExceptionInTheConsole(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	registerAPIService(t, serveAPI(t))
+	wq := createWorkQueue(t, ns, "certificates", nil)
+	q := queuestatus.Queue(getWorkQueue(g, wq))
+	ids := addItems(g, wq, 2)
+	holder := store.Holder{Run: "journal-1", Pod: "journal-1-abc", PodUID: "uid-journal-1"}
+	for range ids {
+		it, err := items.Take(ctx, q, "system:serviceaccount:"+ns+":journal", holder)
+		g.Expect(err).NotTo(HaveOccurred())
+		_, err = items.Complete(ctx, q, it.ID, "system:serviceaccount:"+ns+":journal", holder,
+			store.Outcome{Action: workqueue.ActionBusinessException, Reason: `<img src=x onerror=alert(1)> address protection`})
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+
+	ts := serveConsole(t, ns)
+	page := ts.URL + "/namespaces/" + ns + "/queues/certificates"
+	caseworker := signIn(t, ts, userToken(t, ns, "caseworker", "rpa_robot_runner_role.yaml"))
+	var status int
+	var body string
+	g.Eventually(func() int {
+		status, body = get(g, caseworker, page, "en")
+		return status
+	}, timeout, interval).Should(Equal(http.StatusOK), "the work-item API is served")
+	g.Expect(body).To(ContainSubstring("&lt;img src=x onerror=alert(1)&gt; address protection"), "the robot's reason, escaped")
+	g.Expect(body).To(ContainSubstring("Mark handled"))
+	csrf := csrfOf(g, body)
+	action := fmt.Sprintf("/namespaces/%s/queues/certificates/items/%d/handle", ns, ids[0])
+
+	status, _ = post(g, caseworker, ts, action, url.Values{"csrf": {csrf}, "comment": {""}})
+	g.Expect(status).To(Equal(http.StatusBadRequest), "handling needs a comment")
+	status, body = post(g, caseworker, ts, action, url.Values{"csrf": {csrf}, "comment": {"sent by post"}})
+	g.Expect(status).To(Equal(http.StatusOK), body)
+	handled, err := items.Get(ctx, ns, ids[0])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(handled.State).To(Equal(workqueue.Handled))
+	history, err := items.History(ctx, ns, ids[0])
+	g.Expect(err).NotTo(HaveOccurred())
+	last := history[len(history)-1]
+	g.Expect(last.Actor).To(Equal("system:serviceaccount:" + ns + ":caseworker"), "handled as the caseworker")
+	g.Expect(last.Detail).To(Equal("sent by post"))
+	status, body = post(g, caseworker, ts, action, url.Values{"csrf": {csrf}, "comment": {"again"}})
+	g.Expect(status).To(Equal(http.StatusConflict), "an item handled already: %s", body)
+
+	retry := fmt.Sprintf("/namespaces/%s/queues/certificates/items/%d/retry", ns, ids[1])
+	status, body = post(g, caseworker, ts, retry, url.Values{"csrf": {csrf}})
+	g.Expect(status).To(Equal(http.StatusOK), body)
+	retried, err := items.Get(ctx, ns, ids[1])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(retried.State).To(Equal(workqueue.New), "back in the queue for the robot")
+
+	viewer := signIn(t, ts, userToken(t, ns, "process-owner", "rpa_robot_viewer_role.yaml"))
+	status, _ = get(g, viewer, page, "en")
+	g.Expect(status).To(Equal(http.StatusForbidden), "a viewer may not read items: they hold personal data")
 }

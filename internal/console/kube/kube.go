@@ -13,9 +13,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 )
 
 // Factory makes users' clients against one kube-apiserver.
@@ -41,7 +46,18 @@ type Clients struct {
 	Kube client.Client
 	// Clientset asks who the user is and what they may do.
 	Clientset kubernetes.Interface
+	// Queue is rpa-server's work-item API (queue.rpa.dev) through
+	// kube-apiserver.
+	Queue rest.Interface
 }
+
+// queueScheme knows the work-item API's kinds and its Status answers.
+var queueScheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(queuev1alpha1.AddToScheme(s))
+	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+	return s
+}()
 
 // For makes the clients of the user whose bearer token is token.
 func (f *Factory) For(token string) (*Clients, error) {
@@ -60,7 +76,14 @@ func (f *Factory) For(token string) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("a clientset for the user: %w", err)
 	}
-	return &Clients{Kube: c, Clientset: cs}, nil
+	queueCfg := rest.CopyConfig(cfg)
+	queueCfg.APIPath, queueCfg.GroupVersion = "/apis", &queuev1alpha1.SchemeGroupVersion
+	queueCfg.NegotiatedSerializer = serializer.NewCodecFactory(queueScheme).WithoutConversion()
+	queue, err := rest.RESTClientForConfigAndClient(queueCfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("a work-item client for the user: %w", err)
+	}
+	return &Clients{Kube: c, Clientset: cs, Queue: queue}, nil
 }
 
 // WhoAmI is who kube-apiserver says the token is (SelfSubjectReview).
@@ -72,13 +95,14 @@ func (c *Clients) WhoAmI(ctx context.Context) (authenticationv1.UserInfo, error)
 	return review.Status.UserInfo, nil
 }
 
-// Can reports whether the user may do verb on the rpa.dev resource in
-// the namespace, as kube-apiserver would decide: for which controls to
-// show; the request itself is authorized again when made.
-func (c *Clients) Can(ctx context.Context, namespace, verb, group, resource string) (bool, error) {
+// Can reports whether the user may do verb on the resource (and
+// subresource, if any) in the namespace, as kube-apiserver would decide:
+// for which controls to show; the request itself is authorized again
+// when made.
+func (c *Clients) Can(ctx context.Context, namespace, verb, group, resource, subresource string) (bool, error) {
 	review, err := c.Clientset.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
 		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Namespace: namespace, Verb: verb, Group: group, Resource: resource,
+			Namespace: namespace, Verb: verb, Group: group, Resource: resource, Subresource: subresource,
 		}},
 	}, metav1.CreateOptions{})
 	if err != nil {
