@@ -328,7 +328,7 @@ func TestACaseworkerHandlesABusinessExceptionInTheConsole(t *testing.T) {
 	history, err := items.History(ctx, ns, ids[0])
 	g.Expect(err).NotTo(HaveOccurred())
 	last := history[len(history)-1]
-	g.Expect(last.Actor).To(Equal("system:serviceaccount:" + ns + ":caseworker"), "handled as the caseworker")
+	g.Expect(last.Actor).To(Equal("system:serviceaccount:"+ns+":caseworker"), "handled as the caseworker")
 	g.Expect(last.Detail).To(Equal("sent by post"))
 	status, body = post(g, caseworker, ts, action, url.Values{"csrf": {csrf}, "comment": {"again"}})
 	g.Expect(status).To(Equal(http.StatusConflict), "an item handled already: %s", body)
