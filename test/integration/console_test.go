@@ -16,6 +16,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -58,9 +59,8 @@ func serveConsole(t *testing.T, namespaces ...string) *httptest.Server {
 func browser(g Gomega, ts *httptest.Server) *http.Client {
 	jar, err := cookiejar.New(nil)
 	g.Expect(err).NotTo(HaveOccurred())
-	c := ts.Client()
-	c.Jar = jar
-	return c
+	// A client of its own: ts.Client() is one shared client.
+	return &http.Client{Transport: ts.Client().Transport, Jar: jar}
 }
 
 // userToken is a token of a ServiceAccount of ns bound to the shipped
@@ -343,4 +343,58 @@ func TestACaseworkerHandlesABusinessExceptionInTheConsole(t *testing.T) {
 	viewer := signIn(t, ts, userToken(t, ns, "process-owner", "rpa_robot_viewer_role.yaml"))
 	status, _ = get(g, viewer, page, "en")
 	g.Expect(status).To(Equal(http.StatusForbidden), "a viewer may not read items: they hold personal data")
+}
+
+// TestTheRunPageShowsWhatRanAndItsRecordAfterPruning: a run's page says
+// what ran (requester, account, digest) while the cluster has it and,
+// from the run records, after it is pruned; its log only to those who
+// may read logs; a runner cancels a run from it, stamped as canceller.
+func TestTheRunPageShowsWhatRanAndItsRecordAfterPruning(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newRecordedNamespace(t)
+	registerAPIService(t, serveAPI(t))
+	createSecret(t, ns, "esdh-login", map[string]string{"password": "Sommer2026!"})
+	createRobot(t, ns, "certificate-journal", func(r *rpav1alpha1.Robot) {
+		r.Spec.SuccessfulRunsHistoryLimit = ptr.To[int32](1)
+		r.Spec.Credentials = []rpav1alpha1.Credential{{Name: "esdh", SecretName: "esdh-login", Account: "rpa-hr-journal"}}
+	})
+	first := createRun(t, ns, "journal-1", "certificate-journal", nil)
+	finishRun(g, first, `{"itemsProcessed":3,"summary":"3 journaled <script>"}`)
+	second := createRun(t, ns, "journal-2", "certificate-journal", nil)
+	finishRun(g, second, `{"itemsProcessed":5}`)
+	waitForRecord(g, records, first)
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, objectKey(first), &rpav1alpha1.RobotRun{}))
+	}, timeout, interval).Should(BeTrue(), "the first run is pruned")
+
+	ts := serveConsole(t, ns)
+	runner := signIn(t, ts, userToken(t, ns, "caseworker", "rpa_robot_runner_role.yaml"))
+	status, body := get(g, runner, ts.URL+"/namespaces/"+ns+"/runs/journal-2", "en")
+	g.Expect(status).To(Equal(http.StatusOK), body)
+	g.Expect(body).To(ContainSubstring(robotImageID), "the digest that ran")
+	g.Expect(body).To(ContainSubstring("esdh: rpa-hr-journal"), "the account")
+	g.Expect(body).NotTo(ContainSubstring("Sommer2026!"))
+	g.Expect(body).To(ContainSubstring("You may not read this run&#39;s log"), "a runner does not read pod logs")
+
+	g.Eventually(func(g Gomega) {
+		status, body = get(g, runner, ts.URL+"/namespaces/"+ns+"/runs/journal-1", "en")
+		g.Expect(status).To(Equal(http.StatusOK), body)
+	}, timeout, interval).Should(Succeed(), "the records API is served")
+	g.Expect(body).To(ContainSubstring("from the run records"))
+	g.Expect(body).To(ContainSubstring("You may not read this run&#39;s log"), "a runner does not read recorded logs either")
+	editor := signIn(t, ts, userToken(t, ns, "rpa-developer", "rpa_robot_editor_role.yaml"))
+	_, body = get(g, editor, ts.URL+"/namespaces/"+ns+"/runs/journal-1", "en")
+	g.Expect(body).To(ContainSubstring("[rpa-server: the kubelet gave no log"), "an editor reads the recorded log")
+
+	createRobot(t, ns, "slow", func(r *rpav1alpha1.Robot) { r.Spec.Suspend = true })
+	waiting := createRun(t, ns, "slow-1", "slow", nil)
+	_, body = get(g, runner, ts.URL+"/namespaces/"+ns+"/runs/slow-1", "en")
+	g.Expect(body).To(ContainSubstring("Cancel the run"))
+	status, body = post(g, runner, ts, "/namespaces/"+ns+"/runs/slow-1/cancel", url.Values{"csrf": {csrfOf(g, body)}})
+	g.Expect(status).To(Equal(http.StatusOK), body)
+	got := &rpav1alpha1.RobotRun{}
+	g.Expect(k8sClient.Get(ctx, objectKey(waiting), got)).To(Succeed())
+	g.Expect(got.Spec.Cancel).To(BeTrue())
+	g.Expect(got.Spec.CancelledBy.Username).To(Equal("system:serviceaccount:" + ns + ":caseworker"))
 }

@@ -7,6 +7,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -21,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
+	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 )
 
 // Factory makes users' clients against one kube-apiserver.
@@ -49,6 +51,8 @@ type Clients struct {
 	// Queue is rpa-server's work-item API (queue.rpa.dev) through
 	// kube-apiserver.
 	Queue rest.Interface
+	// Records is rpa-server's run records (records.rpa.dev).
+	Records rest.Interface
 }
 
 // queueScheme knows the work-item API's kinds and its Status answers.
@@ -58,6 +62,23 @@ var queueScheme = func() *runtime.Scheme {
 	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
 	return s
 }()
+
+// recordsScheme knows the run records' kinds.
+var recordsScheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(recordsv1alpha1.AddToScheme(s))
+	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+	return s
+}()
+
+// apiClient is a REST client for one of rpa-server's groups, sharing the
+// user's HTTP client.
+func apiClient(cfg *rest.Config, gv schema.GroupVersion, scheme *runtime.Scheme, httpClient *http.Client) (rest.Interface, error) {
+	c := rest.CopyConfig(cfg)
+	c.APIPath, c.GroupVersion = "/apis", &gv
+	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	return rest.RESTClientForConfigAndClient(c, httpClient)
+}
 
 // For makes the clients of the user whose bearer token is token.
 func (f *Factory) For(token string) (*Clients, error) {
@@ -76,14 +97,15 @@ func (f *Factory) For(token string) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("a clientset for the user: %w", err)
 	}
-	queueCfg := rest.CopyConfig(cfg)
-	queueCfg.APIPath, queueCfg.GroupVersion = "/apis", &queuev1alpha1.SchemeGroupVersion
-	queueCfg.NegotiatedSerializer = serializer.NewCodecFactory(queueScheme).WithoutConversion()
-	queue, err := rest.RESTClientForConfigAndClient(queueCfg, httpClient)
+	queue, err := apiClient(cfg, queuev1alpha1.SchemeGroupVersion, queueScheme, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("a work-item client for the user: %w", err)
 	}
-	return &Clients{Kube: c, Clientset: cs, Queue: queue}, nil
+	records, err := apiClient(cfg, recordsv1alpha1.SchemeGroupVersion, recordsScheme, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("a run-record client for the user: %w", err)
+	}
+	return &Clients{Kube: c, Clientset: cs, Queue: queue, Records: records}, nil
 }
 
 // WhoAmI is who kube-apiserver says the token is (SelfSubjectReview).

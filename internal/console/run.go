@@ -1,0 +1,136 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
+	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	"github.com/rpa-operator/rpa-operator/internal/console/kube"
+	"github.com/rpa-operator/rpa-operator/internal/console/session"
+)
+
+// maxLogBytesShown bounds the log a page shows of one attempt.
+const maxLogBytesShown = 256 << 10
+
+// runData is the run page's: the run the cluster has, or, once pruned,
+// its record.
+type runData struct {
+	Run    *rpav1alpha1.RobotRun
+	Record *recordsv1alpha1.RunRecord
+	// Logs are each attempt's, oldest first; LogsHidden says the user may
+	// not read them (a log may hold personal data: its own permission).
+	Logs       []attemptLog
+	LogsHidden bool
+	CanCancel  bool
+}
+
+type attemptLog struct {
+	Pod  string
+	Text string
+}
+
+func runPath(namespace, name string) string {
+	return "/namespaces/" + namespace + "/runs/" + name
+}
+
+// runPage shows a run, as the user: from the cluster while it is there,
+// from the run records after.
+func (s *Server) runPage(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
+	ctx := r.Context()
+	ns, name := r.PathValue("namespace"), r.PathValue("run")
+	data := &runData{}
+	run := &rpav1alpha1.RobotRun{}
+	err := users.Kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, run)
+	switch {
+	case err == nil:
+		data.Run = run
+		err = s.liveRun(ctx, users, data)
+	case apierrors.IsNotFound(err):
+		err = s.recordedRun(ctx, users, ns, name, data)
+	}
+	if err != nil {
+		s.clusterFailure(w, r, sess, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "run", sess.Lang, sess.CSRF, data)
+}
+
+// liveRun adds the logs of the run's pods, if the user may read pod
+// logs, and whether they may cancel it.
+func (s *Server) liveRun(ctx context.Context, users *kube.Clients, data *runData) error {
+	run := data.Run
+	var err error
+	if !run.Status.Phase.Finished() {
+		if data.CanCancel, err = users.Can(ctx, run.Namespace, "patch", rpav1alpha1.GroupVersion.Group, "robotruns", ""); err != nil {
+			return err
+		}
+	}
+	canRead, err := users.Can(ctx, run.Namespace, "get", "", "pods", "log")
+	if err != nil || !canRead {
+		data.LogsHidden = !canRead
+		return err
+	}
+	pods, err := users.Clientset.CoreV1().Pods(run.Namespace).List(ctx, listRunPods(run))
+	if err != nil {
+		return err
+	}
+	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].CreationTimestamp.Before(&pods.Items[j].CreationTimestamp) })
+	limit := int64(maxLogBytesShown)
+	for _, pod := range pods.Items {
+		if pod.Annotations[rpav1alpha1.AnnotationRunName] != run.Name {
+			continue
+		}
+		text, err := users.Clientset.CoreV1().Pods(run.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{
+			Container: rpav1alpha1.RobotContainerName, LimitBytes: &limit,
+		}).DoRaw(ctx)
+		if err != nil {
+			text = nil // a pod not started yet, or its node gone: no log to show
+		}
+		data.Logs = append(data.Logs, attemptLog{Pod: pod.Name, Text: string(text)})
+	}
+	return nil
+}
+
+func listRunPods(run *rpav1alpha1.RobotRun) metav1.ListOptions {
+	return metav1.ListOptions{LabelSelector: rpav1alpha1.LabelRun + "=" + jobs.LabelValue(run.Name)}
+}
+
+// recordedRun reads the run's record and, if the user may, its log.
+func (s *Server) recordedRun(ctx context.Context, users *kube.Clients, namespace, name string, data *runData) error {
+	record := &recordsv1alpha1.RunRecord{}
+	if err := users.Records.Get().Namespace(namespace).Resource("runrecords").Name(name).Do(ctx).Into(record); err != nil {
+		return err
+	}
+	data.Record = record
+	text, err := users.Records.Get().Namespace(namespace).Resource("runrecords").Name(name).SubResource("log").DoRaw(ctx)
+	switch {
+	case apierrors.IsForbidden(err):
+		data.LogsHidden = true
+	case err != nil:
+		return err
+	default:
+		data.Logs = []attemptLog{{Text: string(text)}}
+	}
+	return nil
+}
+
+// cancelRun cancels the run as the user; the admission policy stamps who.
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
+	ns, name := r.PathValue("namespace"), r.PathValue("run")
+	run := &rpav1alpha1.RobotRun{}
+	run.Namespace, run.Name = ns, name
+	patch := client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"cancel":true}}`))
+	if err := users.Kube.Patch(r.Context(), run, patch); err != nil {
+		s.clusterFailure(w, r, sess, err)
+		return
+	}
+	http.Redirect(w, r, runPath(ns, name), http.StatusSeeOther)
+}
