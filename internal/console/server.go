@@ -67,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Config: cfg, bundle: bundle, pages: map[string]*template.Template{}}
-	for _, page := range []string{"signin", "overview", "robot", "queue", "run", "error"} {
+	for _, page := range []string{"signin", "overview", "robot", "queue", "run", "audit", "error"} {
 		t, err := template.New(page).Funcs(placeholderFuncs).ParseFS(web.Files, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", page, err)
@@ -82,7 +82,7 @@ func New(cfg Config) (*Server, error) {
 var placeholderFuncs = template.FuncMap{
 	"t": func(string) string { return "" }, "tdata": func(string, any) string { return "" },
 	"when": func(any) string { return "" }, "iso": func(any) string { return "" },
-	"robotPath": robotPath, "queuePath": queuePath, "runPath": runPath, "contains": slices.Contains[[]string], "deref": deref,
+	"robotPath": robotPath, "queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
 }
 
 // Handler is the console: its pages behind the security headers and Go's
@@ -101,6 +101,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /namespaces/{namespace}/robots/{robot}/suspend", s.withSession(s.setSuspend))
 	mux.HandleFunc("GET /namespaces/{namespace}/queues/{queue}", s.withSession(s.queuePage))
 	mux.HandleFunc("GET /namespaces/{namespace}/runs/{run}", s.withSession(s.runPage))
+	mux.HandleFunc("GET /namespaces/{namespace}/audit", s.withSession(s.auditPage))
 	mux.HandleFunc("POST /namespaces/{namespace}/runs/{run}/cancel", s.withSession(s.cancelRun))
 	mux.HandleFunc("POST /namespaces/{namespace}/queues/{queue}/items/{item}/{action}", s.withSession(s.decideItem))
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
@@ -145,7 +146,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	t.Funcs(template.FuncMap{
-		"robotPath": robotPath, "queuePath": queuePath, "runPath": runPath, "contains": slices.Contains[[]string], "deref": deref,
+		"robotPath": robotPath, "queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
 		"t":     func(key string) string { return translate(key, nil) },
 		"tdata": translate,
 		"when":  func(at any) string { return asTime(at).In(s.Location).Format("2006-01-02 15:04") },
@@ -177,6 +178,7 @@ type pageData struct {
 	Robot      *robotData
 	Queue      *queueData
 	Run        *runData
+	Audit      *auditData
 }
 
 func withData(p page) pageData {
@@ -189,6 +191,9 @@ func withData(p page) pageData {
 	}
 	if rd, ok := p.Data.(*runData); ok {
 		d.Run = rd
+	}
+	if ad, ok := p.Data.(*auditData); ok {
+		d.Audit = ad
 	}
 	if o, ok := p.Data.(overviewData); ok {
 		d.Robots, d.Queues, d.Namespaces, d.Hidden, d.Who = o.Robots, o.Queues, o.Namespaces, o.Hidden, map[string]string{"Name": o.User}

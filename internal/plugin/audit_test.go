@@ -2,8 +2,6 @@ package plugin
 
 import (
 	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -47,33 +45,6 @@ func TestUsageSumsEachRobotsMonth(t *testing.T) {
 		"2026-11,rpa-hr,journal,3,1,1,0,1,5.0,41,3",
 		"2026-11,rpa-hr,letters,1,0,0,1,0,60.0,0,0",
 	}, "\n") + "\n"))
-}
-
-func TestAuditExportsEveryRunOldestFirstAndSpreadsheetSafe(t *testing.T) {
-	g := NewWithT(t)
-	newest := record("journal", "j-2", "Succeeded", 30, 31, "")
-	newest.Spec.RequestedBy = "=HYPERLINK(\"http://evil\")"
-	records := []recordsv1alpha1.RunRecord{newest, record("journal", "j-1", "Failed", 0, 1, "")}
-
-	var out bytes.Buffer
-	g.Expect(writeAudit(&out, formatCSV, records)).To(Succeed())
-	rows, err := csv.NewReader(&out).ReadAll()
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(rows).To(HaveLen(3))
-	g.Expect(rows[0]).To(Equal(auditHeader))
-	g.Expect(rows[1][3]).To(Equal("j-1"), "oldest first")
-	g.Expect(rows[1][15:17]).To(Equal([]string{"rpa-hr", "journal-esdh"}))
-	g.Expect(rows[2][8]).To(Equal(`'=HYPERLINK("http://evil")`), "a formula is not a formula in a spreadsheet")
-
-	out.Reset()
-	g.Expect(writeAudit(&out, formatJSONL, records)).To(Succeed())
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	g.Expect(lines).To(HaveLen(2))
-	var first auditLine
-	g.Expect(json.Unmarshal([]byte(lines[0]), &first)).To(Succeed())
-	g.Expect(first.Run).To(Equal("j-1"))
-	g.Expect(first.Accounts).To(Equal([]string{"rpa-hr"}))
-	g.Expect(first.Finished).To(Equal(t0.Add(time.Minute)))
 }
 
 func TestPeriods(t *testing.T) {

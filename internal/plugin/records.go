@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/apipages"
 )
 
 // recordsScheme knows the run-record API's kinds, the plugin's own, as
@@ -67,32 +68,15 @@ func robotRecords(ctx context.Context, env *Env, robot string, limit int) ([]rec
 		})
 }
 
-// listAll lists a resource of rpa-server's APIs in the namespace with the
-// field selector, page by page, at most limit items (0: all); explain
+// listAll lists a resource of rpa-server's APIs (apipages.All); explain
 // turns the API's errors into the plugin's.
 func listAll[T any, L runtime.Object](ctx context.Context, api rest.Interface, explain func(error) error, namespace, resource, selector string,
 	limit int, newList func() L, itemsOf func(L) ([]T, string)) ([]T, error) {
-	var out []T
-	next := ""
-	for {
-		page := newList()
-		req := api.Get().Namespace(namespace).Resource(resource).Param("fieldSelector", selector).Param("limit", "500")
-		if next != "" {
-			req = req.Param("continue", next)
-		}
-		if err := req.Do(ctx).Into(page); err != nil {
-			return nil, explain(err)
-		}
-		var items []T
-		items, next = itemsOf(page)
-		out = append(out, items...)
-		if limit > 0 && len(out) >= limit {
-			return out[:limit], nil
-		}
-		if next == "" {
-			return out, nil
-		}
+	items, err := apipages.All(ctx, api, namespace, resource, selector, limit, newList, itemsOf)
+	if err != nil {
+		return nil, explain(err)
 	}
+	return items, nil
 }
 
 // recordedLog copies the recorded log of a run to w, with control

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpa-operator/rpa-operator/internal/auditexport"
+
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 )
@@ -111,7 +113,7 @@ func deref(n *int64) int64 {
 	return *n
 }
 
-var usageHeader = []string{"month", columnNamespace, columnRobot, "runs", "succeeded", "failed", "timed_out", "cancelled",
+var usageHeader = []string{"month", auditexport.ColumnNamespace, auditexport.ColumnRobot, "runs", "succeeded", "failed", "timed_out", "cancelled",
 	"robot_minutes", "items_processed", "business_exceptions"}
 
 func writeUsage(w io.Writer, namespace, month string, usage []robotUsage) error {
@@ -121,5 +123,5 @@ func writeUsage(w io.Writer, namespace, month string, usage []robotUsage) error 
 			strconv.Itoa(u.timedOut), strconv.Itoa(u.cancelled), strconv.FormatFloat(u.robotSeconds/60, 'f', 1, 64),
 			strconv.FormatInt(u.itemsProcessed, 10), strconv.FormatInt(u.businessExceptions, 10)})
 	}
-	return writeCSV(w, usageHeader, rows)
+	return auditexport.CSV(w, usageHeader, rows)
 }

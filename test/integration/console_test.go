@@ -28,6 +28,7 @@ import (
 	"github.com/rpa-operator/rpa-operator/internal/console"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
+	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
 	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
@@ -397,4 +398,51 @@ func TestTheRunPageShowsWhatRanAndItsRecordAfterPruning(t *testing.T) {
 	g.Expect(k8sClient.Get(ctx, objectKey(waiting), got)).To(Succeed())
 	g.Expect(got.Spec.Cancel).To(BeTrue())
 	g.Expect(got.Spec.CancelledBy.Username).To(Equal("system:serviceaccount:" + ns + ":caseworker"))
+}
+
+// TestTheAuditPageShowsAndExportsAMonth: a viewer sees who ran, who
+// suspended and who handled what in a month, and downloads each as CSV.
+func TestTheAuditPageShowsAndExportsAMonth(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newRecordedNamespace(t)
+	registerAPIService(t, serveAPI(t))
+	createRobot(t, ns, "welcome-letters", nil)
+	run := createRun(t, ns, "letters-1", "welcome-letters", nil)
+	finishRun(g, run, `{"itemsProcessed":2}`)
+	rec := waitForRecord(g, records, run)
+	month := rec.FinishedAt.UTC().Format("2006-01")
+
+	editor := clientAs(t, ns, "process-owner@herning.dk", applyUserRole(t, "rpa_robot_editor_role.yaml"))
+	robot := &rpav1alpha1.Robot{}
+	g.Expect(k8sClient.Get(ctx, client2key(ns, "welcome-letters"), robot)).To(Succeed())
+	g.Expect(editor.Patch(ctx, robot, client.RawPatch(client.Merge.Type(), []byte(`{"spec":{"suspend":true}}`)))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		changes, err := records.RobotChanges(ctx, runrecords.ChangeListOptions{Namespace: ns})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(changes).NotTo(BeEmpty())
+	}, timeout, interval).Should(Succeed())
+
+	ts := serveConsole(t, ns)
+	viewer := signIn(t, ts, userToken(t, ns, "auditor", "rpa_robot_viewer_role.yaml"))
+	page := ts.URL + "/namespaces/" + ns + "/audit?month=" + month
+	var status int
+	var body string
+	g.Eventually(func() int {
+		status, body = get(g, viewer, page, "en")
+		return status
+	}, timeout, interval).Should(Equal(http.StatusOK))
+	g.Expect(body).To(ContainSubstring("letters-1"))
+	g.Expect(body).To(ContainSubstring("process-owner@herning.dk"), "who suspended")
+	g.Expect(body).To(ContainSubstring("suspended"))
+
+	resp, err := viewer.Get(page + "&export=runs&format=csv")
+	g.Expect(err).NotTo(HaveOccurred())
+	csvBody, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	g.Expect(resp.Header.Get("Content-Disposition")).To(ContainSubstring(ns + "-runs-" + month + ".csv"))
+	g.Expect(string(csvBody)).To(HavePrefix("finished,namespace,robot,run,"))
+	g.Expect(string(csvBody)).To(ContainSubstring(",welcome-letters,letters-1,"))
 }
