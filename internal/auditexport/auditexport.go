@@ -41,13 +41,7 @@ func Changes(w io.Writer, format string, changes []recordsv1alpha1.RobotChange) 
 			Actor: c.Actor, Generation: c.RobotGeneration})
 	}
 	if format == FormatJSONL {
-		enc := json.NewEncoder(w)
-		for _, l := range lines {
-			if err := enc.Encode(l); err != nil {
-				return err
-			}
-		}
-		return nil
+		return jsonLines(w, lines)
 	}
 	rows := make([][]string, 0, len(lines))
 	for _, l := range lines {
@@ -118,18 +112,16 @@ func (l RunLine) cells() []string {
 
 // Runs writes the records oldest first, as a log is read.
 func Runs(w io.Writer, format string, records []recordsv1alpha1.RunRecord) error {
-	if format == FormatJSONL {
-		enc := json.NewEncoder(w)
-		for i := len(records) - 1; i >= 0; i-- {
-			if err := enc.Encode(runLineOf(&records[i])); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	rows := make([][]string, 0, len(records))
+	lines := make([]RunLine, 0, len(records))
 	for i := len(records) - 1; i >= 0; i-- {
-		rows = append(rows, runLineOf(&records[i]).cells())
+		lines = append(lines, runLineOf(&records[i]))
+	}
+	if format == FormatJSONL {
+		return jsonLines(w, lines)
+	}
+	rows := make([][]string, 0, len(lines))
+	for _, l := range lines {
+		rows = append(rows, l.cells())
 	}
 	return CSV(w, RunHeader, rows)
 }
@@ -183,13 +175,7 @@ func Decisions(w io.Writer, format string, decisions []queuev1alpha1.ItemDecisio
 			Actor: d.Actor, From: d.From, To: d.To, PayloadEdited: d.PayloadEdited})
 	}
 	if format == FormatJSONL {
-		enc := json.NewEncoder(w)
-		for _, l := range lines {
-			if err := enc.Encode(l); err != nil {
-				return err
-			}
-		}
-		return nil
+		return jsonLines(w, lines)
 	}
 	rows := make([][]string, 0, len(lines))
 	for _, l := range lines {
@@ -197,4 +183,15 @@ func Decisions(w io.Writer, format string, decisions []queuev1alpha1.ItemDecisio
 			strconv.FormatBool(l.PayloadEdited)})
 	}
 	return CSV(w, []string{"time", ColumnNamespace, ColumnQueue, "item", "action", "actor", "from", "to", "payload_edited"}, rows)
+}
+
+// jsonLines writes each line as one JSON object.
+func jsonLines[T any](w io.Writer, lines []T) error {
+	enc := json.NewEncoder(w)
+	for _, l := range lines {
+		if err := enc.Encode(l); err != nil {
+			return err
+		}
+	}
+	return nil
 }

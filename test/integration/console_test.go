@@ -29,9 +29,7 @@ import (
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
 	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
-	"github.com/rpa-operator/rpa-operator/internal/server/queuestatus"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue"
-	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
 
 // serveConsole runs the console over TLS (its cookie is Secure) against
@@ -294,16 +292,7 @@ func TestACaseworkerHandlesABusinessExceptionInTheConsole(t *testing.T) {
 	ns := newNamespace(t)
 	registerAPIService(t, serveAPI(t))
 	wq := createWorkQueue(t, ns, "certificates", nil)
-	q := queuestatus.Queue(getWorkQueue(g, wq))
-	ids := addItems(g, wq, 2)
-	holder := store.Holder{Run: "journal-1", Pod: "journal-1-abc", PodUID: "uid-journal-1"}
-	for range ids {
-		it, err := items.Take(ctx, q, "system:serviceaccount:"+ns+":journal", holder)
-		g.Expect(err).NotTo(HaveOccurred())
-		_, err = items.Complete(ctx, q, it.ID, "system:serviceaccount:"+ns+":journal", holder,
-			store.Outcome{Action: workqueue.ActionBusinessException, Reason: `<img src=x onerror=alert(1)> address protection`})
-		g.Expect(err).NotTo(HaveOccurred())
-	}
+	ids := itemsForAPerson(g, wq, 2, `<img src=x onerror=alert(1)> address protection`)
 
 	ts := serveConsole(t, ns)
 	page := ts.URL + "/namespaces/" + ns + "/queues/certificates"

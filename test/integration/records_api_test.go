@@ -206,15 +206,7 @@ func TestItemDecisionsAreKeptAndExportedAfterTheItemsAreGone(t *testing.T) {
 	registerAPIService(t, serveAPI(t))
 	wq := createWorkQueue(t, ns, "certificates", nil)
 	q := queuestatus.Queue(getWorkQueue(g, wq))
-	ids := addItems(g, wq, 2)
-	holder := store.Holder{Run: "journal-1", Pod: "journal-1-abc", PodUID: "uid-journal-1"}
-	for range ids {
-		it, err := items.Take(ctx, q, "system:serviceaccount:"+ns+":journal", holder)
-		g.Expect(err).NotTo(HaveOccurred())
-		_, err = items.Complete(ctx, q, it.ID, "system:serviceaccount:"+ns+":journal", holder,
-			store.Outcome{Action: workqueue.ActionBusinessException, Reason: "address protection"})
-		g.Expect(err).NotTo(HaveOccurred())
-	}
+	ids := itemsForAPerson(g, wq, 2, "address protection")
 	_, err := items.Handle(ctx, q, ids[0], "anne@aalborg.dk", "sent by post to 0101701234")
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = items.Retry(ctx, q, ids[1], "bo@aalborg.dk", json.RawMessage(`{"certificate":2}`), "")
@@ -244,4 +236,21 @@ func TestItemDecisionsAreKeptAndExportedAfterTheItemsAreGone(t *testing.T) {
 	cmd.SetArgs([]string{"audit", "--decisions", "--from", "2000-01-01", "--before", "2999-01-01"})
 	g.Expect(cmd.ExecuteContext(ctx)).To(Succeed(), "a viewer exports the decisions: %s", errOut.String())
 	g.Expect(strings.Split(strings.TrimSpace(out.String()), "\n")).To(HaveLen(3))
+}
+
+// itemsForAPerson adds n items to the queue and has a robot end each as
+// a business exception with the reason, as certificate-journal would.
+func itemsForAPerson(g Gomega, wq *rpav1alpha1.WorkQueue, n int, reason string) []int64 {
+	ctx := context.Background()
+	q := queuestatus.Queue(getWorkQueue(g, wq))
+	ids := addItems(g, wq, n)
+	holder := store.Holder{Run: "journal-1", Pod: "journal-1-abc", PodUID: "uid-journal-1"}
+	robot := "system:serviceaccount:" + wq.Namespace + ":journal"
+	for range ids {
+		it, err := items.Take(ctx, q, robot, holder)
+		g.Expect(err).NotTo(HaveOccurred())
+		_, err = items.Complete(ctx, q, it.ID, robot, holder, store.Outcome{Action: workqueue.ActionBusinessException, Reason: reason})
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	return ids
 }
