@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
@@ -38,7 +39,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, sess session.
 		now := s.Clock.Now().In(s.Location)
 		month = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, s.Location)
 	}
-	selector := "from=" + month.Format(time.RFC3339) + ",before=" + month.AddDate(0, 1, 0).Format(time.RFC3339)
+	selector := fields.Set{"from": month.Format(time.RFC3339), "before": month.AddDate(0, 1, 0).Format(time.RFC3339)}.AsSelector().String()
 	data := &auditData{Namespace: ns, Month: month.Format("2006-01"),
 		PrevMonth: month.AddDate(0, -1, 0).Format("2006-01"), NextMonth: month.AddDate(0, 1, 0).Format("2006-01")}
 	export := r.URL.Query().Get("export")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
@@ -58,12 +59,15 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, sess session.
 	if st := r.URL.Query().Get("state"); slices.Contains(data.States, st) {
 		data.State = st
 	}
-	selector := "spec.queue=" + name
+	// fields.Set escapes the values: a reference with a comma or an equals
+	// sign stays one value, not another requirement.
+	selection := fields.Set{"spec.queue": name}
 	if data.Reference != "" {
-		selector += ",spec.reference=" + data.Reference
+		selection["spec.reference"] = data.Reference
 	} else {
-		selector += ",status.state=" + data.State
+		selection["status.state"] = data.State
 	}
+	selector := selection.AsSelector().String()
 	list := &queuev1alpha1.WorkItemList{}
 	err := users.Queue.Get().Namespace(ns).Resource("workitems").Param("fieldSelector", selector).
 		Param("limit", "200").Do(ctx).Into(list)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -24,6 +25,18 @@ const AnnotationSuspendReason = "rpa.dev/suspend-reason"
 
 // maxReasonBytes bounds a suspension's reason.
 const maxReasonBytes = 512
+
+// truncateRunes cuts s to at most n bytes without splitting a character
+// (æ, ø and å are two bytes each).
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
 
 func nullIfEmpty(s string) any {
 	if s == "" {
@@ -132,30 +145,43 @@ func findSucceeded(run *rpav1alpha1.RobotRun) *metav1.Condition {
 // checked against the robot's parameters first so that a mistake is told
 // on the form and not as a failed run.
 func (s *Server) startRun(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
-	data, err := s.loadRobot(r, users)
-	if err != nil {
+	ns, name := r.PathValue("namespace"), r.PathValue("robot")
+	robot := &rpav1alpha1.Robot{}
+	if err := users.Kube.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, robot); err != nil {
 		s.clusterFailure(w, r, sess, err)
 		return
 	}
-	args := argumentsOf(r, data.Robot.Spec.Parameters)
-	if _, err := jobs.ResolveArguments(data.Robot.Spec.Parameters, args); err != nil {
-		var invalid *jobs.InvalidArgumentsError
-		if errors.As(err, &invalid) {
-			data.FormError, data.Missing = "robot.missingArguments", invalid.Missing
-		}
-		data.Values = args
-		s.render(w, r, http.StatusBadRequest, "robot", sess.Lang, sess.CSRF, data)
+	args := argumentsOf(r, robot.Spec.Parameters)
+	if _, err := jobs.ResolveArguments(robot.Spec.Parameters, args); err != nil {
+		s.refuseStartForm(w, r, sess, users, args, err)
 		return
 	}
 	run := &rpav1alpha1.RobotRun{
-		ObjectMeta: metav1.ObjectMeta{Namespace: data.Robot.Namespace, GenerateName: data.Robot.Name + "-console-"},
-		Spec:       rpav1alpha1.RobotRunSpec{RobotName: data.Robot.Name, Arguments: args},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: name + "-console-"},
+		Spec:       rpav1alpha1.RobotRunSpec{RobotName: name, Arguments: args},
 	}
 	if err := users.Kube.Create(r.Context(), run); err != nil {
 		s.clusterFailure(w, r, sess, err)
 		return
 	}
-	http.Redirect(w, r, robotPath(data.Robot.Namespace, data.Robot.Name), http.StatusSeeOther)
+	http.Redirect(w, r, robotPath(ns, name), http.StatusSeeOther)
+}
+
+// refuseStartForm shows the robot page again with what the form lacked
+// and what was typed.
+func (s *Server) refuseStartForm(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients,
+	args map[string]string, cause error) {
+	data, err := s.loadRobot(r, users)
+	if err != nil {
+		s.clusterFailure(w, r, sess, err)
+		return
+	}
+	var invalid *jobs.InvalidArgumentsError
+	if errors.As(cause, &invalid) {
+		data.FormError, data.Missing = "robot.missingArguments", invalid.Missing
+	}
+	data.Values = args
+	s.render(w, r, http.StatusBadRequest, "robot", sess.Lang, sess.CSRF, data)
 }
 
 // argumentsOf reads the form's values of the robot's parameters; a field
@@ -178,10 +204,7 @@ func argumentsOf(r *http.Request, params []rpav1alpha1.Parameter) map[string]str
 func (s *Server) setSuspend(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
 	ns, name := r.PathValue("namespace"), r.PathValue("robot")
 	suspend := r.PostFormValue("suspend") == "true"
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if len(reason) > maxReasonBytes {
-		reason = reason[:maxReasonBytes]
-	}
+	reason := truncateRunes(strings.TrimSpace(r.PostFormValue("reason")), maxReasonBytes)
 	robot := &rpav1alpha1.Robot{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 	patch, err := json.Marshal(map[string]any{
 		"metadata": map[string]any{"annotations": map[string]any{AnnotationSuspendReason: nullIfEmpty(reason)}},

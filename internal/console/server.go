@@ -68,7 +68,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{Config: cfg, bundle: bundle, pages: map[string]*template.Template{}}
 	for _, page := range []string{"signin", "overview", "robot", "queue", "run", "audit", "error"} {
-		t, err := template.New(page).Funcs(placeholderFuncs).ParseFS(web.Files, "templates/layout.html", "templates/"+page+".html")
+		t, err := template.New(page).Funcs(parseFuncs).ParseFS(web.Files, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", page, err)
 		}
@@ -77,9 +77,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// placeholderFuncs name the functions pages use; render binds them to the
+// parseFuncs name the functions pages use; render binds them to the
 // request's language.
-var placeholderFuncs = template.FuncMap{
+var parseFuncs = template.FuncMap{
 	"t": func(string) string { return "" }, "tdata": func(string, any) string { return "" },
 	"when": func(any) string { return "" }, "iso": func(any) string { return "" },
 	"robotPath": robotPath, "queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/rpa-operator/rpa-operator/internal/auditexport"
 
@@ -60,7 +61,7 @@ func periodRecords(ctx context.Context, env *Env, p period) ([]recordsv1alpha1.R
 }
 
 func periodSelector(p period) string {
-	return "from=" + p.from.Format(time.RFC3339) + ",before=" + p.before.Format(time.RFC3339)
+	return fields.Set{"from": p.from.Format(time.RFC3339), "before": p.before.Format(time.RFC3339)}.AsSelector().String()
 }
 
 func newAuditCommand(connect connectFunc) *cobra.Command {

@@ -8,6 +8,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -61,7 +62,7 @@ func recordsError(err error) error {
 // robotRecords lists the robot's records, newest first, at most limit (0:
 // all).
 func robotRecords(ctx context.Context, env *Env, robot string, limit int) ([]recordsv1alpha1.RunRecord, error) {
-	return listAll(ctx, env.Records, recordsError, env.Namespace, "runrecords", "spec.robotName="+robot, limit,
+	return listAll(ctx, env.Records, recordsError, env.Namespace, "runrecords", fields.OneTermEqualSelector("spec.robotName", robot).String(), limit,
 		func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
 		func(l *recordsv1alpha1.RunRecordList) ([]recordsv1alpha1.RunRecord, string) {
 			return l.Items, l.Continue

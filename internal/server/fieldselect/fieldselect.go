@@ -5,6 +5,7 @@ package fieldselect
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -14,6 +15,24 @@ import (
 
 // Namespace is the field every list accepts: the request's namespace.
 const Namespace = "metadata.namespace"
+
+// IDPage reads the paging of a list continued after an id: the limit,
+// at most maxLimit (0: none given), and the id the previous page ended at.
+func IDPage(options *metainternalversion.ListOptions, maxLimit int) (limit int, afterID int64, err error) {
+	if options == nil {
+		return 0, 0, nil
+	}
+	if options.Limit > 0 {
+		limit = int(min(options.Limit, int64(maxLimit)))
+	}
+	if options.Continue != "" {
+		afterID, err = strconv.ParseInt(options.Continue, 10, 64)
+		if err != nil || afterID <= 0 {
+			return 0, 0, apierrors.NewBadRequest("continue token is not one this server gave")
+		}
+	}
+	return limit, afterID, nil
+}
 
 // Exact returns the list's field selector requirements, refusing any but
 // = and ==.

@@ -114,20 +114,11 @@ func (s *ItemStorage) List(ctx context.Context, options *metainternalversion.Lis
 
 // selectItems turns the list options into the store's.
 func selectItems(options *metainternalversion.ListOptions, opts *store.ListOptions) error {
-	if options == nil {
-		return nil
+	var err error
+	if opts.Limit, opts.AfterID, err = fieldselect.IDPage(options, store.MaxListLimit); err != nil {
+		return err
 	}
-	if options.Limit > 0 {
-		opts.Limit = int(min(options.Limit, store.MaxListLimit))
-	}
-	if options.Continue != "" {
-		after, ok := itemID(options.Continue)
-		if !ok {
-			return apierrors.NewBadRequest("continue token is not one this server gave")
-		}
-		opts.AfterID = after
-	}
-	if options.FieldSelector == nil {
+	if options == nil || options.FieldSelector == nil {
 		return nil
 	}
 	for _, req := range options.FieldSelector.Requirements() {

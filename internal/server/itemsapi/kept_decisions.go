@@ -82,18 +82,9 @@ func (s *KeptDecisionStorage) List(ctx context.Context, options *metainternalver
 }
 
 func selectDecisions(options *metainternalversion.ListOptions, opts *store.DecisionListOptions) error {
-	if options == nil {
-		return nil
-	}
-	if options.Limit > 0 {
-		opts.Limit = int(min(options.Limit, store.MaxListLimit))
-	}
-	if options.Continue != "" {
-		after, ok := itemID(options.Continue)
-		if !ok {
-			return apierrors.NewBadRequest("continue token is not one this server gave")
-		}
-		opts.AfterID = after
+	var err error
+	if opts.Limit, opts.AfterID, err = fieldselect.IDPage(options, store.MaxListLimit); err != nil {
+		return err
 	}
 	reqs, err := fieldselect.Exact(options)
 	if err != nil {

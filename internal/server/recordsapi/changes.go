@@ -75,18 +75,9 @@ func (s *ChangeStorage) List(ctx context.Context, options *metainternalversion.L
 }
 
 func selectChanges(options *metainternalversion.ListOptions, opts *store.ChangeListOptions) error {
-	if options == nil {
-		return nil
-	}
-	if options.Limit > 0 {
-		opts.Limit = int(min(options.Limit, store.MaxListLimit))
-	}
-	if options.Continue != "" {
-		after, err := strconv.ParseInt(options.Continue, 10, 64)
-		if err != nil || after <= 0 {
-			return apierrors.NewBadRequest("continue token is not one this server gave")
-		}
-		opts.AfterID = after
+	var err error
+	if opts.Limit, opts.AfterID, err = fieldselect.IDPage(options, store.MaxListLimit); err != nil {
+		return err
 	}
 	reqs, err := fieldselect.Exact(options)
 	if err != nil {

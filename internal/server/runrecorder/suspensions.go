@@ -3,6 +3,7 @@ package runrecorder
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -18,6 +19,9 @@ import (
 type RobotChanges interface {
 	NoteRobotState(ctx context.Context, c store.RobotChange) (added bool, err error)
 }
+
+// maxActorBytes bounds who a change names.
+const maxActorBytes = 1024
 
 // SuspensionRecorder writes each suspension and resumption of a Robot
 // into the records, with who made it (the stamps of the admission policy
@@ -54,6 +58,11 @@ func changeOf(robot *rpav1alpha1.Robot) store.RobotChange {
 		Action: store.ActionResume, Actor: robot.Annotations[rpav1alpha1.AnnotationResumedBy]}
 	if robot.Spec.Suspend {
 		c.Action, c.Actor = store.ActionSuspend, robot.Annotations[rpav1alpha1.AnnotationSuspendedBy]
+	}
+	// Stamped by an admission policy, but an annotation all the same:
+	// kept within a requester's length (the CRD's for spec.requestedBy).
+	if len(c.Actor) > maxActorBytes {
+		c.Actor = strings.ToValidUTF8(c.Actor[:maxActorBytes], "")
 	}
 	return c
 }
