@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/printers"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/schedule"
+	"github.com/rpa-operator/rpa-operator/internal/robotcalendars"
 )
 
 // UpcomingTimes is what `next` reports for a robot (also its -o json/yaml).
@@ -69,7 +68,7 @@ func runNext(ctx context.Context, env *Env, name string, count int, output strin
 	if err != nil {
 		return err
 	}
-	calendars, err := robotCalendars(ctx, env, robot)
+	calendars, err := robotcalendars.Read(ctx, env.Client, robot)
 	if err != nil {
 		return err
 	}
@@ -80,87 +79,26 @@ func runNext(ctx context.Context, env *Env, name string, count int, output strin
 	return writeUpcoming(env.Out, times)
 }
 
-// calendarResult is a schedule's compiled calendar, or why there is none.
-type calendarResult struct {
-	cal *schedule.Calendar
-	err error
-}
-
-// robotCalendars reads and compiles the RobotCalendars the robot's
-// schedules name, as the robot controller does.
-func robotCalendars(ctx context.Context, env *Env, robot *rpav1alpha1.Robot) (map[string]calendarResult, error) {
-	out := map[string]calendarResult{}
-	for _, sched := range robot.Spec.Schedules {
-		if sched.Calendar == "" {
-			continue
-		}
-		if _, done := out[sched.Calendar]; done {
-			continue
-		}
-		obj := &rpav1alpha1.RobotCalendar{}
-		err := env.Client.Get(ctx, client.ObjectKey{Namespace: robot.Namespace, Name: sched.Calendar}, obj)
-		switch {
-		case apierrors.IsNotFound(err):
-			out[sched.Calendar] = calendarResult{err: fmt.Errorf(
-				"RobotCalendar %q not found in namespace %q: the schedule starts no runs until it exists", sched.Calendar, robot.Namespace)}
-		case err != nil:
-			return nil, fmt.Errorf("get robotcalendar %s: %w", sched.Calendar, err)
-		default:
-			cal, err := schedule.CompileCalendar(obj)
-			out[sched.Calendar] = calendarResult{cal: cal, err: err}
-		}
-	}
-	return out, nil
-}
-
-// upcoming computes each schedule's next count times after now with
-// controllers/schedule, as the robot controller does (schedule.MakePlan
-// takes Next(now)), honouring the schedule's calendar: a suspended robot or
-// schedule has no next time.
-func upcoming(robot *rpav1alpha1.Robot, calendars map[string]calendarResult, now time.Time, count int) UpcomingTimes {
+// upcoming is each schedule's next count times after now
+// (schedule.RobotUpcoming), as RFC 3339 timestamps with the offset of the
+// schedule's own zone (e.g. +01:00 in Copenhagen in winter).
+func upcoming(robot *rpav1alpha1.Robot, calendars map[string]schedule.CompiledCalendar, now time.Time, count int) UpcomingTimes {
 	out := UpcomingTimes{Robot: robot.Name, Namespace: robot.Namespace, Suspended: robot.Spec.Suspend,
 		Schedules: []ScheduleUpcoming{}}
-	for _, sched := range robot.Spec.Schedules {
+	for _, u := range schedule.RobotUpcoming(robot, calendars, now, count) {
+		sched := u.Schedule
 		su := ScheduleUpcoming{Name: sched.Name, Cron: sched.Cron, TimeZone: sched.TimeZone,
-			Calendar: sched.Calendar, Suspended: robot.Spec.Suspend || sched.Suspend}
+			Calendar: sched.Calendar, Suspended: u.Suspended}
 		if sched.Calendar != "" {
 			su.CalendarPolicy = string(sched.CalendarPolicy)
 		}
-		times, loc, err := scheduleTimes(sched, calendars)
-		switch {
-		case err != nil:
-			su.Error = err.Error()
-		case !su.Suspended:
-			su.Next = nextTimes(times, loc, now, count)
+		if u.Err != nil {
+			su.Error = u.Err.Error()
+		}
+		for _, t := range u.Next {
+			su.Next = append(su.Next, t.Format(time.RFC3339))
 		}
 		out.Schedules = append(out.Schedules, su)
-	}
-	return out
-}
-
-// scheduleTimes is the schedule with its calendar, if it names one.
-func scheduleTimes(sched rpav1alpha1.Schedule, calendars map[string]calendarResult) (schedule.Times, *time.Location, error) {
-	s, err := schedule.Parse(sched.Cron, sched.TimeZone)
-	if err != nil {
-		return nil, nil, err
-	}
-	if sched.Calendar == "" {
-		return s, s.Location(), nil
-	}
-	c := calendars[sched.Calendar]
-	if c.err != nil {
-		return nil, nil, c.err
-	}
-	return s.WithCalendar(c.cal, schedule.Policy(sched.CalendarPolicy)), s.Location(), nil
-}
-
-// nextTimes formats the schedule's next count times in its own zone, so
-// the offset shows local time (e.g. +01:00 in Copenhagen in winter).
-func nextTimes(s schedule.Times, loc *time.Location, now time.Time, count int) []string {
-	times := schedule.NextN(s, now, count)
-	out := make([]string, 0, len(times))
-	for _, t := range times {
-		out = append(out, t.In(loc).Format(time.RFC3339))
 	}
 	return out
 }

@@ -106,7 +106,7 @@ func TestUpcomingTimesHonourTheCalendar(t *testing.T) {
 		ExtraClosedDates: []string{"12-24", "12-31"},
 	}})
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
-	calendars := map[string]calendarResult{"roskilde": {cal: cal}}
+	calendars := map[string]schedule.CompiledCalendar{"roskilde": {Calendar: cal}}
 	withCalendar := func(cron string, policy rpav1alpha1.CalendarPolicy, calendar string) rpav1alpha1.Schedule {
 		return rpav1alpha1.Schedule{Name: "letters", Cron: cron, TimeZone: "Europe/Copenhagen", Calendar: calendar, CalendarPolicy: policy}
 	}
@@ -142,7 +142,7 @@ func TestUpcomingTimesHonourTheCalendar(t *testing.T) {
 			g := NewWithT(t)
 			results := calendars
 			if tt.wantError != "" {
-				results = map[string]calendarResult{"lejre": {err: errors.New(`RobotCalendar "lejre" not found`)}}
+				results = map[string]schedule.CompiledCalendar{"lejre": {Err: errors.New(`RobotCalendar "lejre" not found`)}}
 			}
 			robot := &rpav1alpha1.Robot{Spec: rpav1alpha1.RobotSpec{Schedules: []rpav1alpha1.Schedule{tt.schedule}}}
 			got := upcoming(robot, results, now, tt.count).Schedules[0]
