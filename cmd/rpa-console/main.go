@@ -1,17 +1,21 @@
 // Command rpa-console serves the web console (docs/design/console.md)
 // over HTTPS. It has no privileges of its own: every page is made with
 // the signed-in user's token. The session key is read from a file (a
-// mounted Secret), never from a flag or the environment.
+// mounted Secret), never from a flag or the environment, and so is the
+// OpenID client secret (docs/console-oidc.md).
 package main
 
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +32,7 @@ import (
 	"github.com/rpa-operator/rpa-operator/internal/console"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
+	"github.com/rpa-operator/rpa-operator/internal/console/signin"
 )
 
 type config struct {
@@ -36,9 +41,25 @@ type config struct {
 	sessionKeyFile          string
 	namespaces              []string
 	signIn                  string
+	oidc                    oidcFlags
 	timeZone                string
 	zap                     zap.Options
 }
+
+// oidcFlags are the OpenID provider's settings; the client secret is a
+// file's path, never the secret itself.
+type oidcFlags struct {
+	issuerURL, clientID, clientSecretFile, redirectURL, caFile, providerName string
+	scopes                                                                   []string
+}
+
+// set reports whether any OpenID flag was given.
+func (o oidcFlags) set() bool {
+	return o.issuerURL != "" || o.clientID != "" || o.clientSecretFile != "" || o.redirectURL != "" || o.caFile != "" || o.providerName != ""
+}
+
+// signInMethods are the ways people may sign in.
+type signInMethods struct{ token, oidc bool }
 
 func main() {
 	cfg := parseFlags(pflag.CommandLine, os.Args[1:])
@@ -57,7 +78,17 @@ func parseFlags(fs *pflag.FlagSet, args []string) config {
 	fs.StringVar(&cfg.sessionKeyFile, "session-key-file", "/etc/rpa-console/session-key/key",
 		fmt.Sprintf("File holding the key (at least %d random bytes) that signs and encrypts the session cookies; the same in every replica.", session.MinKeyBytes))
 	fs.StringSliceVar(&cfg.namespaces, "namespaces", nil, "Namespaces whose robots the console shows (to the users who may list them there).")
-	fs.StringVar(&cfg.signIn, "sign-in", "token", "How people sign in: token (a pasted Kubernetes token, for demos and break-glass).")
+	fs.StringVar(&cfg.signIn, "sign-in", "token",
+		"How people sign in: oidc (through an OpenID provider the cluster trusts), token (a pasted Kubernetes token, for demos and break-glass), or oidc,token.")
+	fs.StringVar(&cfg.oidc.issuerURL, "oidc-issuer-url", "", "The OpenID provider's issuer URL (https), the one kube-apiserver's JWT authenticator trusts.")
+	fs.StringVar(&cfg.oidc.clientID, "oidc-client-id", "", "The console's client ID at the provider: the audience kube-apiserver expects.")
+	fs.StringVar(&cfg.oidc.clientSecretFile, "oidc-client-secret-file", "", "File holding the console's client secret (a mounted Secret).")
+	fs.StringVar(&cfg.oidc.redirectURL, "oidc-redirect-url", "",
+		"The console's callback as browsers reach it, registered with the provider: https://HOST"+signin.CallbackPath+".")
+	fs.StringSliceVar(&cfg.oidc.scopes, "oidc-scopes", []string{"openid", "profile", "email", "offline_access"},
+		"Scopes asked for; openid is needed, offline_access gives the refresh token that renews the ID token.")
+	fs.StringVar(&cfg.oidc.caFile, "oidc-ca-file", "", "PEM file of the CA that signed the provider's certificate, when the system's do not.")
+	fs.StringVar(&cfg.oidc.providerName, "oidc-provider-name", "", "The provider's name on the sign-in button; the issuer's host when not given.")
 	fs.StringVar(&cfg.timeZone, "time-zone", "Europe/Copenhagen", "Time zone times are shown in.")
 	zapFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	cfg.zap.BindFlags(zapFlags)
@@ -67,8 +98,9 @@ func parseFlags(fs *pflag.FlagSet, args []string) config {
 }
 
 func run(cfg config) error {
-	if cfg.signIn != "token" {
-		return fmt.Errorf("--sign-in %q: only token is built yet (OpenID Connect is next, docs/design/console.md)", cfg.signIn)
+	methods, err := checkSignIn(cfg.signIn, cfg.oidc)
+	if err != nil {
+		return err
 	}
 	if len(cfg.namespaces) == 0 {
 		return errors.New("--namespaces: name the namespaces whose robots the console shows")
@@ -85,12 +117,27 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
+	var provider *signin.Config
+	if methods.oidc {
+		if provider, err = providerConfig(cfg.oidc, key); err != nil {
+			return err
+		}
+	}
+	ctx := ctrl.SetupSignalHandler()
+	consoleCfg := console.Config{Sessions: sessions, Namespaces: cfg.namespaces, TokenSignIn: methods.token, Location: loc}
+	if provider != nil {
+		if consoleCfg.OIDC, err = signin.New(ctx, *provider); err != nil {
+			return err
+		}
+		consoleCfg.OIDCProvider = providerName(cfg.oidc)
+	}
 	restCfg := ctrl.GetConfigOrDie()
 	users, err := userFactory(restCfg)
 	if err != nil {
 		return err
 	}
-	srv, err := console.New(console.Config{Sessions: sessions, Users: users, Namespaces: cfg.namespaces, TokenSignIn: true, Location: loc})
+	consoleCfg.Users = users
+	srv, err := console.New(consoleCfg)
 	if err != nil {
 		return err
 	}
@@ -98,10 +145,128 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctrl.SetupSignalHandler(), &http.Server{
+	return serve(ctx, &http.Server{
 		Addr: cfg.bindAddress, Handler: srv.Handler(), TLSConfig: tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
 	})
+}
+
+// checkSignIn reads --sign-in and checks the OpenID flags against it:
+// each wrong combination is refused saying what to change.
+func checkSignIn(value string, o oidcFlags) (signInMethods, error) {
+	var m signInMethods
+	for _, method := range strings.Split(value, ",") {
+		switch strings.TrimSpace(method) {
+		case "token":
+			if m.token {
+				return m, fmt.Errorf("--sign-in %q: token is named twice", value)
+			}
+			m.token = true
+		case "oidc":
+			if m.oidc {
+				return m, fmt.Errorf("--sign-in %q: oidc is named twice", value)
+			}
+			m.oidc = true
+		default:
+			return m, fmt.Errorf("--sign-in %q: want oidc, token or oidc,token", value)
+		}
+	}
+	if !m.oidc {
+		if o.set() {
+			return m, fmt.Errorf("--oidc-* flags are set but --sign-in %q does not include oidc", value)
+		}
+		return m, nil
+	}
+	return m, checkOIDCFlags(o)
+}
+
+// checkOIDCFlags checks what the provider needs before anything is read
+// or fetched.
+func checkOIDCFlags(o oidcFlags) error {
+	switch {
+	case o.issuerURL == "":
+		return errors.New("--oidc-issuer-url: name the OpenID provider's issuer (--sign-in includes oidc)")
+	case !validIssuer(o.issuerURL):
+		return fmt.Errorf("--oidc-issuer-url %q: want an https:// URL without query or fragment, as kube-apiserver requires", o.issuerURL)
+	case o.clientID == "":
+		return errors.New("--oidc-client-id: name the console's client ID at the provider")
+	case o.clientSecretFile == "":
+		return errors.New("--oidc-client-secret-file: name the file holding the console's client secret (a mounted Secret)")
+	case o.redirectURL == "":
+		return fmt.Errorf("--oidc-redirect-url: give the console's callback, https://HOST%s, as registered with the provider", signin.CallbackPath)
+	case !validRedirect(o.redirectURL):
+		return fmt.Errorf("--oidc-redirect-url %q: want https://HOST%s (the console serves only HTTPS, and the callback there)", o.redirectURL, signin.CallbackPath)
+	case !slices.Contains(o.scopes, "openid"):
+		return fmt.Errorf("--oidc-scopes %q: openid is needed for an ID token", strings.Join(o.scopes, ","))
+	}
+	return nil
+}
+
+// validIssuer: kube-apiserver takes only an https issuer without query or
+// fragment, and the console must name the same one.
+func validIssuer(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.RawQuery == "" && u.Fragment == ""
+}
+
+// validRedirect: the provider sends the code back to the console's own
+// callback, over HTTPS.
+func validRedirect(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.Path == signin.CallbackPath && u.RawQuery == ""
+}
+
+// providerConfig reads the client secret and the CA from their files.
+// The session key also keys the sign-in's flow cookie (apart, by HKDF).
+func providerConfig(o oidcFlags, key []byte) (*signin.Config, error) {
+	data, err := os.ReadFile(o.clientSecretFile)
+	if err != nil {
+		return nil, fmt.Errorf("--oidc-client-secret-file: %w", err)
+	}
+	secret := strings.TrimRight(string(data), "\r\n")
+	if secret == "" {
+		return nil, fmt.Errorf("--oidc-client-secret-file %s: the file is empty", o.clientSecretFile)
+	}
+	httpClient, err := providerClient(o.caFile)
+	if err != nil {
+		return nil, err
+	}
+	return &signin.Config{
+		IssuerURL: o.issuerURL, ClientID: o.clientID, ClientSecret: secret, RedirectURL: o.redirectURL,
+		Scopes: o.scopes, HTTPClient: httpClient, FlowKey: key,
+	}, nil
+}
+
+// providerClient trusts the system's CAs and, if given, caFile's too.
+func providerClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return &http.Client{Timeout: 30 * time.Second}, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--oidc-ca-file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--oidc-ca-file %s: no PEM certificate in it", caFile)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: transport, Timeout: 30 * time.Second}, nil
+}
+
+// providerName is the button's, or the issuer's host.
+func providerName(o oidcFlags) string {
+	if o.providerName != "" {
+		return o.providerName
+	}
+	if u, err := url.Parse(o.issuerURL); err == nil {
+		return u.Hostname()
+	}
+	return o.issuerURL
 }
 
 // userFactory makes users' clients; its RESTMapper reads API discovery,

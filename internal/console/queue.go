@@ -21,6 +21,13 @@ var queueStates = []workqueue.State{
 	workqueue.BusinessException, workqueue.Failed, workqueue.New, workqueue.InProgress, workqueue.Done, workqueue.Handled,
 }
 
+// The decisions a person makes on an item waiting for one: the names of
+// the work-item subresources they are posted to.
+const (
+	retryDecision  = "retry"
+	handleDecision = "handle"
+)
+
 // maxItemsShown bounds a page of items.
 const maxItemsShown = 200
 
@@ -32,8 +39,25 @@ type queueData struct {
 	States    []string
 	Reference string
 	Items     []queuev1alpha1.WorkItem
-	// CanDecide draws the retry and handle controls.
+	// CanDecide draws the retry and handle controls: one item's, edit and
+	// retry, and the bulk form.
 	CanDecide bool
+	// CanAdd draws the upload form.
+	CanAdd bool
+	// Limits are said on the forms they bound.
+	MaxBulk, MaxUploadLines, MaxUploadMiB int
+}
+
+// Waiting says some item shown waits for a person: the bulk form is
+// drawn only then, as its checkboxes are.
+func (d *queueData) Waiting() bool {
+	return slices.ContainsFunc(d.Items, func(it queuev1alpha1.WorkItem) bool { return waitsForPerson(it.Status.State) })
+}
+
+// waitsForPerson says an item is in the inbox: a person retries or
+// handles it.
+func waitsForPerson(state string) bool {
+	return state == string(workqueue.BusinessException) || state == string(workqueue.Failed)
 }
 
 func queuePath(namespace, name string) string {
@@ -52,7 +76,8 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, sess session.
 		return
 	}
 	data := &queueData{Queue: wq, Row: queueRow(wq), State: string(workqueue.BusinessException),
-		Reference: strings.TrimSpace(r.URL.Query().Get("reference"))}
+		Reference: strings.TrimSpace(r.URL.Query().Get("reference")),
+		MaxBulk:   maxBulkItems, MaxUploadLines: maxUploadLines, MaxUploadMiB: maxUploadBytes >> 20}
 	for _, st := range queueStates {
 		data.States = append(data.States, string(st))
 	}
@@ -76,7 +101,11 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, sess session.
 		return
 	}
 	data.Items = list.Items[:min(len(list.Items), maxItemsShown)]
-	if data.CanDecide, err = users.Can(ctx, ns, "create", queuev1alpha1.GroupName, "workitems", "handle"); err != nil {
+	if data.CanDecide, err = users.Can(ctx, ns, "create", queuev1alpha1.GroupName, "workitems", handleDecision); err != nil {
+		s.clusterFailure(w, r, sess, err)
+		return
+	}
+	if data.CanAdd, err = users.Can(ctx, ns, "create", queuev1alpha1.GroupName, "workitems", ""); err != nil {
 		s.clusterFailure(w, r, sess, err)
 		return
 	}
@@ -87,12 +116,12 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, sess session.
 // the item's history records them.
 func (s *Server) decideItem(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
 	ns, name, id, action := r.PathValue("namespace"), r.PathValue("queue"), r.PathValue("item"), r.PathValue("action")
-	if action != "retry" && action != "handle" {
+	if action != retryDecision && action != handleDecision {
 		s.fail(w, r, http.StatusNotFound, "error.notFound", sess.Lang, sess.CSRF)
 		return
 	}
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
-	if action == "handle" && comment == "" {
+	if action == handleDecision && comment == "" {
 		s.fail(w, r, http.StatusBadRequest, "queue.commentNeeded", sess.Lang, sess.CSRF)
 		return
 	}

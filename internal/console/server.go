@@ -22,6 +22,7 @@ import (
 
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
+	"github.com/rpa-operator/rpa-operator/internal/console/signin"
 	"github.com/rpa-operator/rpa-operator/internal/console/web"
 )
 
@@ -42,6 +43,11 @@ type Config struct {
 	Namespaces []string
 	// TokenSignIn allows signing in with a pasted Kubernetes token.
 	TokenSignIn bool
+	// OIDC, when set, signs people in through the OpenID provider
+	// (docs/console-oidc.md).
+	OIDC *signin.OIDC
+	// OIDCProvider is the provider's name on the sign-in button.
+	OIDCProvider string
 	// Location is the time zone times are shown in.
 	Location *time.Location
 	Clock    clock.PassiveClock
@@ -67,7 +73,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Config: cfg, bundle: bundle, pages: map[string]*template.Template{}}
-	for _, page := range []string{"signin", "overview", "robot", "queue", "run", "audit", "error"} {
+	for _, page := range []string{"signin", "overview", "robot", "queue", "item", "queuereport", "run", "audit", "error"} {
 		t, err := template.New(page).Funcs(parseFuncs).ParseFS(web.Files, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", page, err)
@@ -94,6 +100,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.overview)
 	mux.HandleFunc("GET /sign-in", s.signInForm)
 	mux.HandleFunc("POST /sign-in", s.signIn)
+	mux.HandleFunc("GET /sign-in/oidc", s.signInWithProvider)
+	mux.HandleFunc("GET "+signin.CallbackPath, s.providerCallback)
 	mux.HandleFunc("POST /sign-out", s.withSession(s.signOut))
 	mux.HandleFunc("POST /language", s.withSession(s.setLanguage))
 	mux.HandleFunc("GET /namespaces/{namespace}/robots/{robot}", s.withSession(s.robotPage))
@@ -103,7 +111,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /namespaces/{namespace}/runs/{run}", s.withSession(s.runPage))
 	mux.HandleFunc("GET /namespaces/{namespace}/audit", s.withSession(s.auditPage))
 	mux.HandleFunc("POST /namespaces/{namespace}/runs/{run}/cancel", s.withSession(s.cancelRun))
-	mux.HandleFunc("POST /namespaces/{namespace}/queues/{queue}/items/{item}/{action}", s.withSession(s.decideItem))
+	mux.HandleFunc("POST /namespaces/{namespace}/queues/{queue}/items/{item}/{action}",
+		s.boundedForm(maxDecisionFormBytes, "error.formTooLarge", s.withSession(s.decideItem)))
+	mux.HandleFunc("GET /namespaces/{namespace}/queues/{queue}/items/{item}", s.withSession(s.itemPage))
+	mux.HandleFunc("POST /namespaces/{namespace}/queues/{queue}/items/{item}/edit",
+		s.boundedForm(maxEditFormBytes, "error.formTooLarge", s.withSession(s.editAndRetry)))
+	mux.HandleFunc("POST /namespaces/{namespace}/queues/{queue}/bulk",
+		s.boundedForm(maxDecisionFormBytes, "error.formTooLarge", s.withSession(s.bulkDecide)))
+	mux.HandleFunc("POST /namespaces/{namespace}/queues/{queue}/upload",
+		s.boundedForm(maxUploadFormBytes, "upload.tooLarge", s.withSession(s.uploadItems)))
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
 
@@ -179,6 +195,7 @@ type pageData struct {
 	Queue      *queueData
 	Run        *runData
 	Audit      *auditData
+	SignIn     *signInData
 }
 
 func withData(p page) pageData {
@@ -194,6 +211,9 @@ func withData(p page) pageData {
 	}
 	if ad, ok := p.Data.(*auditData); ok {
 		d.Audit = ad
+	}
+	if sd, ok := p.Data.(signInData); ok {
+		d.SignIn, d.Error = &sd, sd.Error
 	}
 	if o, ok := p.Data.(overviewData); ok {
 		d.Robots, d.Queues, d.Namespaces, d.Hidden, d.Who = o.Robots, o.Queues, o.Namespaces, o.Hidden, map[string]string{"Name": o.User}
@@ -229,6 +249,12 @@ func (s *Server) withSession(h handlerWithSession) http.HandlerFunc {
 			s.fail(w, r, http.StatusForbidden, "error.csrf", lang, sess.CSRF)
 			return
 		}
+		if sess, err = s.renewToken(w, r, sess); err != nil {
+			log.FromContext(r.Context()).Info("console session ended: its ID token could not be renewed", "reason", err.Error())
+			s.Sessions.Clear(w)
+			http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+			return
+		}
 		users, err := s.Users.For(sess.Token)
 		if err != nil {
 			s.fail(w, r, http.StatusInternalServerError, "error.cluster", lang, sess.CSRF)
@@ -259,52 +285,150 @@ func (s *Server) clusterFailure(w http.ResponseWriter, r *http.Request, sess ses
 	}
 }
 
+// signInData is what the sign-in page offers, and why the last try
+// failed (a message key).
+type signInData struct {
+	// Provider is the OpenID provider's name, when that sign-in is on.
+	Provider string
+	Token    bool
+	Error    string
+}
+
+func (s *Server) signInChoices(errorKey string) signInData {
+	d := signInData{Token: s.TokenSignIn, Error: errorKey}
+	if s.OIDC != nil {
+		d.Provider = s.OIDCProvider
+	}
+	return d
+}
+
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
-	lang := languageOf(r, "")
-	if !s.TokenSignIn {
-		s.fail(w, r, http.StatusNotFound, "signin.disabled", lang, "")
+	if !s.TokenSignIn && s.OIDC == nil {
+		s.fail(w, r, http.StatusNotFound, "signin.disabled", languageOf(r, ""), "")
 		return
 	}
-	s.render(w, r, http.StatusOK, "signin", lang, "", nil)
+	s.render(w, r, http.StatusOK, "signin", languageOf(r, ""), "", s.signInChoices(""))
+}
+
+// refuseSignIn shows the sign-in page again, saying why.
+func (s *Server) refuseSignIn(w http.ResponseWriter, r *http.Request, status int, key string) {
+	s.render(w, r, status, "signin", languageOf(r, ""), "", s.signInChoices(key))
 }
 
 // signIn asks kube-apiserver who the pasted token is; only a token it
 // accepts starts a session.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
-	lang := languageOf(r, "")
 	if !s.TokenSignIn {
-		s.fail(w, r, http.StatusNotFound, "signin.disabled", lang, "")
+		s.fail(w, r, http.StatusNotFound, "signin.disabled", languageOf(r, ""), "")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBytes)
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	refused := func(status int, key string) { s.render(w, r, status, "signin", lang, "", errorPage{key: key}) }
 	if token == "" {
-		refused(http.StatusUnauthorized, "signin.refused")
+		s.refuseSignIn(w, r, http.StatusUnauthorized, "signin.refused")
 		return
 	}
-	users, err := s.Users.For(token)
+	// No language yet: the browser's applies until the user picks one.
+	s.startSession(w, r, s.Sessions.New(token, time.Time{}, ""), "signin.refused", "signin.tooLarge")
+}
+
+// signInWithProvider sends the browser to the OpenID provider, with a
+// new sign-in's state, nonce and PKCE challenge.
+func (s *Server) signInWithProvider(w http.ResponseWriter, r *http.Request) {
+	if s.OIDC == nil {
+		s.fail(w, r, http.StatusNotFound, "signin.oidcDisabled", languageOf(r, ""), "")
+		return
+	}
+	target, err := s.OIDC.Start(w)
+	if err != nil {
+		log.FromContext(r.Context()).Error(err, "start a console sign-in through the OpenID provider")
+		s.fail(w, r, http.StatusInternalServerError, "error.cluster", languageOf(r, ""), "")
+		return
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// providerCallback finishes the sign-in the provider sent the browser
+// back from. The ID token starts a session only if kube-apiserver
+// accepts it: the cluster, not the console, decides who it names.
+func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
+	if s.OIDC == nil {
+		s.fail(w, r, http.StatusNotFound, "signin.oidcDisabled", languageOf(r, ""), "")
+		return
+	}
+	tokens, err := s.OIDC.Finish(w, r)
+	if err != nil {
+		status, key := providerFailure(err)
+		log.FromContext(r.Context()).Info("console sign-in through the OpenID provider refused", "reason", err.Error())
+		s.refuseSignIn(w, r, status, key)
+		return
+	}
+	s.startSession(w, r, s.Sessions.NewRenewable(tokens.IDToken, tokens.Expiry, tokens.Refresh, ""), "signin.oidcClusterRefused", "signin.oidcTooLarge")
+}
+
+// providerFailure is how a failed callback is answered.
+func providerFailure(err error) (status int, key string) {
+	switch {
+	case errors.Is(err, signin.ErrNoFlow):
+		return http.StatusBadRequest, "signin.oidcStale"
+	case errors.Is(err, signin.ErrStateMismatch):
+		return http.StatusBadRequest, "signin.oidcMismatch"
+	case errors.Is(err, signin.ErrProviderRefused):
+		return http.StatusUnauthorized, "signin.oidcRefused"
+	case errors.Is(err, signin.ErrBadIDToken):
+		return http.StatusUnauthorized, "signin.oidcBadToken"
+	default:
+		return http.StatusBadGateway, "signin.oidcUnreachable"
+	}
+}
+
+// startSession saves sess if kube-apiserver accepts its token
+// (SelfSubjectReview), and only then.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, sess session.Session, refusedKey, tooLargeKey string) {
+	users, err := s.Users.For(sess.Token)
 	if err == nil {
 		_, err = users.WhoAmI(r.Context())
 	}
 	if err != nil {
 		log.FromContext(r.Context()).V(1).Info("console sign-in refused", "reason", apierrors.ReasonForError(err))
-		refused(http.StatusUnauthorized, "signin.refused")
+		s.refuseSignIn(w, r, http.StatusUnauthorized, refusedKey)
 		return
 	}
-	// No language yet: the browser's applies until the user picks one.
-	if err := s.Sessions.Save(w, s.Sessions.New(token, time.Time{}, "")); errors.Is(err, session.ErrTooLarge) {
-		refused(http.StatusBadRequest, "signin.tooLarge")
+	if err := s.Sessions.Save(w, sess); errors.Is(err, session.ErrTooLarge) {
+		s.refuseSignIn(w, r, http.StatusBadRequest, tooLargeKey)
 		return
 	} else if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, "error.cluster", lang, "")
+		s.fail(w, r, http.StatusInternalServerError, "error.cluster", languageOf(r, ""), "")
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-func (s *Server) signOut(w http.ResponseWriter, r *http.Request, _ session.Session, _ *kube.Clients) {
+// renewToken renews an OIDC session's ID token with its refresh token
+// shortly before it expires, so kube-apiserver never gets an expired one;
+// the renewed session is saved with the response.
+func (s *Server) renewToken(w http.ResponseWriter, r *http.Request, sess session.Session) (session.Session, error) {
+	if s.OIDC == nil || !sess.OIDC || sess.Refresh == "" || !signin.NeedsRenewal(s.Clock.Now(), sess.TokenExpiry) {
+		return sess, nil
+	}
+	tokens, err := s.OIDC.Renew(r.Context(), sess.Refresh)
+	if err != nil {
+		return sess, err
+	}
+	sess.Token, sess.TokenExpiry, sess.Refresh = tokens.IDToken, tokens.Expiry, tokens.Refresh
+	return sess, s.Sessions.Save(w, sess)
+}
+
+// signOut ends the session here and, for a session from the OpenID
+// provider that offers it, at the provider too.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request, sess session.Session, _ *kube.Clients) {
 	s.Sessions.Clear(w)
+	if s.OIDC != nil && sess.OIDC {
+		if target := s.OIDC.SignOutURL(); target != "" {
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+	}
 	http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
 }
 

@@ -1,9 +1,7 @@
 package plugin
 
 import (
-	"bufio"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,16 +16,15 @@ import (
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/workqueue/itemfile"
 )
 
-// The queue commands' decisions as table tests: parsing lines into items,
-// reading the API's answers, and the rows and report lines printed. The
-// commands against rpa-server are tested in test/integration/queuecli_test.go.
+// The queue commands' decisions as table tests: reading the API's
+// answers, and the rows and report lines printed (the lines of a file are
+// read by internal/workqueue/itemfile, tested there). The commands
+// against rpa-server are tested in test/integration/queuecli_test.go.
 
-var (
-	workItemsGR  = schema.GroupResource{Group: queuev1alpha1.GroupName, Resource: "workitems"}
-	certificates = itemDefaults{queue: "certificates", referenceField: defaultReferenceField}
-)
+var workItemsGR = schema.GroupResource{Group: queuev1alpha1.GroupName, Resource: "workitems"}
 
 // copenhagen is a fixed time with its zone named, for item times.
 func copenhagen(t *testing.T, s string) *metav1.Time {
@@ -41,24 +38,6 @@ func copenhagen(t *testing.T, s string) *metav1.Time {
 		t.Fatal(err)
 	}
 	return &metav1.Time{Time: ts}
-}
-
-// lineItem is the part of a parsed line the tests compare.
-type lineItem struct {
-	Queue, Reference, Payload string
-	Priority                  int32
-	DeferUntil, Deadline      string
-}
-
-func itemOf(spec queuev1alpha1.WorkItemSpec) lineItem {
-	it := lineItem{Queue: spec.Queue, Reference: spec.Reference, Payload: string(spec.Payload.Raw), Priority: spec.Priority}
-	if spec.DeferUntil != nil {
-		it.DeferUntil = spec.DeferUntil.UTC().Format(time.RFC3339)
-	}
-	if spec.Deadline != nil {
-		it.Deadline = spec.Deadline.UTC().Format(time.RFC3339)
-	}
-	return it
 }
 
 func TestQueueAddInputFormat(t *testing.T) {
@@ -92,206 +71,18 @@ func TestQueueAddInputFormat(t *testing.T) {
 	}
 }
 
-func TestQueueAddParsesJSONLines(t *testing.T) {
-	byCPR := itemDefaults{queue: "certificates", referenceField: "cpr", referenceRequired: true}
-	urgent := itemDefaults{queue: "certificates", referenceField: defaultReferenceField, priority: 5}
-	tests := []struct {
-		name     string
-		defaults itemDefaults
-		line     string
-		want     lineItem
-		wantErr  string
-	}{
-		{
-			name: "an item with every field", defaults: certificates,
-			line: `{"reference":"2026-4711","priority":3,"payload":{"cpr":"0101701234"},"deferUntil":"2026-11-23T07:00:00+01:00","deadline":"2026-11-25T16:00:00+01:00"}`,
-			want: lineItem{Queue: "certificates", Reference: "2026-4711", Priority: 3, Payload: `{"cpr":"0101701234"}`,
-				DeferUntil: "2026-11-23T06:00:00Z", Deadline: "2026-11-25T15:00:00Z"},
-		},
-		{
-			name: "an item without a priority takes --priority", defaults: urgent,
-			line: `{"payload":{"cpr":"0101701234"}}`,
-			want: lineItem{Queue: "certificates", Priority: 5, Payload: `{"cpr":"0101701234"}`},
-		},
-		{
-			name: "a line without payload is the payload, its reference field the reference", defaults: certificates,
-			line: `{"reference":"2026-4711","cpr":"0101701234"}`,
-			want: lineItem{Queue: "certificates", Reference: "2026-4711", Payload: `{"reference":"2026-4711","cpr":"0101701234"}`},
-		},
-		{
-			name: "--reference-field names the payload's field; a number is taken as written", defaults: byCPR,
-			line: `{"cpr":101701234,"name":"Anne"}`,
-			want: lineItem{Queue: "certificates", Reference: "101701234", Payload: `{"cpr":101701234,"name":"Anne"}`},
-		},
-		{
-			name: "a payload without the default reference field has no reference", defaults: certificates,
-			line: `{"cpr":"0101701234"}`,
-			want: lineItem{Queue: "certificates", Payload: `{"cpr":"0101701234"}`},
-		},
-		{name: "not JSON", defaults: certificates, line: `{"cpr":"0101701234"`, wantErr: "not JSON: unexpected end of JSON input"},
-		{name: "a CSV line in a JSON-lines file", defaults: certificates, line: `cpr,name`, wantErr: "not JSON: invalid character 'c'"},
-		{name: "an array", defaults: certificates, line: `[{"cpr":"0101701234"}]`, wantErr: "not a JSON object"},
-		{name: "null", defaults: certificates, line: `null`, wantErr: "not a JSON object"},
-		{name: "a payload that is not an object", defaults: certificates, line: `{"payload":"0101701234"}`, wantErr: "payload is not a JSON object"},
-		{name: "a payload of null", defaults: certificates, line: `{"payload":null}`, wantErr: "payload is not a JSON object"},
-		{name: "a misspelt field next to payload", defaults: certificates, line: `{"payload":{},"defer_until":"2026-11-23T07:00:00+01:00"}`,
-			wantErr: `unknown field "defer_until"`},
-		{name: "a time without its offset", defaults: certificates, line: `{"payload":{},"deadline":"2026-11-25T16:00:00"}`,
-			wantErr: `deadline "2026-11-25T16:00:00" is not an RFC 3339 time`},
-		{name: "a date that does not exist", defaults: certificates, line: `{"payload":{},"deferUntil":"2026-13-01T07:00:00+01:00"}`,
-			wantErr: `deferUntil "2026-13-01T07:00:00+01:00" is not an RFC 3339 time`},
-		{name: "a time that is a number", defaults: certificates, line: `{"payload":{},"deadline":1764082800}`, wantErr: "deadline is not a string"},
-		{name: "a fractional priority", defaults: certificates, line: `{"payload":{},"priority":1.5}`, wantErr: "priority 1.5 is not a whole number"},
-		{name: "a priority past int32", defaults: certificates, line: `{"payload":{},"priority":3000000000}`, wantErr: "priority 3000000000 is not a whole number"},
-		{name: "a reference that is not a string", defaults: certificates, line: `{"payload":{},"reference":4711}`, wantErr: "reference is not a string"},
-		{name: "the named reference field missing", defaults: byCPR, line: `{"name":"Anne"}`, wantErr: `no field "cpr" to take the reference from`},
-		{name: "the named reference field empty", defaults: byCPR, line: `{"cpr":""}`, wantErr: `field "cpr", the reference, is empty`},
-		{name: "a reference field that is an object", defaults: byCPR, line: `{"cpr":{"number":"0101701234"}}`,
-			wantErr: `field "cpr" is neither a string nor a number`},
+// The lines themselves are read by internal/workqueue/itemfile, and
+// tested there; the command says a missing reference column in its own
+// flag's terms.
+func TestQueueAddNamesTheFlagForAMissingReferenceColumn(t *testing.T) {
+	_, err := itemfile.NewSource(formatCSV, strings.NewReader("cpr,name\n"), itemfile.Defaults{ReferenceField: "sag", ReferenceRequired: true})
+	want := "--reference-field sag: the CSV header has no such column (it has cpr, name)"
+	if got := sourceError(err); got == nil || got.Error() != want {
+		t.Errorf("sourceError = %v, want %q", got, want)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			spec, err := parseJSONLine([]byte(tt.line), tt.defaults)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("parseJSONLine(%s) = %+v, %v; want an error saying %q", tt.line, itemOf(spec), err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("parseJSONLine(%s): %v", tt.line, err)
-			}
-			NewWithT(t).Expect(itemOf(spec)).To(Equal(tt.want), "parseJSONLine(%s)", tt.line)
-		})
-	}
-}
-
-// parsedLine is a source line as the tests compare it.
-type parsedLine struct {
-	Number int
-	Item   lineItem
-	Err    string
-}
-
-func drain(t *testing.T, src itemSource) []parsedLine {
-	t.Helper()
-	var lines []parsedLine
-	for {
-		line, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			return lines
-		}
-		if err != nil {
-			t.Fatalf("read: %v", err)
-		}
-		p := parsedLine{Number: line.number}
-		if line.err != nil {
-			p.Err = line.err.Error()
-		} else {
-			p.Item = itemOf(line.spec)
-		}
-		lines = append(lines, p)
-		if len(lines) > 100 {
-			t.Fatal("the source does not end")
-		}
-	}
-}
-
-func TestQueueAddKeepsTheFilesLineNumbersAndSkipsBlankLines(t *testing.T) {
-	input := "\ufeff{\"reference\":\"a\"}\r\n" + // a byte-order mark and a Windows line end
-		"\n" +
-		"   \n" +
-		"{\"reference\":\"b\"\n" +
-		"{\"reference\":\"c\"}" // no newline at the end
-	got := drain(t, &jsonLinesSource{r: bufio.NewReader(strings.NewReader(input)), defaults: certificates})
-	want := []parsedLine{
-		{Number: 1, Item: lineItem{Queue: "certificates", Reference: "a", Payload: `{"reference":"a"}`}},
-		{Number: 4, Err: "not JSON: unexpected end of JSON input"},
-		{Number: 5, Item: lineItem{Queue: "certificates", Reference: "c", Payload: `{"reference":"c"}`}},
-	}
-	NewWithT(t).Expect(got).To(Equal(want), "lines")
-}
-
-func TestQueueAddMakesCSVRowsPayloadsOfStrings(t *testing.T) {
-	input := "\ufeffreference, cpr ,name\n" +
-		"2026-4711,0101701234,Anne\n" +
-		"\n" +
-		"2026-4712,0202802345\n" + // a column short
-		"2026-4713,0303903456,\"Bo \"\"Bobby\"\" Hansen\"\n" +
-		"2026-4714,0404004567,Ca\"rl\n" + // a quote inside a field that is not quoted
-		"2026-4715,0505105678,\"Dorte\nJensen\"\n" + // a quoted newline: one row over two lines
-		"2026-4716,0606206789,Erik\n"
-	src, err := newCSVSource(strings.NewReader(input), itemDefaults{queue: "certificates", referenceField: defaultReferenceField, priority: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	item := func(ref, payload string) lineItem {
-		return lineItem{Queue: "certificates", Reference: ref, Priority: 2, Payload: payload}
-	}
-	want := []parsedLine{
-		{Number: 2, Item: item("2026-4711", `{"cpr":"0101701234","name":"Anne","reference":"2026-4711"}`)},
-		{Number: 4, Err: "2 fields, but the header has 3 columns"},
-		{Number: 5, Item: item("2026-4713", `{"cpr":"0303903456","name":"Bo \"Bobby\" Hansen","reference":"2026-4713"}`)},
-		{Number: 6, Err: `not CSV: bare " in non-quoted-field`},
-		{Number: 7, Item: item("2026-4715", `{"cpr":"0505105678","name":"Dorte\nJensen","reference":"2026-4715"}`)},
-		{Number: 9, Item: item("2026-4716", `{"cpr":"0606206789","name":"Erik","reference":"2026-4716"}`)},
-	}
-	NewWithT(t).Expect(drain(t, src)).To(Equal(want), "rows")
-}
-
-func TestQueueAddTakesTheReferenceFromACSVColumn(t *testing.T) {
-	tests := []struct {
-		name     string
-		defaults itemDefaults
-		input    string
-		want     []parsedLine
-	}{
-		{
-			name: "no reference column, none named: items without a reference", defaults: certificates,
-			input: "cpr\n0101701234\n",
-			want:  []parsedLine{{Number: 2, Item: lineItem{Queue: "certificates", Payload: `{"cpr":"0101701234"}`}}},
-		},
-		{
-			name: "--reference-field names the column; an empty one is refused", defaults: itemDefaults{queue: "certificates", referenceField: "cpr", referenceRequired: true},
-			input: "cpr,name\n0101701234,Anne\n,Bo\n",
-			want: []parsedLine{
-				{Number: 2, Item: lineItem{Queue: "certificates", Reference: "0101701234", Payload: `{"cpr":"0101701234","name":"Anne"}`}},
-				{Number: 3, Err: `column "cpr", the reference, is empty`},
-			},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			src, err := newCSVSource(strings.NewReader(tt.input), tt.defaults)
-			if err != nil {
-				t.Fatal(err)
-			}
-			NewWithT(t).Expect(drain(t, src)).To(Equal(tt.want), "rows")
-		})
-	}
-}
-
-func TestQueueAddRefusesCSVHeadersThatCannotNameAPayload(t *testing.T) {
-	tests := []struct {
-		name, input string
-		defaults    itemDefaults
-		wantErr     string
-	}{
-		{name: "an empty file", input: "", defaults: certificates, wantErr: "empty: the first line of a CSV file names the columns"},
-		{name: "a column without a name", input: "cpr,,name\n", defaults: certificates, wantErr: "column 2 has no name"},
-		{name: "a column twice", input: "cpr,name,cpr\n", defaults: certificates, wantErr: `column "cpr" appears twice`},
-		{name: "semicolons, as a Danish spreadsheet saves", input: "cpr;name\n0101701234;Anne\n", defaults: certificates,
-			wantErr: "separated by semicolons"},
-		{name: "--reference-field naming no column", input: "cpr,name\n", defaults: itemDefaults{referenceField: "sag", referenceRequired: true},
-			wantErr: "--reference-field sag: the CSV header has no such column (it has cpr, name)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := newCSVSource(strings.NewReader(tt.input), tt.defaults)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("newCSVSource(%q) = %v; want an error saying %q", tt.input, err, tt.wantErr)
-			}
-		})
+	plain := errors.New("empty: the first line of a CSV file names the columns")
+	if got := sourceError(plain); got != plain { //nolint:errorlint // the same error must come back
+		t.Errorf("sourceError changed %v", got)
 	}
 }
 

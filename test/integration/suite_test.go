@@ -31,6 +31,7 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers"
 	"github.com/rpa-operator/rpa-operator/internal/aggregationtest"
+	"github.com/rpa-operator/rpa-operator/internal/oidctest"
 	"github.com/rpa-operator/rpa-operator/internal/pgtest"
 )
 
@@ -52,6 +53,16 @@ var (
 	// managerLogs captures everything the controllers log, for tests that
 	// check what the logs must never contain.
 	managerLogs = &syncBuffer{}
+	// oidcProvider is an OpenID provider that kube-apiserver trusts for
+	// consoleClientID's ID tokens, for the console's OIDC sign-in.
+	oidcProvider *oidctest.Provider
+)
+
+// consoleClientID is the console's registration at oidcProvider, and the
+// audience kube-apiserver accepts.
+const (
+	consoleClientID     = "rpa-console"
+	consoleClientSecret = "the integration suite's console client secret"
 )
 
 // Polling settings for Eventually: short polls, explicit timeouts.
@@ -95,6 +106,18 @@ func runSuite(m *testing.M) int {
 	defer func() { _ = os.RemoveAll(aggregationDir) }()
 	if err := aggregationtest.Enable(testEnv, aggregationDir); err != nil {
 		fmt.Fprintln(os.Stderr, "front-proxy certificates:", err)
+		return 1
+	}
+	// The provider runs before kube-apiserver starts: the apiserver reads
+	// its discovery document and keys as it comes up.
+	if oidcProvider, err = oidctest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "OpenID provider:", err)
+		return 1
+	}
+	defer oidcProvider.Close()
+	oidcProvider.AddClient(consoleClientID, consoleClientSecret)
+	if err := oidcProvider.TrustIn(testEnv, aggregationDir, consoleClientID); err != nil {
+		fmt.Fprintln(os.Stderr, "kube-apiserver authentication configuration:", err)
 		return 1
 	}
 	restCfg, err = testEnv.Start()

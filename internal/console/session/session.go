@@ -47,6 +47,11 @@ type Session struct {
 	Expiry time.Time `json:"e"`
 	CSRF   string    `json:"c"`
 	Lang   string    `json:"l,omitempty"`
+	// OIDC marks a session signed in through the OpenID provider: its
+	// Token is an ID token, renewed with Refresh before TokenExpiry.
+	OIDC        bool      `json:"o,omitempty"`
+	Refresh     string    `json:"r,omitempty"`
+	TokenExpiry time.Time `json:"x,omitzero"`
 }
 
 // Store reads and writes sessions.
@@ -85,6 +90,18 @@ func (s *Store) New(token string, expiry time.Time, lang string) Session {
 		end = expiry
 	}
 	return Session{Token: token, Expiry: end, CSRF: randomToken(), Lang: lang}
+}
+
+// NewRenewable starts a session for an ID token from the OpenID provider.
+// With a refresh token it lasts MaxAge, the ID token renewed as it
+// expires; without one it ends with the ID token.
+func (s *Store) NewRenewable(idToken string, expiry time.Time, refresh, lang string) Session {
+	sess := s.New(idToken, expiry, lang)
+	if refresh != "" {
+		sess.Expiry = s.clock.Now().Add(MaxAge)
+	}
+	sess.OIDC, sess.Refresh, sess.TokenExpiry = true, refresh, expiry
+	return sess
 }
 
 // Save writes the session cookie.
