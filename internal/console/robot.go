@@ -14,8 +14,10 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	"github.com/rpa-operator/rpa-operator/controllers/schedule"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
+	"github.com/rpa-operator/rpa-operator/internal/robotcalendars"
 )
 
 // AnnotationSuspendReason is why a Robot was suspended or resumed, as the
@@ -56,6 +58,10 @@ type robotData struct {
 	Robot *rpav1alpha1.Robot
 	Row   RobotRow
 	Runs  []RunRow
+	// Next are the robot's next times over all its schedules; Problems the
+	// schedules that start none, and why.
+	Next     []NextTime
+	Problems []ScheduleProblem
 	// CanStart and CanSuspend say which controls to draw: kube-apiserver
 	// decides again when the user acts.
 	CanStart, CanSuspend bool
@@ -101,7 +107,11 @@ func (s *Server) loadRobot(r *http.Request, users *kube.Clients) (*robotData, er
 		return nil, err
 	}
 	data := &robotData{Robot: robot, Row: robotRow(robot), Runs: runRows(runs.Items, name)}
-	var err error
+	calendars, err := robotcalendars.Read(ctx, users.Kube, robot)
+	if err != nil {
+		return nil, err
+	}
+	data.Next, data.Problems = mergeNextTimes(schedule.RobotUpcoming(robot, calendars, s.Clock.Now(), nextTimesShown), nextTimesShown)
 	if data.CanStart, err = users.Can(ctx, ns, "create", rpav1alpha1.GroupVersion.Group, "robotruns", ""); err != nil {
 		return nil, err
 	}

@@ -88,7 +88,8 @@ func New(cfg Config) (*Server, error) {
 var parseFuncs = template.FuncMap{
 	"t": func(string) string { return "" }, "tdata": func(string, any) string { return "" },
 	"when": func(any) string { return "" }, "iso": func(any) string { return "" },
-	"robotPath": robotPath, "queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
+	"robotPath": robotPath, "localTime": localTime,
+	"queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
 }
 
 // Handler is the console: its pages behind the security headers and Go's
@@ -162,7 +163,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	t.Funcs(template.FuncMap{
-		"robotPath": robotPath, "queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
+		"robotPath": robotPath, "localTime": localTime,
+		"queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
 		"t":     func(key string) string { return translate(key, nil) },
 		"tdata": translate,
 		"when":  func(at any) string { return asTime(at).In(s.Location).Format("2006-01-02 15:04") },

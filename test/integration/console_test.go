@@ -236,6 +236,21 @@ func TestARunnerStartsARunFromTheConsoleAndAViewerCannot(t *testing.T) {
 	g.Expect(body).To(ContainSubstring(`Welcome letters &lt;b&gt;to new&lt;/b&gt; residents`), "a robot's text is escaped")
 	g.Expect(body).NotTo(ContainSubstring(`/suspend"`), "a runner may not patch robots: no suspend button")
 	csrf := csrfOf(g, body)
+	g.Expect(body).To(ContainSubstring("No scheduled runs ahead"), "a robot without schedules")
+
+	createRobot(t, ns, "yearly-report", func(r *rpav1alpha1.Robot) {
+		r.Spec.Schedules = []rpav1alpha1.Schedule{
+			{Name: "new-year", Cron: "0 7 1 1 *", TimeZone: "Europe/Copenhagen"},
+			{Name: "holidays", Cron: "0 7 * * *", TimeZone: "Europe/Copenhagen", Calendar: "lejre"},
+		}
+	})
+	_, body = get(g, runner, ts.URL+"/namespaces/"+ns+"/robots/yearly-report", "en")
+	// The first New Year ahead (wrong only between midnight and 07:00 on 1 January).
+	year := time.Now().Year() + 1
+	g.Expect(body).To(ContainSubstring(fmt.Sprintf("%d-01-01 07:00 CET", year)), "the next times, in the schedule's zone")
+	g.Expect(body).To(ContainSubstring(fmt.Sprintf("%d-01-01 07:00 CET", year+9)), "ten of them")
+	g.Expect(body).NotTo(ContainSubstring(fmt.Sprintf("%d-01-01 07:00 CET", year+10)))
+	g.Expect(body).To(ContainSubstring(`Starts no runs: holidays: RobotCalendar &#34;lejre&#34; not found`), "a schedule that starts none says why")
 
 	status, body = post(g, runner, ts, "/namespaces/"+ns+"/robots/welcome-letters/runs", url.Values{"csrf": {csrf}, "arg.batchSize": {"10"}})
 	g.Expect(status).To(Equal(http.StatusBadRequest))
