@@ -30,10 +30,7 @@ const (
 	maxUploadFormBytes = maxUploadBytes + 64<<10
 )
 
-// existingAnnotation marks the answer to an add whose reference the queue
-// (with uniqueReferences) has already: the answer is that item, not a new
-// one (internal/server/itemsapi, ItemStorage.Create).
-const existingAnnotation = queuev1alpha1.GroupName + "/existing"
+const existingAnnotation = queuev1alpha1.AnnotationExisting
 
 // Outcomes of a line, as the report says them.
 const (

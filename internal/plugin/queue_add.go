@@ -34,10 +34,7 @@ const (
 // item's reference when --reference-field is not set, if there is one.
 const defaultReferenceField = itemfile.DefaultReferenceField
 
-// existingAnnotation marks the answer to an add whose reference the queue
-// (with uniqueReferences) already has: the answer is that item, not a new
-// one (internal/server/itemsapi, ItemStorage.Create).
-const existingAnnotation = queuev1alpha1.GroupName + "/existing"
+const existingAnnotation = queuev1alpha1.AnnotationExisting
 
 // utf8BOM is skipped at the start of the files the commands read.
 var utf8BOM = itemfile.UTF8BOM

@@ -9,6 +9,10 @@ import (
 // GroupName is the API group rpa-server serves.
 const GroupName = "queue.rpa.dev"
 
+// AnnotationExisting marks the answer to an add whose reference the queue
+// (with uniqueReferences) already has: the answer is that item, not a new one.
+const AnnotationExisting = GroupName + "/existing"
+
 // SchemeGroupVersion is the group and version of every type here.
 var SchemeGroupVersion = schema.GroupVersion{Group: GroupName, Version: "v1alpha1"}
 

@@ -224,7 +224,7 @@ func addedItem(a store.Added) (runtime.Object, error) {
 	}
 	wi := workItem(a.Item)
 	if a.Existing {
-		wi.Annotations = map[string]string{queuev1alpha1.GroupName + "/existing": "true"}
+		wi.Annotations = map[string]string{queuev1alpha1.AnnotationExisting: "true"}
 	}
 	return wi, nil
 }
