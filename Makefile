@@ -84,8 +84,8 @@ verify: generate manifests ## Fail if generated files or go.mod are stale, a fil
 	$(MAKE) vet lint
 
 .PHONY: test
-test: manifests generate envtest ## Run unit tests and the envtest suite against a real kube-apiserver and etcd.
-	KUBEBUILDER_ASSETS="$$(hack/k8s-binaries.sh etcd kube-apiserver)" \
+test: manifests generate envtest ## Run unit tests and the envtest suite against a real kube-apiserver and etcd, and the console's browser tests in headless Chromium.
+	KUBEBUILDER_ASSETS="$$(hack/k8s-binaries.sh etcd kube-apiserver)" RPA_CHROMIUM="$$(hack/chromium.sh path)" \
 	  go test $(GOTESTFLAGS) ./... -coverprofile cover.out
 
 ##@ Build

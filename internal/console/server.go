@@ -167,7 +167,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		"queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
 		"t":     func(key string) string { return translate(key, nil) },
 		"tdata": translate,
-		"when":  func(at any) string { return asTime(at).In(s.Location).Format("2006-01-02 15:04") },
+		"when":  func(at any) string { return localTime(asTime(at).In(s.Location)) },
 		"iso":   func(at any) string { return asTime(at).UTC().Format(time.RFC3339) },
 	})
 	var out bytes.Buffer
