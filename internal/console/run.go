@@ -30,6 +30,9 @@ type runData struct {
 	Logs       []attemptLog
 	LogsHidden bool
 	CanCancel  bool
+	// Live: the run has not finished, so the page follows it
+	// (run_live.go).
+	Live bool
 }
 
 type attemptLog struct {
@@ -68,7 +71,8 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, sess session.Se
 func (s *Server) liveRun(ctx context.Context, users *kube.Clients, data *runData) error {
 	run := data.Run
 	var err error
-	if !run.Status.Phase.Finished() {
+	data.Live = !run.Status.Phase.Finished()
+	if data.Live {
 		if data.CanCancel, err = users.Can(ctx, run.Namespace, "patch", rpav1alpha1.GroupVersion.Group, "robotruns", ""); err != nil {
 			return err
 		}

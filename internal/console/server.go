@@ -30,8 +30,8 @@ import (
 const maxTokenBytes = 16 << 10
 
 // contentSecurityPolicy lets a page load only the console's own style
-// sheet and post only to the console.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
+// sheet and script, and stream from and post to only the console.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
 // Config is what the console is given.
@@ -110,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /namespaces/{namespace}/robots/{robot}/suspend", s.withSession(s.setSuspend))
 	mux.HandleFunc("GET /namespaces/{namespace}/queues/{queue}", s.withSession(s.queuePage))
 	mux.HandleFunc("GET /namespaces/{namespace}/runs/{run}", s.withSession(s.runPage))
+	mux.HandleFunc("GET /namespaces/{namespace}/runs/{run}/events", s.withSession(s.runEvents))
 	mux.HandleFunc("GET /namespaces/{namespace}/audit", s.withSession(s.auditPage))
 	mux.HandleFunc("POST /namespaces/{namespace}/runs/{run}/cancel", s.withSession(s.cancelRun))
 	mux.HandleFunc("POST /namespaces/{namespace}/queues/{queue}/items/{item}/{action}",
@@ -147,16 +148,22 @@ type page struct {
 	Data   any
 }
 
-// render writes a page in the request's language.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, lang, csrf string, data any) {
+// translator looks messages up in lang's catalog; a key it lacks is
+// shown as itself.
+func (s *Server) translator(lang string) func(key string, values any) string {
 	localizer := i18n.NewLocalizer(s.bundle, lang)
-	translate := func(key string, values any) string {
+	return func(key string, values any) string {
 		msg, err := localizer.Localize(&i18n.LocalizeConfig{MessageID: key, TemplateData: values})
 		if err != nil {
 			return key
 		}
 		return msg
 	}
+}
+
+// render writes a page in the request's language.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, lang, csrf string, data any) {
+	translate := s.translator(lang)
 	t, err := s.pages[name].Clone()
 	if err != nil {
 		http.Error(w, "template", http.StatusInternalServerError)

@@ -1,0 +1,59 @@
+package console
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestReadBoundedLineCutsLongLinesAndKeepsTheRest(t *testing.T) {
+	long := strings.Repeat("x", maxLogLine+100)
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"lines", "one\ntwo\n", []string{"one", "two"}},
+		{"a last line without a newline", "one\ntwo", []string{"one", "two"}},
+		{"an empty line stays", "one\n\ntwo\n", []string{"one", "", "two"}},
+		{"a long line is cut, the next one whole", long + "\nnext\n", []string{long[:maxLogLine], "next"}},
+		{"crlf", "one\r\ntwo\r\n", []string{"one", "two"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := bufio.NewReaderSize(strings.NewReader(tt.in), maxLogLine)
+			var got []string
+			for {
+				line, err := readBoundedLine(r)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, line)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("got %d lines %.40q, want %d %.40q", len(got), got, len(tt.want), tt.want)
+			}
+		})
+	}
+}
+
+func TestAnEventCarriesARobotsTextAsOneJSONLine(t *testing.T) {
+	w := httptest.NewRecorder()
+	stream := newEventStream(w)
+	if err := stream.send("log", liveLog{Pod: "p-1", Line: "a\n\nevent: end\ndata: <b>"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "event: log\ndata: {\"pod\":\"p-1\",\"line\":\"a\\n\\nevent: end\\ndata: \\u003cb\\u003e\"}\n\n"
+	if got := w.Body.String(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := w.Header().Get("Content-Type"); got != "text/event-stream; charset=utf-8" {
+		t.Errorf("Content-Type %q", got)
+	}
+}
