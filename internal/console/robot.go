@@ -1,23 +1,28 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 	"github.com/rpa-operator/rpa-operator/controllers/schedule"
+	"github.com/rpa-operator/rpa-operator/internal/apipages"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
 	"github.com/rpa-operator/rpa-operator/internal/robotcalendars"
+	"github.com/rpa-operator/rpa-operator/internal/runhistory"
 )
 
 // AnnotationSuspendReason is why a Robot was suspended or resumed, as the
@@ -62,6 +67,9 @@ type robotData struct {
 	// schedules that start none, and why.
 	Next     []NextTime
 	Problems []ScheduleProblem
+	// RecordsNote is the message key of why the recorded runs are not
+	// listed, when they are not.
+	RecordsNote string
 	// CanStart and CanSuspend say which controls to draw: kube-apiserver
 	// decides again when the user acts.
 	CanStart, CanSuspend bool
@@ -72,11 +80,19 @@ type robotData struct {
 	Values    map[string]string
 }
 
-// RunRow is a run as the robot page lists it.
+// RunRow is a run as the robot page lists it: one the cluster has, or one
+// only the run records keep.
 type RunRow struct {
 	Name, Trigger, RequestedBy, Reason string
 	Phase                              rpav1alpha1.RunPhase
 	Created                            time.Time
+	// Items is how many items the robot says it processed, if it says;
+	// Duration how long it ran, once it has.
+	Items    *int64
+	Duration string
+	// Kept is the message key of where the run is kept: the cluster, the
+	// run records, or both.
+	Kept string
 }
 
 // robotPath is a robot page's path.
@@ -102,11 +118,11 @@ func (s *Server) loadRobot(r *http.Request, users *kube.Clients) (*robotData, er
 	if err := users.Kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, robot); err != nil {
 		return nil, err
 	}
-	var runs rpav1alpha1.RobotRunList
-	if err := users.Kube.List(ctx, &runs, client.InNamespace(ns)); err != nil {
+	data := &robotData{Robot: robot, Row: robotRow(robot)}
+	var err error
+	if data.Runs, data.RecordsNote, err = robotHistory(ctx, users, ns, name); err != nil {
 		return nil, err
 	}
-	data := &robotData{Robot: robot, Row: robotRow(robot), Runs: runRows(runs.Items, name)}
 	calendars, err := robotcalendars.Read(ctx, users.Kube, robot)
 	if err != nil {
 		return nil, err
@@ -121,25 +137,70 @@ func (s *Server) loadRobot(r *http.Request, users *kube.Clients) (*robotData, er
 	return data, nil
 }
 
-// runRows are the robot's newest runs.
-func runRows(runs []rpav1alpha1.RobotRun, robot string) []RunRow {
-	rows := make([]RunRow, 0, len(runs))
-	for i := range runs {
-		run := &runs[i]
-		if run.Spec.RobotName != robot {
-			continue
-		}
-		row := RunRow{Name: run.Name, Trigger: string(run.Spec.Trigger.Type), Phase: run.Status.Phase, Created: run.CreationTimestamp.Time}
-		if run.Spec.RequestedBy != nil {
-			row.RequestedBy = run.Spec.RequestedBy.Username
-		}
-		if c := findSucceeded(run); c != nil {
-			row.Reason = c.Reason
-		}
-		rows = append(rows, row)
+// robotHistory is the robot's newest runs: those the cluster has and the
+// recorded ones it has pruned. When the user may not read the run records,
+// or rpa-server does not answer, the page lists the cluster's runs and
+// note (a message key) says why the rest is missing.
+func robotHistory(ctx context.Context, users *kube.Clients, ns, robot string) (rows []RunRow, note string, err error) {
+	runs, err := runhistory.ListRuns(ctx, users.Kube, ns, robot)
+	if err != nil {
+		return nil, "", err
 	}
-	slices.SortFunc(rows, func(a, b RunRow) int { return b.Created.Compare(a.Created) })
-	return rows[:min(len(rows), recentRuns)]
+	entries := runhistory.Live(runs.Items)
+	records, err := apipages.All(ctx, users.Records, ns, "runrecords",
+		fields.OneTermEqualSelector(runhistory.RobotNameField, robot).String(), recentRuns,
+		func() *recordsv1alpha1.RunRecordList { return &recordsv1alpha1.RunRecordList{} },
+		func(l *recordsv1alpha1.RunRecordList) ([]recordsv1alpha1.RunRecord, string) {
+			return l.Items, l.Continue
+		})
+	switch {
+	case err == nil:
+		entries = runhistory.Merge(entries, records)
+	case apierrors.IsForbidden(err):
+		note = "robot.recordsForbidden"
+	case apierrors.IsNotFound(err), apierrors.IsServiceUnavailable(err), apierrors.IsTimeout(err):
+		note = "robot.recordsUnavailable"
+	default:
+		return nil, "", err
+	}
+	for _, e := range entries[:min(len(entries), recentRuns)] {
+		rows = append(rows, runRowOf(e))
+	}
+	return rows, note, nil
+}
+
+func runRowOf(e runhistory.Entry) RunRow {
+	if e.Run == nil {
+		return recordRowOf(e.Record)
+	}
+	run := e.Run
+	row := RunRow{Name: run.Name, Trigger: string(run.Spec.Trigger.Type), Phase: run.Status.Phase, Created: run.CreationTimestamp.Time,
+		Duration: run.Status.Duration, Kept: "kept.run"}
+	if e.Recorded {
+		row.Kept = "kept.both"
+	}
+	if run.Spec.RequestedBy != nil {
+		row.RequestedBy = run.Spec.RequestedBy.Username
+	}
+	if c := findSucceeded(run); c != nil {
+		row.Reason = c.Reason
+	}
+	if r := run.Status.Result; r != nil {
+		row.Items = r.ItemsProcessed
+	}
+	return row
+}
+
+func recordRowOf(r *recordsv1alpha1.RunRecord) RunRow {
+	row := RunRow{Name: r.Name, Trigger: r.Spec.Trigger.Type, RequestedBy: r.Spec.RequestedBy, Reason: r.Status.Reason,
+		Phase: rpav1alpha1.RunPhase(r.Status.Phase), Created: r.CreationTimestamp.Time, Kept: "kept.record"}
+	if n, ok := runhistory.RecordedItems(r); ok {
+		row.Items = &n
+	}
+	if r.Status.StartTime != nil {
+		row.Duration = r.Status.CompletionTime.Sub(r.Status.StartTime.Time).Round(time.Second).String()
+	}
+	return row
 }
 
 func findSucceeded(run *rpav1alpha1.RobotRun) *metav1.Condition {

@@ -30,6 +30,8 @@ type runData struct {
 	Logs       []attemptLog
 	LogsHidden bool
 	CanCancel  bool
+	// RunReason is the reason of the run's Succeeded condition.
+	RunReason string
 	// Live: the run has not finished, so the page follows it
 	// (run_live.go).
 	Live bool
@@ -71,6 +73,9 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, sess session.Se
 func (s *Server) liveRun(ctx context.Context, users *kube.Clients, data *runData) error {
 	run := data.Run
 	var err error
+	if c := findSucceeded(run); c != nil {
+		data.RunReason = c.Reason
+	}
 	data.Live = !run.Status.Phase.Finished()
 	if data.Live {
 		if data.CanCancel, err = users.Can(ctx, run.Namespace, "patch", rpav1alpha1.GroupVersion.Group, "robotruns", ""); err != nil {

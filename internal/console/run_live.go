@@ -155,6 +155,9 @@ func statusEvent(run *rpav1alpha1.RobotRun, translate func(string, any) string) 
 		phase = rpav1alpha1.PhasePending
 	}
 	text := translate(fmt.Sprintf("phase.%s", phase), nil)
+	if c := findSucceeded(run); c != nil && c.Reason != "" {
+		text += ": " + reasonInWords(translate, c.Reason)
+	}
 	if run.Status.Message != "" {
 		text += " · " + run.Status.Message
 	}

@@ -87,7 +87,7 @@ func New(cfg Config) (*Server, error) {
 // request's language.
 var parseFuncs = template.FuncMap{
 	"t": func(string) string { return "" }, "tdata": func(string, any) string { return "" },
-	"when": func(any) string { return "" }, "iso": func(any) string { return "" },
+	"when": func(any) string { return "" }, "iso": func(any) string { return "" }, "reason": func(string) string { return "" },
 	"robotPath": robotPath, "localTime": localTime,
 	"queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
 }
@@ -161,6 +161,16 @@ func (s *Server) translator(lang string) func(key string, values any) string {
 	}
 }
 
+// reasonInWords says a condition's reason in plain words, with the reason
+// itself for the platform team; a reason without words stays as it is.
+func reasonInWords(translate func(string, any) string, code string) string {
+	key := "reason." + code
+	if words := translate(key, nil); words != key {
+		return words + " (" + code + ")"
+	}
+	return code
+}
+
 // render writes a page in the request's language.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, lang, csrf string, data any) {
 	translate := s.translator(lang)
@@ -172,10 +182,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	t.Funcs(template.FuncMap{
 		"robotPath": robotPath, "localTime": localTime,
 		"queuePath": queuePath, "runPath": runPath, "auditPath": auditPath, "contains": slices.Contains[[]string], "deref": deref,
-		"t":     func(key string) string { return translate(key, nil) },
-		"tdata": translate,
-		"when":  func(at any) string { return localTime(asTime(at).In(s.Location)) },
-		"iso":   func(at any) string { return asTime(at).UTC().Format(time.RFC3339) },
+		"t":      func(key string) string { return translate(key, nil) },
+		"tdata":  translate,
+		"when":   func(at any) string { return localTime(asTime(at).In(s.Location)) },
+		"iso":    func(at any) string { return asTime(at).UTC().Format(time.RFC3339) },
+		"reason": func(code string) string { return reasonInWords(translate, code) },
 	})
 	var out bytes.Buffer
 	p := page{Title: translate(name+".title", nil), Lang: lang, OtherLang: otherLanguage(lang), CSRF: csrf, Data: data}

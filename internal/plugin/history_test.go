@@ -14,6 +14,7 @@ import (
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/runhistory"
 )
 
 // createRunNamed creates a run of robot that no controller label marks, as
@@ -69,45 +70,6 @@ func TestHistoryRejectsUnknownOutputAndMissingRobot(t *testing.T) {
 	g.Expect(kubectlRobot(t, ns, "history", "x").err).To(MatchError(`robot "x" not found in namespace "` + ns + `"`))
 }
 
-func TestSortNewestFirst(t *testing.T) {
-	at := func(s string) metav1.Time {
-		ts, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return metav1.Time{Time: ts}
-	}
-	run := func(name, created string) rpav1alpha1.RobotRun {
-		return rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: at(created)}}
-	}
-	tests := []struct {
-		name string
-		runs []rpav1alpha1.RobotRun
-		want []string
-	}{
-		{
-			name: "creation time beats name",
-			runs: []rpav1alpha1.RobotRun{run("b", "2026-11-23T07:00:00+01:00"), run("a", "2026-11-23T08:00:00+01:00")},
-			want: []string{"a", "b"},
-		},
-		{
-			name: "same second: name descending",
-			runs: []rpav1alpha1.RobotRun{run("x-1", "2026-11-23T07:00:00Z"), run("x-2", "2026-11-23T07:00:00Z")},
-			want: []string{"x-2", "x-1"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sortNewestFirst(tt.runs)
-			var got []string
-			for _, r := range tt.runs {
-				got = append(got, r.Name)
-			}
-			NewWithT(t).Expect(got).To(Equal(tt.want))
-		})
-	}
-}
-
 func TestHistoryRow(t *testing.T) {
 	now := time.Date(2026, time.November, 23, 9, 0, 0, 0, time.UTC)
 	started := metav1.Time{Time: time.Date(2026, time.November, 23, 8, 45, 0, 0, time.UTC)}
@@ -150,7 +112,7 @@ func TestHistoryRow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			NewWithT(t).Expect(historyRow(historyEntry{run: &tt.run}, now)).To(Equal(tt.want))
+			NewWithT(t).Expect(historyRow(runhistory.Entry{Run: &tt.run}, now)).To(Equal(tt.want))
 		})
 	}
 }
@@ -168,7 +130,7 @@ func TestMergeRecordsAddsThePrunedRunsNewestFirst(t *testing.T) {
 				Result: &runtime.RawExtension{Raw: []byte(`{"itemsProcessed":40}`)}}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "letters-2", UID: "u2", CreationTimestamp: at(30)}, Status: recordsv1alpha1.RunRecordStatus{Phase: "Failed"}},
 	}
-	rows := mergeRecords(liveRows(live), records)
+	rows := runhistory.Merge(runhistory.Live(live), records)
 	got := make([][]string, 0, len(rows))
 	for _, r := range rows {
 		got = append(got, historyRow(r, now))
