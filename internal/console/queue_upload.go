@@ -30,36 +30,16 @@ const (
 	maxUploadFormBytes = maxUploadBytes + 64<<10
 )
 
-const existingAnnotation = queuev1alpha1.AnnotationExisting
-
-// Outcomes of a line, as the report says them.
-const (
-	lineAdded    = "added"
-	lineExisting = "existing"
-	lineRefused  = "refused"
-)
-
 // uploadReport is what became of each line of an uploaded file.
 type uploadReport struct {
-	File                     string
-	Lines                    []lineResult
-	Added, Existing, Refused int
+	File  string
+	Lines []itemfile.Answer
+	itemfile.Tally
 	// StoppedAt is the line whose answer said no later line could be
 	// added (the queue gone, the user's access), or 0; StopMessage is that
 	// answer.
 	StoppedAt   int
 	StopMessage string
-}
-
-// lineResult is one line's outcome. ID and State are the item's: the new
-// one, or the one that has the reference (no State when retention has
-// deleted it). Message says why a line was refused: the file reader's or
-// the API's words.
-type lineResult struct {
-	Line                 int
-	Outcome              string
-	Reference, ID, State string
-	Message              string
 }
 
 // uploadItems adds an item for every line of the uploaded file, as the
@@ -199,7 +179,7 @@ func addLines(ctx context.Context, users *kube.Clients, ns string, up upload) (*
 	answered := 0
 	for _, line := range up.lines {
 		if line.Err != nil {
-			report.add(lineResult{Line: line.Number, Outcome: lineRefused, Message: line.Err.Error()})
+			report.add(itemfile.Unread(line))
 			continue
 		}
 		got := &queuev1alpha1.WorkItem{}
@@ -214,7 +194,7 @@ func addLines(ctx context.Context, users *kube.Clients, ns string, up upload) (*
 			return report, nil
 		}
 		answered++
-		report.add(lineResultOf(line.Number, line.Spec.Reference, got, err))
+		report.add(itemfile.AnswerOf(line.Number, line.Spec.Reference, got, err))
 	}
 	return report, nil
 }
@@ -225,37 +205,7 @@ func stopsUpload(ctx context.Context, err error) bool {
 		apierrors.IsNotFound(err) || apierrors.IsServiceUnavailable(err))
 }
 
-// lineResultOf reads the API's answer to an add. A reference the queue
-// has seen answers with that item and the existingAnnotation; if retention
-// has deleted the item, the answer is AlreadyExists naming its id.
-func lineResultOf(line int, reference string, got *queuev1alpha1.WorkItem, err error) lineResult {
-	res := lineResult{Line: line, Reference: reference}
-	switch {
-	case apierrors.IsAlreadyExists(err):
-		res.Outcome = lineExisting
-		var status apierrors.APIStatus
-		if errors.As(err, &status) && status.Status().Details != nil {
-			res.ID = status.Status().Details.Name
-		}
-	case err != nil:
-		// The API numbers the items of a batch; a line is a batch of one.
-		res.Outcome, res.Message = lineRefused, strings.TrimPrefix(apiMessage(err), "item 1: ")
-	case got.Annotations[existingAnnotation] == "true":
-		res.Outcome, res.ID, res.State = lineExisting, got.Name, got.Status.State
-	default:
-		res.Outcome, res.ID, res.State = lineAdded, got.Name, got.Status.State
-	}
-	return res
-}
-
-func (u *uploadReport) add(res lineResult) {
-	u.Lines = append(u.Lines, res)
-	switch res.Outcome {
-	case lineAdded:
-		u.Added++
-	case lineExisting:
-		u.Existing++
-	default:
-		u.Refused++
-	}
+func (u *uploadReport) add(a itemfile.Answer) {
+	u.Lines = append(u.Lines, a)
+	u.Count(a)
 }

@@ -14,9 +14,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
 	"github.com/rpa-operator/rpa-operator/internal/console/web"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/itemfile"
@@ -120,39 +118,12 @@ func TestTheUploadFormsReferenceColumnAndPriority(t *testing.T) {
 	}
 }
 
-func TestAnUploadsLinesAreReportedAsKubectlRobotQueueAddReportsThem(t *testing.T) {
-	added := &queuev1alpha1.WorkItem{ObjectMeta: metav1.ObjectMeta{Name: "12"}, Status: queuev1alpha1.WorkItemStatus{State: "New"}}
-	existing := &queuev1alpha1.WorkItem{
-		ObjectMeta: metav1.ObjectMeta{Name: "7", Annotations: map[string]string{"queue.rpa.dev/existing": "true"}},
-		Status:     queuev1alpha1.WorkItemStatus{State: "Done"},
-	}
-	tests := []struct {
-		name string
-		got  *queuev1alpha1.WorkItem
-		err  error
-		want lineResult
-	}{
-		{name: "added", got: added, want: lineResult{Line: 3, Reference: "2026-4711", Outcome: lineAdded, ID: "12", State: "New"}},
-		{name: "the reference exists: the answer is that item, annotated", got: existing,
-			want: lineResult{Line: 3, Reference: "2026-4711", Outcome: lineExisting, ID: "7", State: "Done"}},
-		{name: "the reference's item was deleted by retention", got: &queuev1alpha1.WorkItem{}, err: apierrors.NewAlreadyExists(workItemsGR, "5"),
-			want: lineResult{Line: 3, Reference: "2026-4711", Outcome: lineExisting, ID: "5"}},
-		{name: "refused: the API's message, without its number in a batch of one", got: &queuev1alpha1.WorkItem{},
-			err:  apierrors.NewBadRequest("item 1: invalid work item: reference contains a control character"),
-			want: lineResult{Line: 3, Reference: "2026-4711", Outcome: lineRefused, Message: "invalid work item: reference contains a control character"}},
-		{name: "no answer at all", got: &queuev1alpha1.WorkItem{}, err: errors.New("connection refused"),
-			want: lineResult{Line: 3, Reference: "2026-4711", Outcome: lineRefused}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			NewWithT(t).Expect(lineResultOf(3, "2026-4711", tt.got, tt.err)).To(Equal(tt.want))
-		})
-	}
+func TestAnUploadReportCountsItsLines(t *testing.T) {
 	var report uploadReport
-	for _, o := range []string{lineAdded, lineAdded, lineExisting, lineRefused} {
-		report.add(lineResult{Outcome: o})
+	for _, o := range []itemfile.Outcome{itemfile.Added, itemfile.Added, itemfile.Existing, itemfile.Refused} {
+		report.add(itemfile.Answer{Outcome: o})
 	}
-	NewWithT(t).Expect([]int{report.Added, report.Existing, report.Refused}).To(Equal([]int{2, 1, 1}))
+	NewWithT(t).Expect([]int{report.Added, report.Existing, report.Refused, len(report.Lines)}).To(Equal([]int{2, 1, 1, 4}))
 }
 
 func TestAnAnswerThatWouldBeTheSameForEveryLineStopsTheUpload(t *testing.T) {

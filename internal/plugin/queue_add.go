@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,8 +32,6 @@ const (
 // defaultReferenceField is the payload field or CSV column that gives an
 // item's reference when --reference-field is not set, if there is one.
 const defaultReferenceField = itemfile.DefaultReferenceField
-
-const existingAnnotation = queuev1alpha1.AnnotationExisting
 
 // utf8BOM is skipped at the start of the files the commands read.
 var utf8BOM = itemfile.UTF8BOM
@@ -128,7 +125,7 @@ func runQueueAdd(ctx context.Context, env *Env, stdin io.Reader, opts addOptions
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 		res, stop := addLine(ctx, env, line, dryRun)
-		tally.count(res)
+		tally.Count(res)
 		if msg := addReportLine(res); msg != "" {
 			fmt.Fprintln(env.Out, msg)
 		}
@@ -139,8 +136,8 @@ func runQueueAdd(ctx context.Context, env *Env, stdin io.Reader, opts addOptions
 		}
 	}
 	fmt.Fprintln(env.Out, tally.summary(dryRun))
-	if tally.refused > 0 {
-		return fmt.Errorf("%d of %d lines refused", tally.refused, tally.lines())
+	if tally.Refused > 0 {
+		return fmt.Errorf("%d of %d lines refused", tally.Refused, tally.lines())
 	}
 	return nil
 }
@@ -161,17 +158,20 @@ func openInput(file string, stdin io.Reader) (io.Reader, string, func(), error) 
 // non-nil stop says no later line can succeed either (no access, no API,
 // the queue gone, interrupted): the answer repeated for every line would
 // only hide it.
-func addLine(ctx context.Context, env *Env, line itemfile.Line, dryRun bool) (addResult, error) {
+func addLine(ctx context.Context, env *Env, line itemfile.Line, dryRun bool) (itemfile.Answer, error) {
 	if line.Err != nil {
-		return addResult{line: line.Number, outcome: lineRefused, message: line.Err.Error()}, nil
+		return itemfile.Unread(line), nil
 	}
 	got, err := createItem(ctx, env, line.Spec, dryRun)
 	err = workItemsError(err)
-	res := addResultOf(line.Number, line.Spec.Reference, got, err)
+	res := itemfile.AnswerOf(line.Number, line.Spec.Reference, got, err)
+	if res.Outcome == itemfile.Refused && res.Message == "" {
+		res.Message = err.Error() // no answer from the API: the connection's error
+	}
 	var unreachable *errWorkItemsAPI
 	switch {
 	case ctx.Err() != nil && err != nil:
-		res.message = "interrupted before the answer came: the item may have been added"
+		res.Message = "interrupted before the answer came: the item may have been added"
 		return res, fmt.Errorf("interrupted at line %d", line.Number)
 	case errors.As(err, &unreachable):
 		return res, err
@@ -194,92 +194,38 @@ func createItem(ctx context.Context, env *Env, spec queuev1alpha1.WorkItemSpec, 
 	return got, req.Do(ctx).Into(got)
 }
 
-// addOutcome is what became of one line.
-type addOutcome int
-
-const (
-	lineAdded addOutcome = iota
-	lineExisting
-	lineRefused
-)
-
-// addResult is one line's outcome, for the report.
-type addResult struct {
-	line      int
-	outcome   addOutcome
-	reference string
-	// id and state are the item's: the new one, or the one that has the
-	// reference. An existing item that retention deleted has no state.
-	id, state string
-	message   string
-}
-
-// addResultOf reads the API's answer to an add. A reference the queue
-// has seen answers with that item and the existingAnnotation; if retention
-// has deleted the item, the answer is AlreadyExists naming its id.
-func addResultOf(line int, reference string, got *queuev1alpha1.WorkItem, err error) addResult {
-	res := addResult{line: line, reference: reference}
-	switch {
-	case apierrors.IsAlreadyExists(err):
-		res.outcome = lineExisting
-		var status apierrors.APIStatus
-		if errors.As(err, &status) && status.Status().Details != nil {
-			res.id = status.Status().Details.Name
-		}
-	case err != nil:
-		// The API numbers the items of a batch; a line is a batch of one.
-		res.outcome, res.message = lineRefused, strings.TrimPrefix(apiMessage(err), "item 1: ")
-	case got.Annotations[existingAnnotation] == "true":
-		res.outcome, res.id, res.state = lineExisting, got.Name, got.Status.State
-	default:
-		res.outcome, res.id, res.state = lineAdded, got.Name, got.Status.State
-	}
-	return res
-}
-
 // addReportLine is the report's line for a line that did not add a new
 // item; "" for one that did. The text is the robot's or person's (the
 // reference) and the API's: made safe to print.
-func addReportLine(r addResult) string {
-	switch r.outcome {
-	case lineRefused:
-		return fmt.Sprintf("line %d: %s", r.line, oneLine(r.message))
-	case lineExisting:
-		state := r.state
+func addReportLine(r itemfile.Answer) string {
+	switch r.Outcome {
+	case itemfile.Refused:
+		return fmt.Sprintf("line %d: %s", r.Line, oneLine(r.Message))
+	case itemfile.Existing:
+		state := r.State
 		if state == "" {
 			state = "deleted by retention"
 		}
-		return fmt.Sprintf("line %d: reference %s exists as item %s (%s)", r.line, oneLine(r.reference), orDash(r.id), state)
+		return fmt.Sprintf("line %d: reference %s exists as item %s (%s)", r.Line, oneLine(r.Reference), orDash(r.ID), state)
 	}
 	return ""
 }
 
 // addTally counts the lines' outcomes for the summary.
 type addTally struct {
-	added, existing, refused int
+	itemfile.Tally
 	// stoppedAt is the line after which nothing was sent, or 0.
 	stoppedAt int
 }
 
-func (t *addTally) count(r addResult) {
-	switch r.outcome {
-	case lineAdded:
-		t.added++
-	case lineExisting:
-		t.existing++
-	default:
-		t.refused++
-	}
-}
-
-func (t *addTally) lines() int { return t.added + t.existing + t.refused }
+func (t *addTally) lines() int { return t.Added + t.Existing + t.Refused }
 
 // summary is the report's last line. A dry run adds nothing and, since
 // the server does not look up references then, finds nothing existing.
 func (t *addTally) summary(dryRun bool) string {
-	s := fmt.Sprintf("added %d, existing %d, refused %d", t.added, t.existing, t.refused)
+	s := fmt.Sprintf("added %d, existing %d, refused %d", t.Added, t.Existing, t.Refused)
 	if dryRun {
-		s = fmt.Sprintf("would add %d, refused %d (dry run: nothing was added, and references were not looked up)", t.added, t.refused)
+		s = fmt.Sprintf("would add %d, refused %d (dry run: nothing was added, and references were not looked up)", t.Added, t.Refused)
 	}
 	if t.stoppedAt > 0 {
 		s += fmt.Sprintf("; stopped at line %d, the lines after it were not sent", t.stoppedAt)

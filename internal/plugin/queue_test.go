@@ -86,53 +86,22 @@ func TestQueueAddNamesTheFlagForAMissingReferenceColumn(t *testing.T) {
 	}
 }
 
-func TestQueueAddReadsTheAPIsAnswer(t *testing.T) {
-	newItem := &queuev1alpha1.WorkItem{ObjectMeta: metav1.ObjectMeta{Name: "12"}, Status: queuev1alpha1.WorkItemStatus{State: "New"}}
-	existing := &queuev1alpha1.WorkItem{
-		ObjectMeta: metav1.ObjectMeta{Name: "7", Annotations: map[string]string{"queue.rpa.dev/existing": "true"}},
-		Status:     queuev1alpha1.WorkItemStatus{State: "Done"},
-	}
-	tests := []struct {
-		name string
-		got  *queuev1alpha1.WorkItem
-		err  error
-		want addResult
-	}{
-		{name: "added", got: newItem, want: addResult{line: 3, reference: "2026-4711", outcome: lineAdded, id: "12", state: "New"}},
-		{name: "the reference exists: the answer is that item, annotated", got: existing,
-			want: addResult{line: 3, reference: "2026-4711", outcome: lineExisting, id: "7", state: "Done"}},
-		{name: "the reference's item was deleted by retention", got: &queuev1alpha1.WorkItem{}, err: apierrors.NewAlreadyExists(workItemsGR, "5"),
-			want: addResult{line: 3, reference: "2026-4711", outcome: lineExisting, id: "5"}},
-		{name: "refused: the API's message, without its number in a batch of one", got: &queuev1alpha1.WorkItem{},
-			err:  apierrors.NewBadRequest("item 1: invalid work item: payload is 70412 bytes, more than the 65536 allowed"),
-			want: addResult{line: 3, reference: "2026-4711", outcome: lineRefused, message: "invalid work item: payload is 70412 bytes, more than the 65536 allowed"}},
-		{name: "no answer at all", got: &queuev1alpha1.WorkItem{}, err: errors.New("dial tcp 10.0.0.1:443: connection refused"),
-			want: addResult{line: 3, reference: "2026-4711", outcome: lineRefused, message: "dial tcp 10.0.0.1:443: connection refused"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := addResultOf(3, "2026-4711", tt.got, tt.err)
-			NewWithT(t).Expect(got).To(Equal(tt.want), "addResultOf")
-		})
-	}
-}
-
 func TestQueueAddReport(t *testing.T) {
 	tests := []struct {
 		name   string
-		result addResult
+		result itemfile.Answer
 		want   string
 	}{
-		{name: "an added line is not reported", result: addResult{line: 1, outcome: lineAdded, id: "12"}, want: ""},
-		{name: "a refused line says why", result: addResult{line: 2, outcome: lineRefused, message: "not JSON: unexpected end of JSON input"},
+		{name: "an added line is not reported", result: itemfile.Answer{Line: 1, Outcome: itemfile.Added, ID: "12"}, want: ""},
+		{name: "a refused line says why", result: itemfile.Answer{Line: 2, Outcome: itemfile.Refused, Message: "not JSON: unexpected end of JSON input"},
 			want: "line 2: not JSON: unexpected end of JSON input"},
-		{name: "an existing reference names its item", result: addResult{line: 3, outcome: lineExisting, reference: "2026-4711", id: "7", state: "Done"},
+		{name: "an existing reference names its item", result: itemfile.Answer{Line: 3, Outcome: itemfile.Existing, Reference: "2026-4711", ID: "7", State: "Done"},
 			want: "line 3: reference 2026-4711 exists as item 7 (Done)"},
-		{name: "an existing reference whose item is gone", result: addResult{line: 4, outcome: lineExisting, reference: "2026-4711", id: "5"},
+		{name: "an existing reference whose item is gone", result: itemfile.Answer{Line: 4, Outcome: itemfile.Existing, Reference: "2026-4711", ID: "5"},
 			want: "line 4: reference 2026-4711 exists as item 5 (deleted by retention)"},
-		{name: "a reference with terminal escapes is printed harmless", result: addResult{line: 5, outcome: lineExisting, reference: "\x1b]0;owned\x07", id: "8", state: "New"},
+		{name: "a reference with terminal escapes is printed harmless", result: itemfile.Answer{Line: 5, Outcome: itemfile.Existing, Reference: "\x1b]0;owned\x07", ID: "8", State: "New"},
 			want: `line 5: reference \x1b]0;owned\x07 exists as item 8 (New)`},
-		{name: "a message over lines stays on one", result: addResult{line: 6, outcome: lineRefused, message: "first\nsecond\x1b[2J"},
+		{name: "a message over lines stays on one", result: itemfile.Answer{Line: 6, Outcome: itemfile.Refused, Message: "first\nsecond\x1b[2J"},
 			want: `line 6: first second\x1b[2J`},
 	}
 	for _, tt := range tests {
@@ -144,8 +113,8 @@ func TestQueueAddReport(t *testing.T) {
 	}
 
 	var tally addTally
-	for _, o := range []addOutcome{lineAdded, lineAdded, lineExisting, lineRefused, lineAdded} {
-		tally.count(addResult{outcome: o})
+	for _, o := range []itemfile.Outcome{itemfile.Added, itemfile.Added, itemfile.Existing, itemfile.Refused, itemfile.Added} {
+		tally.Count(itemfile.Answer{Outcome: o})
 	}
 	summaries := []struct {
 		name      string
