@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -162,6 +163,16 @@ func browserValue[T any](t *testing.T, tb *tab, a chromedp.Action[T]) T {
 	return v
 }
 
+// unlabelled lists the page's form fields that have no label a screen
+// reader would read out (a <label for>, or aria-label), by id or name.
+func (tb *tab) unlabelled(t *testing.T) []string {
+	t.Helper()
+	return browserValue(t, tb, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+		"input:not([type=hidden]), textarea, select"))
+		.filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label"))
+		.map((e) => e.id || e.name)`))
+}
+
 // signIn signs in on the sign-in page with token, as a person pastes it.
 func (tb *tab) signIn(t *testing.T, token string) {
 	t.Helper()
@@ -264,13 +275,16 @@ func TestInABrowserAProcessOwnerFindsTheFailingRobotAndStartsARunThatSucceeds(t 
 	g.Expect(overview).NotTo(ContainSubstring("payroll-of-another-department"), "nothing of the other department")
 	first := browserValue(t, b, chromedp.Text(chromedp.CSS("main table tbody tr:first-child td:nth-child(2)")))
 	g.Expect(first).To(Equal("certificate-journal"), "the robot that needs a person comes first")
+	g.Expect(b.unlabelled(t)).To(BeEmpty(), "every field of the overview is labelled")
 	b.screenshot(t, "console-overview")
 
 	g.Expect(b.load(t, chromedp.Click(chromedp.CSS(`main a[href$="/robots/certificate-journal"]`)))).To(BeEquivalentTo(200))
 	g.Expect(b.text(t)).To(ContainSubstring("mornings"), "the next scheduled times")
+	g.Expect(b.unlabelled(t)).To(BeEmpty(), "every field of the robot page is labelled")
 	b.screenshot(t, "console-robot")
+	// By keyboard: type into the field, Enter submits its form.
 	b.do(t, chromedp.SendKeys(chromedp.CSS("#arg-municipality"), "Herning"))
-	g.Expect(b.load(t, chromedp.Click(chromedp.CSS(`form[action$="/runs"] button`)))).To(BeEquivalentTo(200))
+	g.Expect(b.load(t, chromedp.SendKeys(chromedp.CSS("#arg-municipality"), kb.Enter))).To(BeEquivalentTo(200))
 	started := waitForManualRun(g, hr, "certificate-journal", "Herning")
 	g.Expect(started.Spec.RequestedBy.Username).To(Equal("system:serviceaccount:"+hr+":caseworker"), "started as the runner")
 	b.waitForText(t, started.Name)
@@ -308,6 +322,7 @@ func TestInABrowserACaseworkerHandlesABusinessException(t *testing.T) {
 		return b.open(t, page)
 	}, timeout, interval).Should(BeEquivalentTo(200), "the work-item API is served")
 	g.Expect(b.text(t)).To(ContainSubstring("The certificate is not clean: HR decides"))
+	g.Expect(b.unlabelled(t)).To(BeEmpty(), "every field of the queue page is labelled")
 	b.screenshot(t, "console-queue")
 
 	field := fmt.Sprintf("#comment-%d", ids[0])
