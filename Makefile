@@ -88,6 +88,11 @@ test: manifests generate envtest ## Run unit tests and the envtest suite against
 	KUBEBUILDER_ASSETS="$$(hack/k8s-binaries.sh etcd kube-apiserver)" RPA_CHROMIUM="$$(hack/chromium.sh path)" \
 	  go test $(GOTESTFLAGS) ./... -coverprofile cover.out
 
+.PHONY: console-screenshots
+console-screenshots: manifests envtest ## The console's screenshots for docs/console.md (docs/images), taken by its browser tests.
+	KUBEBUILDER_ASSETS="$$(hack/k8s-binaries.sh etcd kube-apiserver)" RPA_CHROMIUM="$$(hack/chromium.sh path)" \
+	  RPA_CONSOLE_SCREENSHOTS="$(CURDIR)/docs/images" go test ./test/integration -run 'InABrowser' -count=1
+
 ##@ Build
 
 .PHONY: build
