@@ -4,12 +4,15 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
@@ -30,6 +33,13 @@ type runData struct {
 	Logs       []attemptLog
 	LogsHidden bool
 	CanCancel  bool
+	// Items are the work items the run took, at most maxItemsShown;
+	// ItemsNote is the message key of why they are not shown, when they
+	// are not; Gone how many the run record names that retention has
+	// deleted since.
+	Items     []queuev1alpha1.WorkItem
+	ItemsNote string
+	Gone      int
 	// RunReason is the reason of the run's Succeeded condition.
 	RunReason string
 	// Live: the run has not finished, so the page follows it
@@ -60,6 +70,9 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, sess session.Se
 		err = s.liveRun(ctx, users, data)
 	case apierrors.IsNotFound(err):
 		err = s.recordedRun(ctx, users, ns, name, data)
+	}
+	if err == nil {
+		err = runItems(ctx, users, ns, name, data)
 	}
 	if err != nil {
 		s.clusterFailure(w, r, sess, err)
@@ -110,6 +123,31 @@ func (s *Server) liveRun(ctx context.Context, users *kube.Clients, data *runData
 
 func listRunPods(run *rpav1alpha1.RobotRun) metav1.ListOptions {
 	return metav1.ListOptions{LabelSelector: rpav1alpha1.LabelRun + "=" + jobs.LabelValue(run.Name)}
+}
+
+// runItems lists, as the user, the work items the run took. A user who may
+// not read items (they hold personal data) is told so; so is one whose
+// cluster has no work-item API answering.
+func runItems(ctx context.Context, users *kube.Clients, ns, run string, data *runData) error {
+	list := &queuev1alpha1.WorkItemList{}
+	err := users.Queue.Get().Namespace(ns).Resource("workitems").
+		Param("fieldSelector", fields.OneTermEqualSelector(queuev1alpha1.FieldRun, run).String()).
+		Param("limit", strconv.Itoa(maxItemsShown)).Do(ctx).Into(list)
+	switch {
+	case apierrors.IsForbidden(err):
+		data.ItemsNote = "run.itemsForbidden"
+		return nil
+	case apierrors.IsNotFound(err), apierrors.IsServiceUnavailable(err), apierrors.IsTimeout(err):
+		data.ItemsNote = "run.itemsUnavailable"
+		return nil
+	case err != nil:
+		return err
+	}
+	data.Items = list.Items
+	if data.Record != nil && list.Continue == "" {
+		data.Gone = max(0, len(data.Record.Status.WorkItems)-len(list.Items))
+	}
+	return nil
 }
 
 // recordedRun reads the run's record and, if the user may, its log.

@@ -365,6 +365,7 @@ func TestTheRunPageShowsWhatRanAndItsRecordAfterPruning(t *testing.T) {
 		r.Spec.Credentials = []rpav1alpha1.Credential{{Name: "esdh", SecretName: "esdh-login", Account: "rpa-hr-journal"}}
 	})
 	first := createRun(t, ns, "journal-1", "certificate-journal", nil)
+	taken := itemsForAPerson(g, createWorkQueue(t, ns, "certificates", nil), 2, "not clean <b>")
 	finishRun(g, first, `{"itemsProcessed":3,"summary":"3 journaled <script>"}`)
 	second := createRun(t, ns, "journal-2", "certificate-journal", nil)
 	finishRun(g, second, `{"itemsProcessed":5}`)
@@ -381,6 +382,7 @@ func TestTheRunPageShowsWhatRanAndItsRecordAfterPruning(t *testing.T) {
 	g.Expect(body).To(ContainSubstring("esdh: rpa-hr-journal"), "the account")
 	g.Expect(body).NotTo(ContainSubstring("Sommer2026!"))
 	g.Expect(body).To(ContainSubstring("You may not read this run&#39;s log"), "a runner does not read pod logs")
+	g.Expect(body).To(ContainSubstring("It took no work items."))
 
 	g.Eventually(func(g Gomega) {
 		status, body = get(g, runner, ts.URL+"/namespaces/"+ns+"/runs/journal-1", "en")
@@ -388,6 +390,15 @@ func TestTheRunPageShowsWhatRanAndItsRecordAfterPruning(t *testing.T) {
 	}, timeout, interval).Should(Succeed(), "the records API is served")
 	g.Expect(body).To(ContainSubstring("from the run records"))
 	g.Expect(body).To(ContainSubstring("succeeded: Done (Completed)"), "the reason in plain words")
+	for _, id := range taken {
+		g.Expect(body).To(ContainSubstring(fmt.Sprintf(`<a href="/namespaces/%s/queues/certificates/items/%d">%d</a>`, ns, id, id)), "the items it took")
+	}
+	g.Expect(strings.Count(body, "not clean &lt;b&gt;")).To(Equal(2), "each item's reason, escaped")
+	_, err := items.Erase(ctx, ns, taken[0])
+	g.Expect(err).NotTo(HaveOccurred())
+	_, body = get(g, runner, ts.URL+"/namespaces/"+ns+"/runs/journal-1", "en")
+	g.Expect(strings.Count(body, "not clean &lt;b&gt;")).To(Equal(1))
+	g.Expect(body).To(ContainSubstring("Items it took that the queue&#39;s retention has deleted since: 1."), "the record still names it")
 	g.Expect(body).To(ContainSubstring("You may not read this run&#39;s log"), "a runner does not read recorded logs either")
 	_, body = get(g, runner, ts.URL+"/namespaces/"+ns+"/robots/certificate-journal", "en")
 	g.Expect(body).To(ContainSubstring(`<a href="/namespaces/`+ns+`/runs/journal-1">journal-1</a>`), "the pruned run, from its record")
@@ -396,6 +407,11 @@ func TestTheRunPageShowsWhatRanAndItsRecordAfterPruning(t *testing.T) {
 	editor := signIn(t, ts, userToken(t, ns, "rpa-developer", "rpa_robot_editor_role.yaml"))
 	_, body = get(g, editor, ts.URL+"/namespaces/"+ns+"/runs/journal-1", "en")
 	g.Expect(body).To(ContainSubstring("[rpa-server: the kubelet gave no log"), "an editor reads the recorded log")
+	viewer := signIn(t, ts, userToken(t, ns, "process-owner", "rpa_robot_viewer_role.yaml"))
+	status, body = get(g, viewer, ts.URL+"/namespaces/"+ns+"/runs/journal-1", "en")
+	g.Expect(status).To(Equal(http.StatusOK), body)
+	g.Expect(body).To(ContainSubstring("You may not read the work items"), "a viewer reads runs, not the items' personal data")
+	g.Expect(body).NotTo(ContainSubstring("not clean"))
 
 	createRobot(t, ns, "slow", func(r *rpav1alpha1.Robot) { r.Spec.Suspend = true })
 	waiting := createRun(t, ns, "slow-1", "slow", nil)

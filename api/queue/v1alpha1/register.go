@@ -13,6 +13,10 @@ const GroupName = "queue.rpa.dev"
 // (with uniqueReferences) already has: the answer is that item, not a new one.
 const AnnotationExisting = GroupName + "/existing"
 
+// FieldRun is the field selector that lists the work items a run took,
+// whatever became of them since: run=NAME.
+const FieldRun = "run"
+
 // SchemeGroupVersion is the group and version of every type here.
 var SchemeGroupVersion = schema.GroupVersion{Group: GroupName, Version: "v1alpha1"}
 

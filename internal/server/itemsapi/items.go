@@ -132,9 +132,12 @@ func selectItems(options *metainternalversion.ListOptions, opts *store.ListOptio
 			opts.States = append(opts.States, workqueue.State(req.Value))
 		case FieldReference:
 			opts.Reference = req.Value
+		case FieldRun:
+			opts.Run = req.Value
 		case fieldselect.Namespace:
 		default:
-			return apierrors.NewBadRequest(fmt.Sprintf("field selector %s is not supported: use %s, %s or %s", req.Field, FieldQueue, FieldState, FieldReference))
+			return apierrors.NewBadRequest(fmt.Sprintf("field selector %s is not supported: use %s, %s, %s or %s",
+				req.Field, FieldQueue, FieldState, FieldReference, FieldRun))
 		}
 	}
 	return nil

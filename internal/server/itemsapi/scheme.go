@@ -32,6 +32,8 @@ const (
 	FieldQueue     = "spec.queue"
 	FieldState     = "status.state"
 	FieldReference = "spec.reference"
+	// FieldRun selects the items a run took, whatever became of them.
+	FieldRun = queuev1alpha1.FieldRun
 )
 
 func init() {
@@ -43,10 +45,10 @@ func init() {
 	err := Scheme.AddFieldLabelConversionFunc(queuev1alpha1.SchemeGroupVersion.WithKind("WorkItem"),
 		func(label, value string) (string, string, error) {
 			switch label {
-			case "metadata.name", fieldselect.Namespace, FieldQueue, FieldState, FieldReference:
+			case "metadata.name", fieldselect.Namespace, FieldQueue, FieldState, FieldReference, FieldRun:
 				return label, value, nil
 			}
-			return "", "", fmt.Errorf("field label %q is not supported for work items: use %s, %s or %s", label, FieldQueue, FieldState, FieldReference)
+			return "", "", fmt.Errorf("field label %q is not supported for work items: use %s, %s, %s or %s", label, FieldQueue, FieldState, FieldReference, FieldRun)
 		})
 	if err != nil {
 		panic(err)

@@ -29,6 +29,9 @@ type ListOptions struct {
 	Queue     string
 	States    []workqueue.State
 	Reference string
+	// Run narrows the list to the items the run took, whatever became of
+	// them since (a run's page lists what it handled).
+	Run string
 	// AfterID and Limit page through the list in id order.
 	AfterID int64
 	Limit   int
@@ -53,7 +56,8 @@ func (s *Store) List(ctx context.Context, opts ListOptions) ([]Item, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+itemColumns+` FROM work_items
 		WHERE namespace = $1 AND ($2 = '' OR queue = $2) AND (cardinality($3::text[]) = 0 OR state = ANY($3)) AND id > $4
 			AND ($6 = '' OR reference = $6)
-		ORDER BY id LIMIT $5`, opts.Namespace, opts.Queue, states, opts.AfterID, limit, opts.Reference)
+			AND ($7 = '' OR id IN (SELECT item_id FROM work_item_history WHERE run = $7))
+		ORDER BY id LIMIT $5`, opts.Namespace, opts.Queue, states, opts.AfterID, limit, opts.Reference, opts.Run)
 	if err != nil {
 		return nil, fmt.Errorf("list work items: %w", err)
 	}

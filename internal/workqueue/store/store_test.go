@@ -462,8 +462,8 @@ func TestEraseDeletesACitizensItemNowAndKeepsItsReferenceRefused(t *testing.T) {
 	}
 }
 
-// TestARunsItemsAreTheOnesItTook: the run record lists them; a run of the
-// same name in another namespace has its own.
+// TestARunsItemsAreTheOnesItTook: the run record lists them, and so does
+// a list by run; a run of the same name in another namespace has its own.
 func TestARunsItemsAreTheOnesItTook(t *testing.T) {
 	f := newFixture(t)
 	added := f.add(t, NewItem{Reference: "a", Payload: payload("a")}, NewItem{Reference: "b", Payload: payload("b")},
@@ -486,6 +486,20 @@ func TestARunsItemsAreTheOnesItTook(t *testing.T) {
 	}
 	if other, err := f.store.ItemsOfRun(ctx, uniqueName("ns"), pod(1).Run); err != nil || len(other) != 0 {
 		t.Errorf("the same run name in another namespace: %v, %v; want none", other, err)
+	}
+	listed, err := f.store.List(ctx, ListOptions{Namespace: f.queue.Namespace, Run: pod(1).Run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listedIDs := make([]int64, 0, len(listed))
+	for _, it := range listed {
+		listedIDs = append(listedIDs, it.ID)
+	}
+	if !slices.Equal(listedIDs, want) {
+		t.Errorf("the list of run 1's items: %v, want %v", listedIDs, want)
+	}
+	if other, err := f.store.List(ctx, ListOptions{Namespace: uniqueName("ns"), Run: pod(1).Run}); err != nil || len(other) != 0 {
+		t.Errorf("the list of the same run name in another namespace: %v, %v; want none", other, err)
 	}
 }
 
