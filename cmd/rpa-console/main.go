@@ -2,7 +2,8 @@
 // over HTTPS. It has no privileges of its own: every page is made with
 // the signed-in user's token. The session key is read from a file (a
 // mounted Secret), never from a flag or the environment, and so is the
-// OpenID client secret (docs/console-oidc.md).
+// OpenID client secret (docs/console-oidc.md). How it is deployed:
+// config/console and docs/console.md.
 package main
 
 import (
@@ -12,6 +13,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,13 +22,18 @@ import (
 	"strings"
 	"time"
 
+	// Times are shown in --time-zone, and the robot page computes
+	// schedules in their own zones; the image has no zone database.
+	_ "time/tzdata"
+
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/cert"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -39,6 +47,7 @@ type config struct {
 	bindAddress             string
 	tlsCertFile, tlsKeyFile string
 	sessionKeyFile          string
+	apiserverCAFile         string
 	namespaces              []string
 	signIn                  string
 	oidc                    oidcFlags
@@ -77,6 +86,9 @@ func parseFlags(fs *pflag.FlagSet, args []string) config {
 	fs.StringVar(&cfg.tlsKeyFile, "tls-private-key-file", "", "The certificate's private key.")
 	fs.StringVar(&cfg.sessionKeyFile, "session-key-file", "/etc/rpa-console/session-key/key",
 		fmt.Sprintf("File holding the key (at least %d random bytes) that signs and encrypts the session cookies; the same in every replica.", session.MinKeyBytes))
+	fs.StringVar(&cfg.apiserverCAFile, "apiserver-ca-file", "",
+		"CA of kube-apiserver, reached at $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT with no credential of the console's own "+
+			"(a pod without a ServiceAccount token); when not given, the kubeconfig's or the pod's address and CA.")
 	fs.StringSliceVar(&cfg.namespaces, "namespaces", nil, "Namespaces whose robots the console shows (to the users who may list them there).")
 	fs.StringVar(&cfg.signIn, "sign-in", "token",
 		"How people sign in: oidc (through an OpenID provider the cluster trusts), token (a pasted Kubernetes token, for demos and break-glass), or oidc,token.")
@@ -131,12 +143,11 @@ func run(cfg config) error {
 		}
 		consoleCfg.OIDCProvider = providerName(cfg.oidc)
 	}
-	restCfg := ctrl.GetConfigOrDie()
-	users, err := userFactory(restCfg)
+	restCfg, err := apiserverConfig(cfg.apiserverCAFile, os.Getenv)
 	if err != nil {
 		return err
 	}
-	consoleCfg.Users = users
+	consoleCfg.Users = userFactory(restCfg)
 	srv, err := console.New(consoleCfg)
 	if err != nil {
 		return err
@@ -146,7 +157,7 @@ func run(cfg config) error {
 		return err
 	}
 	return serve(ctx, &http.Server{
-		Addr: cfg.bindAddress, Handler: srv.Handler(), TLSConfig: tlsCfg,
+		Addr: cfg.bindAddress, Handler: withHealthz(srv.Handler()), TLSConfig: tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
 	})
 }
@@ -269,20 +280,77 @@ func providerName(o oidcFlags) string {
 	return o.issuerURL
 }
 
-// userFactory makes users' clients; its RESTMapper reads API discovery,
-// which kube-apiserver lets every authenticated identity read.
-func userFactory(restCfg *rest.Config) (*kube.Factory, error) {
+// apiserverConfig is where kube-apiserver is and which CA to trust. With
+// caFile, that is all: the kubernetes Service's address, which the kubelet
+// gives every container, and the cluster's CA (the kube-root-ca.crt
+// ConfigMap), so the console's pod needs no ServiceAccount token
+// (config/console). Without it, the kubeconfig's or the pod's config, whose
+// credentials internal/console/kube drops.
+func apiserverConfig(caFile string, getenv func(string) string) (*rest.Config, error) {
+	if caFile == "" {
+		return ctrl.GetConfig()
+	}
+	host, port := getenv("KUBERNETES_SERVICE_HOST"), getenv("KUBERNETES_SERVICE_PORT")
+	if host == "" || port == "" {
+		return nil, errors.New("--apiserver-ca-file: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set " +
+			"(run in a pod, or leave the flag out to use a kubeconfig)")
+	}
+	if _, err := cert.NewPool(caFile); err != nil {
+		return nil, fmt.Errorf("--apiserver-ca-file: %w", err)
+	}
+	return &rest.Config{Host: "https://" + net.JoinHostPort(host, port), TLSClientConfig: rest.TLSClientConfig{CAFile: caFile}}, nil
+}
+
+// userFactory makes users' clients. The console has no credential of its
+// own, and kube-apiserver lets no anonymous request read API discovery, so
+// kinds are mapped to resources from the scheme (restMapper), not
+// discovered.
+func userFactory(restCfg *rest.Config) *kube.Factory {
+	scheme := consoleScheme()
+	return kube.NewFactory(restCfg, scheme, restMapper(scheme))
+}
+
+// consoleScheme knows the rpa.dev kinds the console reads and writes.
+func consoleScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(rpav1alpha1.AddToScheme(scheme))
-	httpClient, err := rest.HTTPClientFor(restCfg)
-	if err != nil {
-		return nil, err
+	return scheme
+}
+
+// clusterScoped are the rpa.dev kinds that belong to no namespace
+// (+kubebuilder:resource:scope=Cluster). TestRESTMapperAgreesWithTheCRDs
+// checks every kind against config/crd/bases.
+var clusterScoped = map[string]bool{"TargetSystem": true}
+
+// restMapper maps each rpa.dev kind the console is built with (each kind
+// with a list kind) to its resource, as its CRD names it.
+func restMapper(scheme *runtime.Scheme) meta.RESTMapper {
+	gv := rpav1alpha1.GroupVersion
+	mapper := meta.NewDefaultRESTMapper([]schema.GroupVersion{gv})
+	for kind := range scheme.KnownTypes(gv) {
+		if !scheme.Recognizes(gv.WithKind(kind + "List")) {
+			continue
+		}
+		scope := meta.RESTScopeNamespace
+		if clusterScoped[kind] {
+			scope = meta.RESTScopeRoot
+		}
+		mapper.Add(gv.WithKind(kind), scope)
 	}
-	mapper, err := apiutil.NewDynamicRESTMapper(restCfg, httpClient)
-	if err != nil {
-		return nil, fmt.Errorf("API discovery: %w", err)
-	}
-	return kube.NewFactory(restCfg, scheme, mapper), nil
+	return mapper
+}
+
+// withHealthz answers the kubelet's probes at /healthz: the console needs
+// nothing but itself to serve its pages (an unreachable kube-apiserver is
+// said on them, and a restart would not mend it).
+func withHealthz(console http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.Handle("/", console)
+	return mux
 }
 
 func readKey(path string) ([]byte, error) {

@@ -20,11 +20,16 @@ type options struct {
 	importImages                     bool
 }
 
-// image is one image to build: a Go main package and the name it gets.
+// image is one image to build: its Go main packages and the name it gets.
 type image struct {
 	// short names the tarball; ref is the image reference.
 	short, ref string
-	// pkg is the Go package to build; binary its path in the image.
+	// programs are the binaries in the image; the first is its entrypoint.
+	programs []program
+}
+
+// program is a Go main package and its path in the image.
+type program struct {
 	pkg, binary string
 }
 
@@ -35,12 +40,16 @@ func images(opts options, names []string) ([]image, error) {
 		return nil, err
 	}
 	known := map[string]image{
-		manager: {short: manager, ref: "rpa-operator:" + opts.tag, pkg: "./cmd/manager", binary: manager},
-		server:  {short: server, ref: "rpa-server:" + opts.tag, pkg: "./cmd/rpa-server", binary: server},
-		pause:   {short: pause, ref: opts.pauseImage, pkg: "./hack/build-images/pause", binary: pause},
+		manager: {short: manager, ref: "rpa-operator:" + opts.tag, programs: []program{{"./cmd/manager", manager}}},
+		// The console runs from rpa-server's image (config/console), as
+		// its own Deployment with command /rpa-console.
+		server: {short: server, ref: "rpa-server:" + opts.tag, programs: []program{
+			{"./cmd/rpa-server", server}, {"./cmd/rpa-console", "rpa-console"},
+		}},
+		pause: {short: pause, ref: opts.pauseImage, programs: []program{{"./hack/build-images/pause", pause}}},
 	}
 	for _, r := range robots {
-		known[r] = image{short: r, ref: fmt.Sprintf("localhost/rpa-robots/%s:%s", r, opts.tag), pkg: "./robots/" + r, binary: "robot"}
+		known[r] = image{short: r, ref: fmt.Sprintf("localhost/rpa-robots/%s:%s", r, opts.tag), programs: []program{{"./robots/" + r, "robot"}}}
 	}
 	if len(names) == 1 && names[0] == "all" {
 		names = append([]string{manager, server, pause}, robots...)
@@ -83,12 +92,20 @@ func buildAll(opts options, names []string) error {
 		return err
 	}
 	for _, img := range list {
-		binary, err := compile(img.pkg, filepath.Join(opts.out, img.short+".bin"))
-		if err != nil {
-			return err
+		binaries := make([]string, 0, len(img.programs))
+		for i, p := range img.programs {
+			out := img.short + ".bin"
+			if i > 0 {
+				out = img.short + "-" + filepath.Base(p.binary) + ".bin"
+			}
+			binary, err := compile(p.pkg, filepath.Join(opts.out, out))
+			if err != nil {
+				return err
+			}
+			binaries = append(binaries, binary)
 		}
 		file := filepath.Join(opts.out, img.short+".tar")
-		digest, err := writeImage(binary, img, file)
+		digest, err := writeImage(binaries, img, file)
 		if err != nil {
 			return fmt.Errorf("image %s: %w", img.ref, err)
 		}

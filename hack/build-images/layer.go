@@ -26,11 +26,15 @@ const (
 // always gives the same digest.
 var epoch = time.Unix(0, 0).UTC()
 
-// writeImage writes an image holding binary to file, in the `docker save`
-// format: `ctr images import` reads it and takes the name from its
-// manifest, and it needs no registry. It returns the image's digest.
-func writeImage(binary string, img image, file string) (string, error) {
-	layerData, err := rootFS(binary, img.binary)
+// writeImage writes an image holding binaries (the compiled img.programs,
+// in order) to file, in the `docker save` format: `ctr images import` reads
+// it and takes the name from its manifest, and it needs no registry. It
+// returns the image's digest.
+func writeImage(binaries []string, img image, file string) (string, error) {
+	if len(binaries) == 0 || len(binaries) != len(img.programs) {
+		return "", fmt.Errorf("%d binaries for %d programs", len(binaries), len(img.programs))
+	}
+	layerData, err := rootFS(binaries, img.programs)
 	if err != nil {
 		return "", err
 	}
@@ -48,7 +52,7 @@ func writeImage(binary string, img image, file string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	built, err = mutate.ConfigFile(built, configFile(base, img.binary))
+	built, err = mutate.ConfigFile(built, configFile(base, img.programs[0].binary))
 	if err != nil {
 		return "", err
 	}
@@ -80,30 +84,30 @@ func configFile(base *v1.ConfigFile, binary string) *v1.ConfigFile {
 	return cf
 }
 
-// rootFS is the image's single layer: the binary, a passwd and group file
-// naming the non-root user, the host's CA bundle and a world-writable /tmp.
-func rootFS(binary, path string) ([]byte, error) {
-	bin, err := os.ReadFile(binary)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	files := []struct {
+// rootFS is the image's single layer: the binaries, a passwd and group
+// file naming the non-root user, the host's CA bundle and a world-writable
+// /tmp.
+func rootFS(binaries []string, programs []program) ([]byte, error) {
+	type layerFile struct {
 		name string
 		mode int64
 		data []byte
-	}{
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	files := []layerFile{
 		{"etc/passwd", 0o644, fmt.Appendf(nil, "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", uid, uid)},
 		{"etc/group", 0o644, fmt.Appendf(nil, "root:x:0:\nnonroot:x:%d:\n", uid)},
-		{path, 0o755, bin},
+	}
+	for i, binary := range binaries {
+		bin, err := os.ReadFile(binary)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, layerFile{programs[i].binary, 0o755, bin})
 	}
 	if ca, err := os.ReadFile(caBundle); err == nil {
-		files = append(files, struct {
-			name string
-			mode int64
-			data []byte
-		}{caBundle[1:], 0o644, ca})
+		files = append(files, layerFile{caBundle[1:], 0o644, ca})
 	}
 	for _, dir := range []struct {
 		name string

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,12 +19,12 @@ func TestImageRunsTheBinaryAsNonRootAndIsReproducible(t *testing.T) {
 	if err := os.WriteFile(binary, []byte("#!not really an ELF, but bytes to carry"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	img := image{short: "x", ref: "localhost/rpa-robots/x:dev", binary: "robot"}
-	first, err := writeImage(binary, img, filepath.Join(dir, "a.tar"))
+	img := image{short: "x", ref: "localhost/rpa-robots/x:dev", programs: []program{{"./robots/x", "robot"}}}
+	first, err := writeImage([]string{binary}, img, filepath.Join(dir, "a.tar"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := writeImage(binary, img, filepath.Join(dir, "b.tar"))
+	second, err := writeImage([]string{binary}, img, filepath.Join(dir, "b.tar"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +55,49 @@ func TestImageRunsTheBinaryAsNonRootAndIsReproducible(t *testing.T) {
 	}
 	if files["tmp/"].Mode != 0o1777 {
 		t.Errorf("/tmp mode %o", files["tmp/"].Mode)
+	}
+}
+
+// TestServerImageCarriesTheConsole: config/console runs /rpa-console from
+// rpa-server's image, whose entrypoint stays /rpa-server.
+func TestServerImageCarriesTheConsole(t *testing.T) {
+	list, err := images(options{tag: "dev"}, []string{server})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("images: %v, %v", list, err)
+	}
+	img := list[0]
+	want := []program{{"./cmd/rpa-server", "rpa-server"}, {"./cmd/rpa-console", "rpa-console"}}
+	if img.ref != "rpa-server:dev" || !slices.Equal(img.programs, want) {
+		t.Fatalf("image %s with %v, want rpa-server:dev with %v", img.ref, img.programs, want)
+	}
+	dir := t.TempDir()
+	binaries := make([]string, 0, len(img.programs))
+	for _, p := range img.programs {
+		binary := filepath.Join(dir, p.binary+".bin")
+		if err := os.WriteFile(binary, []byte("bytes of "+p.binary), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		binaries = append(binaries, binary)
+	}
+	if _, err := writeImage(binaries, img, filepath.Join(dir, "server.tar")); err != nil {
+		t.Fatal(err)
+	}
+	read, err := tarball.ImageFromPath(filepath.Join(dir, "server.tar"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := read.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cf.Config.Entrypoint, []string{"/rpa-server"}) {
+		t.Errorf("entrypoint %v, want /rpa-server", cf.Config.Entrypoint)
+	}
+	files := layerFiles(t, read)
+	for _, p := range img.programs {
+		if f := files[p.binary]; f.Mode != 0o755 || f.body != "bytes of "+p.binary {
+			t.Errorf("/%s: mode %o, %q", p.binary, f.Mode, f.body)
+		}
 	}
 }
 

@@ -3,7 +3,8 @@
 // each as a tarball that `ctr images import` loads (docs/local-cluster.md).
 //
 // Usage: go run ./hack/build-images [--out DIR] [--tag TAG] [--import] NAME...
-// NAME is manager, rpa-server, pause, a directory under robots/ with a main.go, or all.
+// NAME is manager, rpa-server (which also holds rpa-console), pause, a
+// directory under robots/ with a main.go, or all.
 package main
 
 import (
