@@ -2,8 +2,10 @@
 # make demo: a local cluster with the operator deployed from config/default
 # and rpa-server from config/server on the cluster's PostgreSQL, the sandbox
 # standing in for the municipal systems, the sample robots, one manual run
-# of each carried out by real containers, and a work queue of certificates. Running it again
-# reuses what is already there (the robots then find no work left).
+# of each carried out by real containers, a work queue of certificates, and
+# the console (config/console) with tokens for a caseworker and a process owner.
+# Running it again reuses what is already there (the robots then find no
+# work left).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -119,6 +121,33 @@ for _ in $(seq 30); do
 done
 "${kubectl[@]}" -n "$ns" get runrecords -o wide | head -n 8
 
+say "The console (config/console): signing in with the caseworker's token (kubectl create token)"
+# The tokens go to files only root reads, never to the terminal or a
+# command line; curl reads the token from its file.
+state=$(dirname "$kubeconfig")
+for user in caseworker process-owner; do
+	(umask 077 && "${kubectl[@]}" -n "$ns" create token "$user" --duration=8h >"$state/console-$user.token")
+done
+node_ip=$("${kubectl[@]}" get nodes -o 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}')
+console="https://$node_ip:$("${kubectl[@]}" -n rpa-system get service rpa-console -o 'jsonpath={.spec.ports[0].nodePort}')"
+for _ in $(seq 30); do
+	curl -ksf -o /dev/null "$console/healthz" && break
+	sleep 1
+done
+jar=$(mktemp)
+signed_in=$(curl -ksS -o /dev/null -w '%{http_code} %{redirect_url}' -c "$jar" \
+	--data-urlencode "token@$state/console-caseworker.token" "$console/sign-in" || true)
+overview=$(curl -ksS -b "$jar" "$console/" || true)
+rm -f "$jar"
+console_ok=0
+if [[ $signed_in == "303 $console/" ]] && grep -q 'system:serviceaccount:rpa-demo:caseworker' <<<"$overview" &&
+	grep -q welcome-letters <<<"$overview"; then
+	echo "signed in at $console as system:serviceaccount:rpa-demo:caseworker; the overview lists the robots of $ns"
+else
+	echo "demo: signing in to the console at $console failed (POST /sign-in: ${signed_in:-no answer})" >&2
+	console_ok=1
+fi
+
 cat <<EOF
 
 == Done. The cluster keeps running; system-monitor runs every five minutes.
@@ -133,6 +162,12 @@ Try:                   kubectl -n $ns get robots,robotruns,workqueues
                        kubectl get --raw $sandbox/state
 Take a system down:    echo '{"up": false}' | kubectl replace -f - --raw $sandbox/systems/opus
                        (the next system-monitor run fails, naming opus)
+The console:           $console   (a self-signed certificate: accept it)
+                       sign in with the caseworker's token (starts runs, works exceptions):
+                         cat $state/console-caseworker.token
+                       or the process owner's (sees robots and runs, has no buttons):
+                         cat $state/console-process-owner.token
+                       (8 hours; anew: kubectl -n $ns create token caseworker --duration=8h)
 Stop and remove it:    make demo-down
 EOF
 
@@ -150,6 +185,7 @@ for run in "${runs[@]}"; do
 		;;
 	esac
 done
+[[ $console_ok -eq 0 ]] || status=1
 if [[ $queue_left -ne 0 ]]; then
 	echo "demo: $queue_left certificates still wait in the queue" >&2
 	status=1
