@@ -404,6 +404,15 @@ type RobotStatus struct {
 	// +optional
 	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
 
+	// SuccessDueTime is when, by its schedules, the robot should have
+	// succeeded again: the earliest over its schedules of the first time
+	// after the last success (or the schedule taking effect), plus the
+	// run's timeout. Past it the robot's success is overdue, which the
+	// console and the RobotNoRecentSuccess alert say. Unset while
+	// suspended, or without schedules that have times ahead.
+	// +optional
+	SuccessDueTime *metav1.Time `json:"successDueTime,omitempty"`
+
 	// Schedules reports each schedule's last and next time.
 	// +optional
 	// +listType=map

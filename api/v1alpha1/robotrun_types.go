@@ -293,6 +293,7 @@ type RobotRunStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=rr,categories=rpa
 // +kubebuilder:selectablefield:JSONPath=`.spec.robotName`
+// +kubebuilder:selectablefield:JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Robot",type=string,JSONPath=`.spec.robotName`
 // +kubebuilder:printcolumn:name="Trigger",type=string,JSONPath=`.spec.trigger.type`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`

@@ -523,6 +523,10 @@ func (in *RobotStatus) DeepCopyInto(out *RobotStatus) {
 		in, out := &in.LastSuccessfulTime, &out.LastSuccessfulTime
 		*out = (*in).DeepCopy()
 	}
+	if in.SuccessDueTime != nil {
+		in, out := &in.SuccessDueTime, &out.SuccessDueTime
+		*out = (*in).DeepCopy()
+	}
 	if in.Schedules != nil {
 		in, out := &in.Schedules, &out.Schedules
 		*out = make([]ScheduleStatus, len(*in))

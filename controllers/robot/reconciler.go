@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -80,6 +81,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	schedules, err := r.reconcileSchedules(ctx, robot, runs, next)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	next.SuccessDueTime = nil
+	if !schedules.successDue.IsZero() {
+		next.SuccessDueTime = &metav1.Time{Time: schedules.successDue}
 	}
 	runs = append(runs, schedules.created...)
 	runs = r.pruneHistory(ctx, robot, runs)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"slices"
 	"time"
@@ -41,11 +42,18 @@ type RobotRow struct {
 	LastEnded  *time.Time
 	NextRun    *time.Time
 	ActiveRuns int32
+	// SuccessDue is when its schedules expected its next success; past
+	// it, the success is overdue.
+	SuccessDue *time.Time
+	// FailuresToday counts its runs that failed or timed out since
+	// midnight, among those the cluster keeps (failedRunsHistoryLimit).
+	FailuresToday int
 }
 
-// robotRow reads a Robot's status.
-func robotRow(r *rpav1alpha1.Robot) RobotRow {
-	row := RobotRow{Namespace: r.Namespace, Name: r.Name, ActiveRuns: r.Status.ActiveRuns, NextRun: timeOf(r.Status.NextScheduleTime)}
+// robotRow reads a Robot's status at now.
+func robotRow(r *rpav1alpha1.Robot, now time.Time) RobotRow {
+	row := RobotRow{Namespace: r.Namespace, Name: r.Name, ActiveRuns: r.Status.ActiveRuns, NextRun: timeOf(r.Status.NextScheduleTime),
+		SuccessDue: timeOf(r.Status.SuccessDueTime)}
 	if last := r.Status.LastRun; last != nil {
 		row.LastRun, row.LastPhase, row.LastEnded = last.Name, last.Phase, timeOf(last.CompletionTime)
 	}
@@ -57,6 +65,8 @@ func robotRow(r *rpav1alpha1.Robot) RobotRow {
 		row.Need, row.Health, row.Reason = NeedsPerson, "health.notReady", ready.Reason
 	case row.LastPhase == rpav1alpha1.PhaseFailed || row.LastPhase == rpav1alpha1.PhaseTimedOut:
 		row.Need, row.Health, row.Reason = NeedsPerson, "health.lastRunFailed", string(row.LastPhase)
+	case row.SuccessDue != nil && now.After(*row.SuccessDue):
+		row.Need, row.Health = NeedsPerson, "health.successOverdue"
 	case r.Status.ActiveRuns > 0:
 		row.Need, row.Health = NeedsNothing, "health.running"
 	case row.LastPhase == "":
@@ -92,6 +102,45 @@ func queueRow(q *rpav1alpha1.WorkQueue) QueueRow {
 		row.Need, row.Health = NeedsNothing, "queue.empty"
 	}
 	return row
+}
+
+// countFailuresToday adds to each row the runs of its robot that failed
+// or timed out since the day began.
+func countFailuresToday(rows []RobotRow, failed []rpav1alpha1.RobotRun, dayStart time.Time) {
+	count := map[string]int{}
+	for i := range failed {
+		run := &failed[i]
+		if run.Status.CompletionTime != nil && !run.Status.CompletionTime.Before(&metav1.Time{Time: dayStart}) {
+			count[run.Namespace+"/"+run.Spec.RobotName]++
+		}
+	}
+	for i := range rows {
+		rows[i].FailuresToday = count[rows[i].Namespace+"/"+rows[i].Name]
+		if rows[i].FailuresToday > 0 && rows[i].Need == NeedsNothing {
+			rows[i].Need = NeedsWatching // it works now, but failed earlier today
+		}
+	}
+}
+
+// startOfDay is the midnight that began t's day in loc.
+func startOfDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// failedRuns lists, as the user, the namespace's runs that ended failed or
+// timed out: kube-apiserver selects them by status.phase (a selectable
+// field of the CRD), so the runs that succeeded are not read.
+func failedRuns(ctx context.Context, users *kube.Clients, ns string) ([]rpav1alpha1.RobotRun, error) {
+	var out []rpav1alpha1.RobotRun
+	for _, phase := range []rpav1alpha1.RunPhase{rpav1alpha1.PhaseFailed, rpav1alpha1.PhaseTimedOut} {
+		var runs rpav1alpha1.RobotRunList
+		if err := users.Kube.List(ctx, &runs, client.InNamespace(ns), client.MatchingFields{"status.phase": string(phase)}); err != nil {
+			return nil, err
+		}
+		out = append(out, runs.Items...)
+	}
+	return out, nil
 }
 
 // sortRobots puts what needs a person first, then by namespace and name.
@@ -139,6 +188,7 @@ func (s *Server) showOverview(w http.ResponseWriter, r *http.Request, sess sessi
 		return
 	}
 	data := overviewData{User: who.Username}
+	now := s.Clock.Now()
 	for _, ns := range s.Namespaces {
 		var robots rpav1alpha1.RobotList
 		if err := users.Kube.List(ctx, &robots, client.InNamespace(ns)); apierrors.IsForbidden(err) {
@@ -149,9 +199,17 @@ func (s *Server) showOverview(w http.ResponseWriter, r *http.Request, sess sessi
 			return
 		}
 		data.Namespaces = append(data.Namespaces, ns)
+		rows := make([]RobotRow, 0, len(robots.Items))
 		for i := range robots.Items {
-			data.Robots = append(data.Robots, robotRow(&robots.Items[i]))
+			rows = append(rows, robotRow(&robots.Items[i], now))
 		}
+		failed, err := failedRuns(ctx, users, ns)
+		if err != nil && !apierrors.IsForbidden(err) {
+			s.clusterFailure(w, r, sess, err)
+			return
+		}
+		countFailuresToday(rows, failed, startOfDay(now, s.Location))
+		data.Robots = append(data.Robots, rows...)
 		var queues rpav1alpha1.WorkQueueList
 		if err := users.Kube.List(ctx, &queues, client.InNamespace(ns)); err != nil && !apierrors.IsForbidden(err) {
 			s.clusterFailure(w, r, sess, err)

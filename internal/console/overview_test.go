@@ -14,6 +14,8 @@ func TestWhatARobotNeeds(t *testing.T) {
 	last := func(phase rpav1alpha1.RunPhase) *rpav1alpha1.RunReference {
 		return &rpav1alpha1.RunReference{Name: "run-1", Phase: phase, CompletionTime: &ended}
 	}
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	dueBefore, dueAfter := metav1.NewTime(now.Add(-time.Minute)), metav1.NewTime(now.Add(time.Minute))
 	notReady := []metav1.Condition{{Type: rpav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: "CredentialsNotFound"}}
 	for _, tt := range []struct {
 		name   string
@@ -29,9 +31,15 @@ func TestWhatARobotNeeds(t *testing.T) {
 		{"last run timed out", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{LastRun: last(rpav1alpha1.PhaseTimedOut)}}, NeedsPerson, "health.lastRunFailed", "TimedOut"},
 		{"cannot run", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{Conditions: notReady, LastRun: last(rpav1alpha1.PhaseSucceeded)}}, NeedsPerson, "health.notReady", "CredentialsNotFound"},
 		{"suspended, whatever else", rpav1alpha1.Robot{Spec: rpav1alpha1.RobotSpec{Suspend: true}, Status: rpav1alpha1.RobotStatus{Conditions: notReady}}, NeedsWatching, "health.suspended", ""},
+		{"success overdue", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{LastRun: last(rpav1alpha1.PhaseSucceeded), SuccessDueTime: &dueBefore}},
+			NeedsPerson, "health.successOverdue", ""},
+		{"success due later", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{LastRun: last(rpav1alpha1.PhaseSucceeded), SuccessDueTime: &dueAfter}},
+			NeedsNothing, "health.ok", ""},
+		{"a failed last run says more than an overdue success", rpav1alpha1.Robot{Status: rpav1alpha1.RobotStatus{LastRun: last(rpav1alpha1.PhaseFailed), SuccessDueTime: &dueBefore}},
+			NeedsPerson, "health.lastRunFailed", "Failed"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			row := robotRow(&tt.robot)
+			row := robotRow(&tt.robot, now)
 			if row.Need != tt.need || row.Health != tt.health || row.Reason != tt.reason {
 				t.Errorf("need %v %q (%q), want %v %q (%q)", row.Need, row.Health, row.Reason, tt.need, tt.health, tt.reason)
 			}
@@ -63,6 +71,50 @@ func TestWhatAQueueNeedsAndTheOrder(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("order %v, want %v", got, want)
+		}
+	}
+}
+
+func TestFailuresTodayAreCountedFromLocalMidnight(t *testing.T) {
+	copenhagen, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 08:00 in Copenhagen is 07:00 UTC; the day began at 23:00 UTC.
+	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	dayStart := startOfDay(now, copenhagen)
+	if want := time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC); !dayStart.Equal(want) {
+		t.Fatalf("the day began %v, want %v", dayStart.UTC(), want)
+	}
+	failedAt := func(robot string, at time.Time) rpav1alpha1.RobotRun {
+		ended := metav1.NewTime(at)
+		return rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: "hr"}, Spec: rpav1alpha1.RobotRunSpec{RobotName: robot},
+			Status: rpav1alpha1.RobotRunStatus{CompletionTime: &ended}}
+	}
+	rows := []RobotRow{
+		{Namespace: "hr", Name: "letters", Need: NeedsNothing, Health: "health.ok"},
+		{Namespace: "hr", Name: "journal", Need: NeedsPerson, Health: "health.lastRunFailed"},
+		{Namespace: "hr", Name: "quiet", Need: NeedsNothing, Health: "health.ok"},
+	}
+	countFailuresToday(rows, []rpav1alpha1.RobotRun{
+		failedAt("letters", time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC)), // 00:30 today in Copenhagen
+		failedAt("letters", time.Date(2026, 12, 1, 22, 30, 0, 0, time.UTC)), // 23:30 yesterday
+		failedAt("journal", time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)),
+		failedAt("journal", time.Date(2026, 12, 2, 6, 30, 0, 0, time.UTC)),
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "hr"}, Spec: rpav1alpha1.RobotRunSpec{RobotName: "quiet"}}, // no completion time
+	}, dayStart)
+	got := map[string][2]int{}
+	for _, r := range rows {
+		got[r.Name] = [2]int{r.FailuresToday, int(r.Need)}
+	}
+	want := map[string][2]int{
+		"letters": {1, int(NeedsWatching)}, // works now, failed earlier today
+		"journal": {2, int(NeedsPerson)},
+		"quiet":   {0, int(NeedsNothing)},
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: failures today, need %v; want %v", name, got[name], w)
 		}
 	}
 }

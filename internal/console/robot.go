@@ -118,7 +118,7 @@ func (s *Server) loadRobot(r *http.Request, users *kube.Clients) (*robotData, er
 	if err := users.Kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, robot); err != nil {
 		return nil, err
 	}
-	data := &robotData{Robot: robot, Row: robotRow(robot)}
+	data := &robotData{Robot: robot, Row: robotRow(robot, s.Clock.Now())}
 	var err error
 	if data.Runs, data.RecordsNote, err = robotHistory(ctx, users, ns, name); err != nil {
 		return nil, err

@@ -272,6 +272,7 @@ func TestInABrowserAProcessOwnerFindsTheFailingRobotAndStartsARunThatSucceeds(t 
 	b.toEnglish(t)
 	overview := b.text(t)
 	g.Expect(overview).To(ContainSubstring("The last run failed"))
+	g.Expect(overview).To(ContainSubstring("failed today: 1"), "the runs that failed since midnight")
 	g.Expect(overview).NotTo(ContainSubstring("payroll-of-another-department"), "nothing of the other department")
 	first := browserValue(t, b, chromedp.Text(chromedp.CSS("main table tbody tr:first-child td:nth-child(2)")))
 	g.Expect(first).To(Equal("certificate-journal"), "the robot that needs a person comes first")

@@ -72,6 +72,9 @@ func TestRobotMetricsFollowSchedulesSuccessesAndMisses(t *testing.T) {
 		}
 		g.Expect(gaugeValue(g, "rpa_robot_success_due_timestamp_seconds", ns, robot.Name)).
 			To(Equal(float64(first.Add(10 * time.Minute).Unix())))
+		due := getRobot(g, robot).Status.SuccessDueTime
+		g.Expect(due).NotTo(BeNil(), "status says it too, for kubectl and the console")
+		g.Expect(due.Unix()).To(Equal(first.Add(10 * time.Minute).Unix()))
 	}, scheduleTimeout, interval).Should(Succeed())
 	g.Expect(gaugeValue(g, "rpa_robot_last_success_timestamp_seconds", ns, robot.Name)).To(Equal(-1.0))
 
@@ -114,6 +117,7 @@ func TestRobotMetricsFollowSchedulesSuccessesAndMisses(t *testing.T) {
 	patchRobot(g, robot, func(r *rpav1alpha1.Robot) { r.Spec.Suspend = true })
 	g.Eventually(func(g Gomega) {
 		g.Expect(gaugeValue(g, "rpa_robot_success_due_timestamp_seconds", ns, robot.Name)).To(Equal(-1.0))
+		g.Expect(getRobot(g, robot).Status.SuccessDueTime).To(BeNil(), "nothing is due while suspended")
 	}, scheduleTimeout, interval).Should(Succeed())
 	g.Expect(k8sClient.Delete(context.Background(), getRobot(g, robot))).To(Succeed())
 	g.Eventually(func(g Gomega) {
