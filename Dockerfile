@@ -1,4 +1,4 @@
-# The manager's and rpa-server's images: static binaries on distroless,
+# The manager's and rpa-server's (with rpa-console) images: static binaries on distroless,
 # running as non-root. `docker build .` builds the manager's,
 # `docker build --target rpa-server .` rpa-server's. On machines without a
 # Docker engine, hack/build-images builds the same images with
@@ -17,11 +17,15 @@ COPY internal/ internal/
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
     go build -trimpath -ldflags="-s -w" -o manager ./cmd/manager && \
     CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o rpa-server ./cmd/rpa-server
+    go build -trimpath -ldflags="-s -w" -o rpa-server ./cmd/rpa-server && \
+    CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags="-s -w" -o rpa-console ./cmd/rpa-console
 
 FROM gcr.io/distroless/static-debian12:nonroot AS rpa-server
 WORKDIR /
 COPY --from=builder /workspace/rpa-server /rpa-server
+# The console runs from the same image (config/console: command /rpa-console).
+COPY --from=builder /workspace/rpa-console /rpa-console
 USER 65532:65532
 ENTRYPOINT ["/rpa-server"]
 

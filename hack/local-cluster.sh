@@ -379,6 +379,9 @@ mode: iptables
 clusterCIDR: $pod_cidr
 hostnameOverride: $node_name
 bindAddress: 127.0.0.1
+# NodePorts (the demo's console) answer on the node's bridge address and
+# loopback only, not on every interface of the machine.
+nodePortAddresses: [$node_ip/32, 127.0.0.1/32]
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
 # Inside a container the conntrack sysctls are read-only; leave them as they are.
