@@ -265,7 +265,10 @@ func TestInABrowserAProcessOwnerFindsTheFailingRobotAndStartsARunThatSucceeds(t 
 	waitForOutcome(g, failed, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonInvalidArguments)
 	waitForLastRun(g, hr, "certificate-journal", rpav1alpha1.PhaseFailed)
 
-	ts := serveConsole(t, hr, other)
+	registerAPIService(t, serveAPI(t))
+	copenhagen, err := time.LoadLocation("Europe/Copenhagen")
+	g.Expect(err).NotTo(HaveOccurred())
+	ts := serveConsoleIn(t, copenhagen, hr, other)
 	b := newTab(t, ts)
 	b.signIn(t, userToken(t, hr, "caseworker", "rpa_robot_runner_role.yaml"))
 	g.Expect(b.text(t)).To(ContainSubstring("Seneste kørsel fejlede"), "Danish for a Danish browser")

@@ -36,6 +36,12 @@ import (
 // envtest's kube-apiserver, showing the namespaces given.
 func serveConsole(t *testing.T, namespaces ...string) *httptest.Server {
 	t.Helper()
+	return serveConsoleIn(t, time.UTC, namespaces...)
+}
+
+// serveConsoleIn is serveConsole showing times in loc.
+func serveConsoleIn(t *testing.T, loc *time.Location, namespaces ...string) *httptest.Server {
+	t.Helper()
 	g := NewWithT(t)
 	httpClient, err := rest.HTTPClientFor(restCfg)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -45,7 +51,7 @@ func serveConsole(t *testing.T, namespaces ...string) *httptest.Server {
 	g.Expect(err).NotTo(HaveOccurred())
 	srv, err := console.New(console.Config{
 		Sessions: sessions, Users: kube.NewFactory(restCfg, scheme, mapper), Namespaces: namespaces, TokenSignIn: true,
-		Location: time.UTC,
+		Location: loc,
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	ts := httptest.NewTLSServer(srv.Handler())
