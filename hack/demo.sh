@@ -97,12 +97,15 @@ items="$(mktemp --suffix .jsonl)"
 	while read -r id; do printf '{"reference":"%s","payload":{"certificateId":"%s"}}\n' "$id" "$id"; done >"$items"
 "${plugin[@]}" queue add certificates -f "$items" | tail -n 1
 rm -f "$items"
-# waiting ITEMS prints how many items of the queue are New or InProgress.
+# waiting prints how many items of the queue are New or InProgress, read
+# from the work items themselves: the WorkQueue's counts lag behind an add.
 waiting() {
-	local new held
-	new=$("${kubectl[@]}" -n "$ns" get workqueue certificates -o 'jsonpath={.status.items.new}')
-	held=$("${kubectl[@]}" -n "$ns" get workqueue certificates -o 'jsonpath={.status.items.inProgress}')
-	echo $((${new:-0} + ${held:-0}))
+	local state total=0
+	for state in New InProgress; do
+		total=$((total + $("${kubectl[@]}" -n "$ns" get workitems -o name \
+			--field-selector "spec.queue=certificates,status.state=$state" | wc -l)))
+	done
+	echo "$total"
 }
 for _ in $(seq 300); do
 	[[ $(waiting) -eq 0 ]] && break
