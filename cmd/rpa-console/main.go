@@ -156,10 +156,14 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, &http.Server{
+	httpSrv := &http.Server{
 		Addr: cfg.bindAddress, Handler: withHealthz(srv.Handler()), TLSConfig: tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
-	})
+	}
+	// Open run streams would hold the shutdown for its whole grace period:
+	// they end at once, and the browsers reconnect to another replica.
+	httpSrv.RegisterOnShutdown(srv.EndStreams)
+	return serve(ctx, httpSrv)
 }
 
 // checkSignIn reads --sign-in and checks the OpenID flags against it:

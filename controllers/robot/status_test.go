@@ -259,3 +259,14 @@ func TestRunsWaitingForSecretsAreNamedUpToALimit(t *testing.T) {
 		t.Errorf("a failed run and a run pulling its image wait for no Secret: %q", got)
 	}
 }
+
+func TestSuccessDueTimeIsWholeSecondsOrNone(t *testing.T) {
+	if got := successDueTime(time.Time{}); got != nil {
+		t.Errorf("a zero time: %v, want none", got)
+	}
+	due := time.Date(2026, 12, 2, 7, 10, 1, 500_000_000, time.UTC) // a 1.5s timeout after 07:10:00
+	got := successDueTime(due)
+	if got == nil || !got.Equal(&metav1.Time{Time: time.Date(2026, 12, 2, 7, 10, 1, 0, time.UTC)}) {
+		t.Errorf("successDueTime(%v) = %v, want 07:10:01 as the apiserver stores it", due, got)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
+	"github.com/rpa-operator/rpa-operator/internal/runhistory"
 )
 
 // Need orders the overview: what needs a person first.
@@ -104,20 +105,27 @@ func queueRow(q *rpav1alpha1.WorkQueue) QueueRow {
 	return row
 }
 
-// countFailuresToday adds to each row the runs of its robot that failed
-// or timed out since the day began.
-func countFailuresToday(rows []RobotRow, failed []rpav1alpha1.RobotRun, dayStart time.Time) {
-	count := map[string]int{}
-	for i := range failed {
-		run := &failed[i]
-		if run.Status.CompletionTime != nil && !run.Status.CompletionTime.Before(&metav1.Time{Time: dayStart}) {
-			count[run.Namespace+"/"+run.Spec.RobotName]++
+// failuresToday counts, per robot, the runs that ended failed or timed
+// out since dayStart.
+type failuresToday map[string]int
+
+// add counts the runs of one page of failed runs.
+func (f failuresToday) add(runs []rpav1alpha1.RobotRun, dayStart time.Time) {
+	for i := range runs {
+		run := &runs[i]
+		if run.Status.CompletionTime != nil && !run.Status.CompletionTime.Time.Before(dayStart) {
+			f[run.Spec.RobotName]++
 		}
 	}
+}
+
+// markRows adds the counts to the namespace's rows: a robot that works now
+// but failed earlier today is one to watch.
+func (f failuresToday) markRows(rows []RobotRow) {
 	for i := range rows {
-		rows[i].FailuresToday = count[rows[i].Namespace+"/"+rows[i].Name]
+		rows[i].FailuresToday = f[rows[i].Name]
 		if rows[i].FailuresToday > 0 && rows[i].Need == NeedsNothing {
-			rows[i].Need = NeedsWatching // it works now, but failed earlier today
+			rows[i].Need = NeedsWatching
 		}
 	}
 }
@@ -128,19 +136,31 @@ func startOfDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-// failedRuns lists, as the user, the namespace's runs that ended failed or
-// timed out: kube-apiserver selects them by status.phase (a selectable
-// field of the CRD), so the runs that succeeded are not read.
-func failedRuns(ctx context.Context, users *kube.Clients, ns string) ([]rpav1alpha1.RobotRun, error) {
-	var out []rpav1alpha1.RobotRun
+// failedRunsPage bounds one list of failed runs: the counts are kept, the
+// runs are not.
+const failedRunsPage = 500
+
+// countFailuresToday reads, as the user, the namespace's runs that ended
+// failed or timed out, a page at a time: kube-apiserver selects them by
+// status.phase (a selectable field of the CRD), so the runs that
+// succeeded are not read.
+func countFailuresToday(ctx context.Context, users *kube.Clients, ns string, dayStart time.Time) (failuresToday, error) {
+	counts := failuresToday{}
 	for _, phase := range []rpav1alpha1.RunPhase{rpav1alpha1.PhaseFailed, rpav1alpha1.PhaseTimedOut} {
-		var runs rpav1alpha1.RobotRunList
-		if err := users.Kube.List(ctx, &runs, client.InNamespace(ns), client.MatchingFields{"status.phase": string(phase)}); err != nil {
-			return nil, err
+		next := ""
+		for {
+			var runs rpav1alpha1.RobotRunList
+			if err := users.Kube.List(ctx, &runs, client.InNamespace(ns), client.MatchingFields{runhistory.PhaseField: string(phase)},
+				client.Limit(failedRunsPage), client.Continue(next)); err != nil {
+				return nil, err
+			}
+			counts.add(runs.Items, dayStart)
+			if next = runs.Continue; next == "" {
+				break
+			}
 		}
-		out = append(out, runs.Items...)
 	}
-	return out, nil
+	return counts, nil
 }
 
 // sortRobots puts what needs a person first, then by namespace and name.
@@ -203,12 +223,12 @@ func (s *Server) showOverview(w http.ResponseWriter, r *http.Request, sess sessi
 		for i := range robots.Items {
 			rows = append(rows, robotRow(&robots.Items[i], now))
 		}
-		failed, err := failedRuns(ctx, users, ns)
+		failures, err := countFailuresToday(ctx, users, ns, startOfDay(now, s.Location))
 		if err != nil && !apierrors.IsForbidden(err) {
 			s.clusterFailure(w, r, sess, err)
 			return
 		}
-		countFailuresToday(rows, failed, startOfDay(now, s.Location))
+		failures.markRows(rows)
 		data.Robots = append(data.Robots, rows...)
 		var queues rpav1alpha1.WorkQueueList
 		if err := users.Kube.List(ctx, &queues, client.InNamespace(ns)); err != nil && !apierrors.IsForbidden(err) {

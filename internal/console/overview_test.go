@@ -96,13 +96,15 @@ func TestFailuresTodayAreCountedFromLocalMidnight(t *testing.T) {
 		{Namespace: "hr", Name: "journal", Need: NeedsPerson, Health: "health.lastRunFailed"},
 		{Namespace: "hr", Name: "quiet", Need: NeedsNothing, Health: "health.ok"},
 	}
-	countFailuresToday(rows, []rpav1alpha1.RobotRun{
+	counts := failuresToday{}
+	counts.add([]rpav1alpha1.RobotRun{
 		failedAt("letters", time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC)), // 00:30 today in Copenhagen
 		failedAt("letters", time.Date(2026, 12, 1, 22, 30, 0, 0, time.UTC)), // 23:30 yesterday
 		failedAt("journal", time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)),
 		failedAt("journal", time.Date(2026, 12, 2, 6, 30, 0, 0, time.UTC)),
 		{ObjectMeta: metav1.ObjectMeta{Namespace: "hr"}, Spec: rpav1alpha1.RobotRunSpec{RobotName: "quiet"}}, // no completion time
 	}, dayStart)
+	counts.markRows(rows)
 	got := map[string][2]int{}
 	for _, r := range rows {
 		got[r.Name] = [2]int{r.FailuresToday, int(r.Need)}

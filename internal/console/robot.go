@@ -197,9 +197,7 @@ func recordRowOf(r *recordsv1alpha1.RunRecord) RunRow {
 	if n, ok := runhistory.RecordedItems(r); ok {
 		row.Items = &n
 	}
-	if r.Status.StartTime != nil {
-		row.Duration = r.Status.CompletionTime.Sub(r.Status.StartTime.Time).Round(time.Second).String()
-	}
+	row.Duration = runhistory.RecordedDuration(r)
 	return row
 }
 

@@ -33,15 +33,19 @@ type runData struct {
 	Logs       []attemptLog
 	LogsHidden bool
 	CanCancel  bool
-	// Items are the work items the run took, at most maxItemsShown;
+	// Items are the work items the run took, at most maxItemsShown
+	// (ItemsCut when there are more);
 	// ItemsNote is the message key of why they are not shown, when they
 	// are not; Gone how many the run record names that retention has
 	// deleted since.
 	Items     []queuev1alpha1.WorkItem
 	ItemsNote string
 	Gone      int
-	// RunReason is the reason of the run's Succeeded condition.
-	RunReason string
+	// ItemsCut says the run took more items than the page lists (MaxItems).
+	ItemsCut bool
+	MaxItems int
+	// PhaseText is a live run's state line (phaseText).
+	PhaseText string
 	// Live: the run has not finished, so the page follows it
 	// (run_live.go).
 	Live bool
@@ -61,12 +65,12 @@ func runPath(namespace, name string) string {
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
 	ctx := r.Context()
 	ns, name := r.PathValue("namespace"), r.PathValue("run")
-	data := &runData{}
+	data := &runData{MaxItems: maxItemsShown}
 	run := &rpav1alpha1.RobotRun{}
 	err := users.Kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, run)
 	switch {
 	case err == nil:
-		data.Run = run
+		data.Run, data.PhaseText = run, phaseText(run, s.translator(sess.Lang))
 		err = s.liveRun(ctx, users, data)
 	case apierrors.IsNotFound(err):
 		err = s.recordedRun(ctx, users, ns, name, data)
@@ -86,16 +90,13 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, sess session.Se
 func (s *Server) liveRun(ctx context.Context, users *kube.Clients, data *runData) error {
 	run := data.Run
 	var err error
-	if c := findSucceeded(run); c != nil {
-		data.RunReason = c.Reason
-	}
 	data.Live = !run.Status.Phase.Finished()
 	if data.Live {
 		if data.CanCancel, err = users.Can(ctx, run.Namespace, "patch", rpav1alpha1.GroupVersion.Group, "robotruns", ""); err != nil {
 			return err
 		}
 	}
-	canRead, err := users.Can(ctx, run.Namespace, "get", "", "pods", "log")
+	canRead, err := canReadPodLogs(ctx, users, run.Namespace)
 	if err != nil || !canRead {
 		data.LogsHidden = !canRead
 		return err
@@ -121,6 +122,17 @@ func (s *Server) liveRun(ctx context.Context, users *kube.Clients, data *runData
 	return nil
 }
 
+// canReadPodLogs says the user may find a run's pods and read their logs
+// (list pods, get pods/log): a log may hold personal data, so it has its
+// own permission, which none of the rpa roles gives.
+func canReadPodLogs(ctx context.Context, users *kube.Clients, ns string) (bool, error) {
+	canList, err := users.Can(ctx, ns, "list", "", "pods", "")
+	if err != nil || !canList {
+		return false, err
+	}
+	return users.Can(ctx, ns, "get", "", "pods", "log")
+}
+
 func listRunPods(run *rpav1alpha1.RobotRun) metav1.ListOptions {
 	return metav1.ListOptions{LabelSelector: rpav1alpha1.LabelRun + "=" + jobs.LabelValue(run.Name)}
 }
@@ -143,7 +155,7 @@ func runItems(ctx context.Context, users *kube.Clients, ns, run string, data *ru
 	case err != nil:
 		return err
 	}
-	data.Items = list.Items
+	data.Items, data.ItemsCut = list.Items, list.Continue != ""
 	if data.Record != nil && list.Continue == "" {
 		data.Gone = max(0, len(data.Record.Status.WorkItems)-len(list.Items))
 	}

@@ -36,9 +36,32 @@ const (
 	liveWriteTimeout = 30 * time.Second
 	// maxLogLine cuts one log line: a robot's text is bounded data.
 	maxLogLine = 4 << 10
+	// maxLiveStreams bounds the streams one console serves at once; past
+	// it a page is not followed (503), and shows the run as loaded.
+	maxLiveStreams = 256
+	// minLiveAge keeps a stream whose token expires soon from reconnecting
+	// at once, again and again.
+	minLiveAge = 10 * time.Second
 )
 
-// liveStatus is a "status" event: what the page's state line says.
+// EndStreams ends every open event stream, for a server shutting down
+// (http.Server.RegisterOnShutdown): a browser's EventSource then opens a
+// new one, at another replica. Shutdown itself would wait for them.
+func (s *Server) EndStreams() { s.endStreams() }
+
+// streamLifetime is how long a stream may last: liveMaxAge, and less when
+// the session's ID token expires sooner, so that a stream does not outlive
+// the identity it reads with (the next one renews it).
+func streamLifetime(now, tokenExpiry time.Time) time.Duration {
+	if tokenExpiry.IsZero() {
+		return liveMaxAge
+	}
+	return min(liveMaxAge, max(tokenExpiry.Sub(now)-time.Minute, minLiveAge))
+}
+
+// liveStatus is a "status" event: what the page's state line says, and
+// whether the run has finished (for clients other than the page's
+// script, which waits for "end").
 type liveStatus struct {
 	Phase    string `json:"phase"`
 	Attempts int32  `json:"attempts"`
@@ -56,15 +79,24 @@ type liveLog struct {
 // the run has finished and the log has ended, the browser goes, or
 // liveMaxAge passes.
 func (s *Server) runEvents(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
-	ctx, cancel := context.WithTimeout(r.Context(), liveMaxAge)
+	select {
+	case s.liveStreams <- struct{}{}:
+		defer func() { <-s.liveStreams }()
+	default:
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), streamLifetime(s.Clock.Now(), sess.TokenExpiry))
 	defer cancel()
+	defer context.AfterFunc(s.streamsDone, cancel)()
 	key := client.ObjectKey{Namespace: r.PathValue("namespace"), Name: r.PathValue("run")}
 	run := &rpav1alpha1.RobotRun{}
 	if err := users.Kube.Get(ctx, key, run); err != nil {
 		http.Error(w, http.StatusText(statusOf(err)), statusOf(err))
 		return
 	}
-	canReadLogs, err := users.Can(ctx, key.Namespace, "get", "", "pods", "log")
+	canReadLogs, err := canReadPodLogs(ctx, users, key.Namespace)
 	if err != nil {
 		http.Error(w, http.StatusText(http.StatusBadGateway), http.StatusBadGateway)
 		return
@@ -73,7 +105,7 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request, sess session.
 	live := &runStream{
 		users: users, key: key, run: run, canReadLogs: canReadLogs, lines: lines,
 		stream: newEventStream(w), translate: s.translator(sess.Lang),
-		follower: &logFollower{users: users, namespace: key.Namespace, lines: lines, followed: map[string]bool{}, ended: make(chan struct{})},
+		follower: newLogFollower(users, key.Namespace, lines),
 	}
 	live.serve(ctx)
 }
@@ -91,13 +123,13 @@ type runStream struct {
 	follower    *logFollower
 }
 
-func (l *runStream) serve(ctx context.Context) {
+func (rs *runStream) serve(ctx context.Context) {
 	poll := time.NewTicker(livePoll)
 	defer poll.Stop()
 	keepAlive := time.NewTicker(liveKeepAlive)
 	defer keepAlive.Stop()
-	for l.report(ctx) {
-		if !l.wait(ctx, poll.C, keepAlive.C) {
+	for rs.report(ctx) {
+		if !rs.wait(ctx, poll.C, keepAlive.C) {
 			return
 		}
 	}
@@ -105,18 +137,18 @@ func (l *runStream) serve(ctx context.Context) {
 
 // report sends the run's state when it has changed and follows the logs
 // of attempts that have started; false once the run and its logs ended.
-func (l *runStream) report(ctx context.Context) bool {
-	if l.run.ResourceVersion != l.lastVersion {
-		l.lastVersion = l.run.ResourceVersion
-		if l.stream.send("status", statusEvent(l.run, l.translate)) != nil {
+func (rs *runStream) report(ctx context.Context) bool {
+	if rs.run.ResourceVersion != rs.lastVersion {
+		rs.lastVersion = rs.run.ResourceVersion
+		if rs.stream.send("status", statusEvent(rs.run, rs.translate)) != nil {
 			return false
 		}
 	}
-	if l.canReadLogs {
-		l.follower.followNew(ctx, l.run)
+	if rs.canReadLogs {
+		rs.follower.followNew(ctx, rs.run)
 	}
-	if l.run.Status.Phase.Finished() && l.follower.done() {
-		_ = l.stream.send("end", struct{}{})
+	if rs.run.Status.Phase.Finished() && rs.follower.done() {
+		_ = rs.stream.send("end", struct{}{})
 		return false
 	}
 	return true
@@ -124,32 +156,38 @@ func (l *runStream) report(ctx context.Context) bool {
 
 // wait passes log lines on until it is time to read the run again; false
 // when the stream has ended.
-func (l *runStream) wait(ctx context.Context, poll, keepAlive <-chan time.Time) bool {
+func (rs *runStream) wait(ctx context.Context, poll, keepAlive <-chan time.Time) bool {
 	for {
 		select {
 		case <-ctx.Done():
 			return false
-		case line := <-l.lines:
-			if l.stream.send("log", line) != nil {
+		case line := <-rs.lines:
+			if rs.stream.send("log", line) != nil {
 				return false
 			}
 		case <-keepAlive:
-			if l.stream.comment("keep-alive") != nil {
+			if rs.stream.comment("keep-alive") != nil {
 				return false
 			}
 		case <-poll:
 			next := &rpav1alpha1.RobotRun{}
-			if err := l.users.Kube.Get(ctx, l.key, next); err != nil {
-				_ = l.stream.send("end", struct{}{}) // pruned or no longer the user's: the page reloads
+			if err := rs.users.Kube.Get(ctx, rs.key, next); err != nil {
+				_ = rs.stream.send("end", struct{}{}) // pruned or no longer the user's: the page reloads
 				return false
 			}
-			l.run = next
+			rs.run = next
 			return true
 		}
 	}
 }
 
 func statusEvent(run *rpav1alpha1.RobotRun, translate func(string, any) string) liveStatus {
+	return liveStatus{Phase: phaseText(run, translate), Attempts: run.Status.Attempts, Finished: run.Status.Phase.Finished()}
+}
+
+// phaseText is a live run's state line: its phase, the reason in plain
+// words and the operator's message. The page and its stream say the same.
+func phaseText(run *rpav1alpha1.RobotRun, translate func(string, any) string) string {
 	phase := run.Status.Phase
 	if phase == "" {
 		phase = rpav1alpha1.PhasePending
@@ -161,7 +199,7 @@ func statusEvent(run *rpav1alpha1.RobotRun, translate func(string, any) string) 
 	if run.Status.Message != "" {
 		text += " · " + run.Status.Message
 	}
-	return liveStatus{Phase: text, Attempts: run.Status.Attempts, Finished: run.Status.Phase.Finished()}
+	return text
 }
 
 // logFollower follows each attempt's log once, as the user, from the
@@ -174,6 +212,10 @@ type logFollower struct {
 	running   int
 	// ended gets one value as each follower ends.
 	ended chan struct{}
+}
+
+func newLogFollower(users *kube.Clients, namespace string, lines chan<- liveLog) *logFollower {
+	return &logFollower{users: users, namespace: namespace, lines: lines, followed: map[string]bool{}, ended: make(chan struct{})}
 }
 
 // followNew starts following the run's pods not followed yet whose robot

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadBoundedLineCutsLongLinesAndKeepsTheRest(t *testing.T) {
@@ -55,5 +56,26 @@ func TestAnEventCarriesARobotsTextAsOneJSONLine(t *testing.T) {
 	}
 	if got := w.Header().Get("Content-Type"); got != "text/event-stream; charset=utf-8" {
 		t.Errorf("Content-Type %q", got)
+	}
+}
+
+func TestAStreamEndsBeforeItsTokenDoes(t *testing.T) {
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		expiry time.Time
+		want   time.Duration
+	}{
+		{"a Kubernetes token: no expiry known", time.Time{}, liveMaxAge},
+		{"an ID token for an hour", now.Add(time.Hour), liveMaxAge},
+		{"an ID token for 5 minutes: a minute before it", now.Add(5 * time.Minute), 4 * time.Minute},
+		{"an ID token about to expire: not a reconnect loop", now.Add(30 * time.Second), minLiveAge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := streamLifetime(now, tt.expiry); got != tt.want {
+				t.Errorf("streamLifetime = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

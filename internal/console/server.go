@@ -6,6 +6,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -58,6 +59,11 @@ type Server struct {
 	Config
 	bundle *i18n.Bundle
 	pages  map[string]*template.Template
+	// liveStreams holds a place for each open event stream (run_live.go);
+	// streamsDone ends them all when the server shuts down.
+	liveStreams chan struct{}
+	streamsDone context.Context
+	endStreams  context.CancelFunc
 }
 
 // New parses the templates and catalogs.
@@ -72,7 +78,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Config: cfg, bundle: bundle, pages: map[string]*template.Template{}}
+	s := &Server{Config: cfg, bundle: bundle, pages: map[string]*template.Template{}, liveStreams: make(chan struct{}, maxLiveStreams)}
+	s.streamsDone, s.endStreams = context.WithCancel(context.Background())
 	for _, page := range []string{"signin", "overview", "robot", "queue", "item", "queuereport", "run", "audit", "error"} {
 		t, err := template.New(page).Funcs(parseFuncs).ParseFS(web.Files, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
@@ -482,13 +489,14 @@ func asTime(v any) time.Time {
 	return time.Time{}
 }
 
-// statusOf is the HTTP status the apiserver answered with.
+// statusOf is the HTTP status the apiserver answered with; 502 when it
+// gave no answer (the connection failed).
 func statusOf(err error) int {
 	var status apierrors.APIStatus
 	if errors.As(err, &status) && status.Status().Code >= 400 {
 		return int(status.Status().Code)
 	}
-	return http.StatusBadRequest
+	return http.StatusBadGateway
 }
 
 // apiMessage is what the apiserver (or rpa-server behind it) said: its

@@ -128,7 +128,7 @@ func recordRow(r *recordsv1alpha1.RunRecord, now time.Time) []string {
 	}
 	if r.Status.StartTime != nil {
 		started = duration.HumanDuration(now.Sub(r.Status.StartTime.Time)) + " ago"
-		dur = r.Status.CompletionTime.Sub(r.Status.StartTime.Time).Round(time.Second).String()
+		dur = runhistory.RecordedDuration(r)
 	}
 	return []string{r.Name, r.Spec.Trigger.Type, orDash(r.Status.Phase), orDash(r.Status.Reason), orDash(r.Spec.RequestedBy), "-",
 		items, started, dur, "record"}

@@ -21,6 +21,10 @@ import (
 // listed whole. Runs made with kubectl create need no label for it.
 const RobotNameField = "spec.robotName"
 
+// PhaseField selects runs by phase (status.phase, a selectable field too):
+// the console counts the failed ones without reading the rest.
+const PhaseField = "status.phase"
+
 // ListRuns lists the robot's runs in namespace, newest first.
 func ListRuns(ctx context.Context, c client.Reader, namespace, robot string) (*rpav1alpha1.RobotRunList, error) {
 	runs := &rpav1alpha1.RobotRunList{}
@@ -78,12 +82,15 @@ func Live(runs []rpav1alpha1.RobotRun) []Entry {
 }
 
 // Merge adds the records of runs the cluster no longer has, marks the
-// live runs that are recorded, and orders all newest first. A run and its
-// record are one run when their UIDs match (a name can be used again).
+// live runs that are recorded, and orders all newest first. rows are
+// Live's. A run and its record are one run when their UIDs match (a name
+// can be used again).
 func Merge(rows []Entry, records []recordsv1alpha1.RunRecord) []Entry {
 	live := map[string]int{}
 	for i, r := range rows {
-		live[string(r.Run.UID)] = i
+		if r.Run != nil {
+			live[string(r.Run.UID)] = i
+		}
 	}
 	for i := range records {
 		if at, ok := live[string(records[i].UID)]; ok {
@@ -113,4 +120,13 @@ func RecordedItems(r *recordsv1alpha1.RunRecord) (int64, bool) {
 		return 0, false
 	}
 	return *result.ItemsProcessed, true
+}
+
+// RecordedDuration is how long a recorded run ran, to the second; "" for
+// one that never started.
+func RecordedDuration(r *recordsv1alpha1.RunRecord) string {
+	if r.Status.StartTime == nil {
+		return ""
+	}
+	return r.Status.CompletionTime.Sub(r.Status.StartTime.Time).Round(time.Second).String()
 }

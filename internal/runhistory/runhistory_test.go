@@ -108,3 +108,11 @@ func TestRecordedItems(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordedDuration(t *testing.T) {
+	started := metav1.NewTime(time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC))
+	r := &recordsv1alpha1.RunRecord{Status: recordsv1alpha1.RunRecordStatus{
+		StartTime: &started, CompletionTime: metav1.NewTime(started.Add(3*time.Minute + 12400*time.Millisecond))}}
+	NewWithT(t).Expect(RecordedDuration(r)).To(Equal("3m12s"))
+	NewWithT(t).Expect(RecordedDuration(&recordsv1alpha1.RunRecord{})).To(BeEmpty(), "never started")
+}

@@ -53,11 +53,18 @@ func (s *Store) List(ctx context.Context, opts ListOptions) ([]Item, error) {
 	for _, st := range opts.States {
 		states = append(states, string(st))
 	}
+	args := []any{opts.Namespace, opts.Queue, states, opts.AfterID, limit, opts.Reference}
+	byRun := ""
+	if opts.Run != "" {
+		// Driven from the history's run index (work_item_history_by_run):
+		// under an OR the planner would read every item of the namespace.
+		byRun = `id IN (SELECT item_id FROM work_item_history WHERE run = $7 AND run <> '') AND `
+		args = append(args, opts.Run)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+itemColumns+` FROM work_items
-		WHERE namespace = $1 AND ($2 = '' OR queue = $2) AND (cardinality($3::text[]) = 0 OR state = ANY($3)) AND id > $4
+		WHERE `+byRun+`namespace = $1 AND ($2 = '' OR queue = $2) AND (cardinality($3::text[]) = 0 OR state = ANY($3)) AND id > $4
 			AND ($6 = '' OR reference = $6)
-			AND ($7 = '' OR id IN (SELECT item_id FROM work_item_history WHERE run = $7))
-		ORDER BY id LIMIT $5`, opts.Namespace, opts.Queue, states, opts.AfterID, limit, opts.Reference, opts.Run)
+		ORDER BY id LIMIT $5`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list work items: %w", err)
 	}
