@@ -201,11 +201,12 @@ BENCH_MINUTES ?= 3
 BENCH_ITEMS ?= 5000
 
 .PHONY: bench
-bench: ## Benchmarks, printed as tables: schedule computation and the work-item store's floor and the run records' storage per 1,000 runs (go test -bench), the work-item API against that floor (hack/bench-queue), then schedule lag, footprint and requests per run vs the CronJob controller (hack/bench; results in docs/benchmarks.md).
+bench: ## Benchmarks, printed as tables: schedule computation and the work-item store's floor and the run records' storage per 1,000 runs (go test -bench), the work-item API against that floor (hack/bench-queue), the console overview's server time for 1,000 robots and 10 queues against kube-apiserver's (hack/bench-console), then schedule lag, footprint and requests per run vs the CronJob controller (hack/bench; results in docs/benchmarks.md).
 	go test ./controllers/schedule ./controllers/slots -run '^$$' -bench . -benchmem
 	go test ./internal/workqueue/store -run '^$$' -bench . -benchtime 20000x
 	go test ./internal/runrecord/store -run '^$$' -bench StoragePer1000Runs -benchtime 1x
 	go run ./hack/bench-queue -items $(BENCH_ITEMS)
+	go run ./hack/bench-console -robots 1000 -queues 10
 	go run ./hack/bench -n $(BENCH_SIZES) -qps $(BENCH_QPS) -minutes $(BENCH_MINUTES) -out docs/benchmarks.md
 
 ##@ Tools

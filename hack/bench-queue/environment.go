@@ -2,30 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"time"
-
-	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
 
 	"github.com/jackc/pgx/v5"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
-	"github.com/rpa-operator/rpa-operator/internal/aggregationtest"
+	"github.com/rpa-operator/rpa-operator/hack/internal/benchenv"
+	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
 	"github.com/rpa-operator/rpa-operator/internal/workqueue/store"
 )
 
@@ -37,18 +22,12 @@ var referenceKey = []byte("bench-queue's reference key, 32 bytes or more")
 type environment struct {
 	dir      string
 	postgres *postgres
-	control  *envtest.Environment
-	// admin is kube-apiserver's cluster admin; kube and clientset are
-	// clients as that admin, not rate limited (setting up is not measured).
-	admin     *rest.Config
-	kube      client.Client
-	clientset kubernetes.Interface
-	// apiserverHTTP calls kube-apiserver as the admin, for its metrics and
-	// profiles.
-	apiserverHTTP *http.Client
-	items         *store.Store
-	records       *runrecords.Store
-	api           *apiServer
+	// ControlPlane is etcd and kube-apiserver with the aggregation layer,
+	// and the admin's clients.
+	*benchenv.ControlPlane
+	items   *store.Store
+	records *runrecords.Store
+	api     *apiServer
 }
 
 // startEnvironment starts PostgreSQL, etcd and kube-apiserver with the
@@ -64,7 +43,8 @@ func startEnvironment(ctx context.Context, opts options) (*environment, error) {
 	if e.postgres, err = startPostgres(opts.root); err != nil {
 		return e, err
 	}
-	if err := e.startControlPlane(opts.root); err != nil {
+	e.ControlPlane, err = benchenv.StartControlPlane(opts.root, filepath.Join(e.dir, "front-proxy"))
+	if err != nil {
 		return e, err
 	}
 	if e.items, err = store.Open(ctx, e.postgres.url, store.Options{ReferenceKey: referenceKey}); err != nil {
@@ -77,65 +57,11 @@ func startEnvironment(ctx context.Context, opts options) (*environment, error) {
 		return e, err
 	}
 	if opts.aggregated() {
-		if err := registerAPIService(ctx, e.kube, e.api.port); err != nil {
+		if err := registerAPIService(ctx, e.Kube, e.api.port); err != nil {
 			return e, err
 		}
 	}
 	return e, nil
-}
-
-// startControlPlane starts etcd and kube-apiserver as the integration
-// suite does: envtest, the CRDs from config/crd/bases, and the front-proxy
-// certificates the aggregation layer proxies with.
-func (e *environment) startControlPlane(root string) error {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		var err error
-		if assets, err = output(root, "hack/k8s-binaries.sh", "etcd", "kube-apiserver"); err != nil {
-			return err
-		}
-	}
-	e.control = &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	if err := aggregationtest.Enable(e.control, filepath.Join(e.dir, "front-proxy")); err != nil {
-		return fmt.Errorf("front-proxy certificates: %w", err)
-	}
-	admin, err := e.control.Start()
-	if err != nil {
-		return fmt.Errorf("start etcd and kube-apiserver: %w", err)
-	}
-	e.admin = rest.CopyConfig(admin)
-	e.admin.QPS, e.admin.Burst = -1, 0
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(rpav1alpha1.AddToScheme(scheme))
-	if e.kube, err = client.New(e.admin, client.Options{Scheme: scheme}); err != nil {
-		return err
-	}
-	if e.clientset, err = kubernetes.NewForConfig(e.admin); err != nil {
-		return err
-	}
-	e.apiserverHTTP, err = rest.HTTPClientFor(e.admin)
-	return err
-}
-
-// kubeAPIServerCA trusts kube-apiserver's serving certificate, for robots
-// that call through the aggregation layer.
-func (e *environment) kubeAPIServerCA() (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(e.admin.CAData) {
-		return nil, errors.New("kube-apiserver's CA holds no certificate")
-	}
-	return pool, nil
-}
-
-// adminTLS is the admin's client certificate, for calling rpa-server as
-// the admin (rpa-server trusts kube-apiserver's client CA).
-func (e *environment) adminTLS() (tls.Certificate, error) {
-	return tls.X509KeyPair(e.admin.CertData, e.admin.KeyData)
 }
 
 // stop stops what startEnvironment started, last first: the API server,
@@ -151,11 +77,7 @@ func (e *environment) stop() {
 	if e.records != nil {
 		e.records.Close()
 	}
-	if e.control != nil {
-		if err := e.control.Stop(); err != nil {
-			fmt.Fprintln(progress, "bench-queue: stop etcd and kube-apiserver:", err)
-		}
-	}
+	e.Stop() // etcd and kube-apiserver
 	if e.postgres != nil {
 		e.postgres.stop()
 	}
@@ -179,7 +101,7 @@ func startPostgres(root string) (*postgres, error) {
 		return nil, err
 	}
 	p := &postgres{script: filepath.Join(root, "hack", "postgres.sh"), dir: dir}
-	if p.url, err = output(root, "hack/postgres.sh", "start", dir); err != nil {
+	if p.url, err = benchenv.Output(root, "hack/postgres.sh", "start", dir); err != nil {
 		p.stop()
 		return nil, err
 	}
@@ -222,17 +144,4 @@ func (p *postgres) analyze(ctx context.Context) error {
 		return fmt.Errorf("analyze the work-item tables: %w", err)
 	}
 	return nil
-}
-
-// output runs a script of the repository and returns its trimmed stdout.
-func output(root, script string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(root, script), args...)
-	cmd.Stderr = progress
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", script, err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }

@@ -49,11 +49,11 @@ func (p path) takers(ctx context.Context, e *environment, opts options, run int)
 	case directPath:
 		return apiTakers(ctx, e, opts.robots, e.api.address, e.api.ca)
 	default:
-		roots, err := e.kubeAPIServerCA()
+		roots, err := e.CA()
 		if err != nil {
 			return store.Queue{}, nil, err
 		}
-		return apiTakers(ctx, e, opts.robots, e.admin.Host, roots)
+		return apiTakers(ctx, e, opts.robots, e.Admin.Host, roots)
 	}
 }
 

@@ -66,12 +66,12 @@ func (p *profiles) stop() {
 // profileKubeAPIServer writes kube-apiserver's CPU profile of the next
 // seconds (its /debug/pprof, on by default) to path.
 func profileKubeAPIServer(ctx context.Context, e *environment, path string) error {
-	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(e.admin.Host, "/"), kubeAPIServerProfileSeconds)
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(e.Admin.Host, "/"), kubeAPIServerProfileSeconds)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := e.apiserverHTTP.Do(req)
+	resp, err := e.HTTP.Do(req)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
-	"time"
+
+	"github.com/rpa-operator/rpa-operator/hack/internal/benchenv"
 )
 
 // printTables writes the results as Markdown, as docs/benchmarks.md shows
@@ -22,7 +22,7 @@ func printTables(w io.Writer, opts options, results []result) {
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, r := range results {
 		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s |\n",
-			r.run, r.path, thousands(r.perSecond()), millis(r.p50), millis(r.p99), share(r, floorOf(results, r.run)))
+			r.run, r.path, benchenv.Thousands(r.perSecond()), benchenv.Millis(r.p50), benchenv.Millis(r.p99), share(r, floorOf(results, r.run)))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "CPU seconds per 1,000 items, over the same windows:")
@@ -33,8 +33,8 @@ func printTables(w io.Writer, opts options, results []result) {
 	for _, r := range results {
 		per := func(seconds float64) string { return fmt.Sprintf("%.2f", seconds*1000/float64(max(r.done, 1))) }
 		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %.2f of %d |\n", r.run, r.path,
-			per(r.cpu.self), per(r.cpu.kubeAPIServer), per(r.cpu.etcd), per(r.cpu.postgres),
-			r.cpu.busy/r.window.Seconds(), runtime.NumCPU())
+			per(r.cpu.Self), per(r.cpu.KubeAPIServer), per(r.cpu.Etcd), per(r.cpu.postgres),
+			r.cpu.Busy/r.window.Seconds(), runtime.NumCPU())
 	}
 }
 
@@ -53,21 +53,4 @@ func share(r result, floor *result) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.0f %%", 100*r.perSecond()/floor.perSecond())
-}
-
-func millis(d time.Duration) string {
-	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
-}
-
-// thousands writes a rate as docs/benchmarks.md does: 1,804.
-func thousands(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

@@ -110,12 +110,12 @@ func (t sdkTaker) done(ctx context.Context, id string) error {
 // no request is refused (a refusal would be cached).
 func apiTakers(ctx context.Context, e *environment, robots int, baseURL string, roots *x509.CertPool) (store.Queue, []taker, error) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
-	if err := e.kube.Create(ctx, ns); err != nil {
+	if err := e.Kube.Create(ctx, ns); err != nil {
 		return store.Queue{}, nil, err
 	}
 	wq := &rpav1alpha1.WorkQueue{ObjectMeta: objectMeta(ns.Name, queueName), Spec: rpav1alpha1.WorkQueueSpec{Robots: []string{robotName}}}
 	for _, obj := range append([]client.Object{&corev1.ServiceAccount{ObjectMeta: objectMeta(ns.Name, serviceAccount)}, wq}, robotRBAC(ns.Name)...) {
-		if err := e.kube.Create(ctx, obj); err != nil {
+		if err := e.Kube.Create(ctx, obj); err != nil {
 			return store.Queue{}, nil, fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
 		}
 	}
@@ -126,7 +126,7 @@ func apiTakers(ctx context.Context, e *environment, robots int, baseURL string, 
 	takers := make([]taker, robots)
 	pods := make([]*corev1.Pod, robots)
 	for i := range takers {
-		if pods[i], err = createRunPod(ctx, e.kube, ns.Name, fmt.Sprintf("%s-run-%d", robotName, i)); err != nil {
+		if pods[i], err = createRunPod(ctx, e.Kube, ns.Name, fmt.Sprintf("%s-run-%d", robotName, i)); err != nil {
 			return store.Queue{}, nil, err
 		}
 		token, err := podToken(ctx, e, pods[i])
@@ -184,7 +184,7 @@ func createRunPod(ctx context.Context, kube client.Client, ns, run string) (*cor
 // podToken is a ServiceAccount token bound to the pod, as the kubelet
 // projects into a robot pod that uses a queue; it outlives the benchmark.
 func podToken(ctx context.Context, e *environment, pod *corev1.Pod) (string, error) {
-	tr, err := e.clientset.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, serviceAccount, &authenticationv1.TokenRequest{
+	tr, err := e.Clientset.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, serviceAccount, &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{
 			ExpirationSeconds: ptr.To[int64](3600),
 			BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: pod.UID},
@@ -223,7 +223,7 @@ func waitAllowed(ctx context.Context, e *environment, ns string) error {
 			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 				User: user, Groups: groups, ResourceAttributes: &attrs,
 			}}
-			got, err := e.clientset.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+			got, err := e.Clientset.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
 			if err != nil || !got.Status.Allowed {
 				return false, err
 			}

@@ -14,11 +14,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/serviceaccount"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -27,6 +24,7 @@ import (
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/hack/internal/benchenv"
 	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
 	"github.com/rpa-operator/rpa-operator/internal/server/holds"
 )
@@ -52,12 +50,12 @@ func startAPIServer(ctx context.Context, e *environment, robotsNotReviewed bool)
 	s := &apiServer{done: make(chan error, 1)}
 	ctx, s.cancel = context.WithCancel(ctx)
 	var err error
-	if s.cache, err = startCache(ctx, e.admin); err != nil {
+	if s.cache, err = startCache(ctx, e.Admin); err != nil {
 		s.cancel()
 		return nil, err
 	}
 	kubeconfig := filepath.Join(e.dir, "kubeconfig")
-	if err := writeKubeconfig(kubeconfig, e.admin); err != nil {
+	if err := writeKubeconfig(kubeconfig, e.Admin); err != nil {
 		s.cancel()
 		return nil, err
 	}
@@ -101,11 +99,8 @@ func startAPIServer(ctx context.Context, e *environment, robotsNotReviewed bool)
 // started and synced before the first request, as a running rpa-server's
 // are.
 func startCache(ctx context.Context, cfg *rest.Config) (cache.Cache, error) {
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(rpav1alpha1.AddToScheme(scheme))
 	opts := holds.CacheOptions()
-	opts.Scheme = scheme
+	opts.Scheme = benchenv.Scheme()
 	c, err := cache.New(cfg, opts)
 	if err != nil {
 		return nil, fmt.Errorf("rpa-server's cache: %w", err)
@@ -124,7 +119,7 @@ func startCache(ctx context.Context, cfg *rest.Config) (cache.Cache, error) {
 
 // waitReady waits until the server says it is ready, asked as the admin.
 func (s *apiServer) waitReady(ctx context.Context, e *environment) error {
-	cert, err := e.adminTLS()
+	cert, err := e.AdminTLS()
 	if err != nil {
 		return err
 	}

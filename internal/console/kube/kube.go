@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -32,6 +33,19 @@ type Factory struct {
 	base   *rest.Config
 	scheme *runtime.Scheme
 	mapper meta.RESTMapper
+
+	// connections is the TLS transport every user's requests go through:
+	// made from base, so it holds no credential (each user's client adds
+	// its own bearer token to each request, and kube-apiserver
+	// authenticates every request on its own). Kept for the factory's
+	// life so that a page reuses the open HTTP/2 connection: client-go's
+	// transport cache holds transports only while a client refers to one,
+	// and a user's clients live for one request, so without this a page
+	// after a garbage collection dialled and handshook anew and left the
+	// old connection idle (docs/benchmarks.md, "Console overview").
+	connectionsOnce sync.Once
+	connections     http.RoundTripper
+	connectionsErr  error
 }
 
 // NewFactory keeps cfg's address and CA and drops its credentials. The
@@ -80,12 +94,35 @@ func apiClient(cfg *rest.Config, gv schema.GroupVersion, scheme *runtime.Scheme,
 	return rest.RESTClientForConfigAndClient(c, httpClient)
 }
 
+// sharedConnections is the factory's credential-free TLS transport, made
+// on first use.
+func (f *Factory) sharedConnections() (http.RoundTripper, error) {
+	f.connectionsOnce.Do(func() {
+		f.connections, f.connectionsErr = rest.TransportFor(f.base)
+	})
+	return f.connections, f.connectionsErr
+}
+
+// httpClientFor is the user's HTTP client: the shared connections, with
+// the user's token (and user agent) added to each request.
+func (f *Factory) httpClientFor(cfg *rest.Config) (*http.Client, error) {
+	connections, err := f.sharedConnections()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := rest.HTTPWrappersForConfig(cfg, connections)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt, Timeout: cfg.Timeout}, nil
+}
+
 // For makes the clients of the user whose bearer token is token.
 func (f *Factory) For(token string) (*Clients, error) {
 	cfg := rest.CopyConfig(f.base)
 	cfg.BearerToken = token
 	cfg.UserAgent = "rpa-console"
-	httpClient, err := rest.HTTPClientFor(cfg)
+	httpClient, err := f.httpClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("an HTTP client for the user: %w", err)
 	}
