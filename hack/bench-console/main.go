@@ -20,16 +20,18 @@
 // Each run measures, one page at a time as one person's browser would:
 //
 //   - kube-apiserver: the overview's requests (a SelfSubjectReview, then
-//     for each namespace its Robots, its Failed and its TimedOut
-//     RobotRuns, selected by status.phase, and its WorkQueues) with the
-//     person's token, the answers read but not decoded;
+//     for each namespace its Robots, its RobotRuns that did not succeed,
+//     selected by status.phase, and its WorkQueues, as many namespaces at
+//     once as the console reads) with the person's token, the answers
+//     read but not decoded;
 //   - lists: the same through the console's clients for the person
 //     (kube.Factory.For), made once and kept, the answers decoded;
 //   - console: GET / from the console, timed inside its server, so the
 //     time is the server's, not the browser's.
 //
 // -what-if-parallel-lists adds a path that is not the console's: the
-// same lists with every namespace's made at once. The first -warmup pages
+// same lists with every namespace's made at once (the console reads
+// console.OverviewParallelism at a time). The first -warmup pages
 // of each path are not measured. It prints Markdown tables: p50, p95 and
 // max per path, what each path asked kube-apiserver and how many
 // connections it opened, and where the CPU went. etcd and kube-apiserver

@@ -13,15 +13,19 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/hack/internal/benchenv"
+	"github.com/rpa-operator/rpa-operator/internal/console"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
+	"github.com/rpa-operator/rpa-operator/internal/runhistory"
 )
 
 // sample is one page on a path: the overview's requests to kube-apiserver
@@ -60,7 +64,7 @@ func newPaths(plane *benchenv.ControlPlane, f *fleet, c *runningConsole, whatIfP
 			}
 			return func(ctx context.Context) (sample, error) { return rawRequests(ctx, hc, person.Host, f.namespaces) }, nil
 		}},
-		{name: "the same lists through the console's clients, made once, decoded", open: func() (pager, error) {
+		{name: "the same lists decoded whole (controller-runtime's typed client)", open: func() (pager, error) {
 			users, err := c.users.For(f.token)
 			if err != nil {
 				return nil, err
@@ -84,11 +88,11 @@ func newPaths(plane *benchenv.ControlPlane, f *fleet, c *runningConsole, whatIfP
 }
 
 // overviewList is one of the lists the overview makes of each namespace
-// (internal/console/overview.go): a resource, and for runs the phase
-// kube-apiserver selects them by.
+// (internal/console/overview.go): a resource, and for runs the field
+// selector kube-apiserver selects them by.
 type overviewList struct {
 	resource string
-	phase    rpav1alpha1.RunPhase
+	selector fields.Selector
 }
 
 // The resources the overview lists.
@@ -101,16 +105,15 @@ const (
 // overviewLists are the overview's lists of a namespace, in its order.
 var overviewLists = []overviewList{
 	{resource: robotsResource},
-	{resource: runsResource, phase: rpav1alpha1.PhaseFailed},
-	{resource: runsResource, phase: rpav1alpha1.PhaseTimedOut},
+	{resource: runsResource, selector: fields.OneTermNotEqualSelector(runhistory.PhaseField, string(rpav1alpha1.PhaseSucceeded))},
 	{resource: workQueuesResource},
 }
 
 // path is the list's URL path and query in namespace ns.
 func (l overviewList) path(ns string) string {
 	p := fmt.Sprintf("/apis/rpa.dev/v1alpha1/namespaces/%s/%s", ns, l.resource)
-	if l.phase != "" {
-		p += "?fieldSelector=" + url.QueryEscape("status.phase="+string(l.phase))
+	if l.selector != nil {
+		p += "?fieldSelector=" + url.QueryEscape(l.selector.String())
 	}
 	return p
 }
@@ -126,7 +129,7 @@ func (l overviewList) list(ctx context.Context, users *kube.Clients, ns string) 
 		list = &rpav1alpha1.WorkQueueList{}
 	default:
 		list = &rpav1alpha1.RobotRunList{}
-		opts = append(opts, client.MatchingFields{"status.phase": string(l.phase)})
+		opts = append(opts, client.MatchingFieldsSelector{Selector: l.selector})
 	}
 	return users.Kube.List(ctx, list, opts...)
 }
@@ -145,7 +148,8 @@ func timedCalls(ctx context.Context, calls func(ctx context.Context) (int64, err
 }
 
 // rawRequests makes the overview's requests as they go over the wire,
-// and reads the answers without decoding them.
+// as many namespaces at once as the console reads, and reads the answers
+// without decoding them.
 func rawRequests(ctx context.Context, hc *http.Client, host string, namespaces []string) (sample, error) {
 	host = strings.TrimSuffix(host, "/")
 	return timedCalls(ctx, func(ctx context.Context) (int64, error) {
@@ -153,17 +157,33 @@ func rawRequests(ctx context.Context, hc *http.Client, host string, namespaces [
 		if err != nil {
 			return n, err
 		}
-		for _, ns := range namespaces {
+		var read atomic.Int64
+		read.Add(n)
+		err = eachNamespace(ctx, namespaces, console.OverviewParallelism, func(ctx context.Context, ns string) error {
 			for _, l := range overviewLists {
 				m, err := call(ctx, hc, http.MethodGet, host+l.path(ns), nil)
-				n += m
+				read.Add(m)
 				if err != nil {
-					return n, err
+					return err
 				}
 			}
-		}
-		return n, nil
+			return nil
+		})
+		return read.Load(), err
 	})
+}
+
+// eachNamespace runs read for every namespace, at most limit at once (0:
+// all at once), as the overview does (errgroup, the first error ends it).
+func eachNamespace(ctx context.Context, namespaces []string, limit int, read func(ctx context.Context, ns string) error) error {
+	group, ctx := errgroup.WithContext(ctx)
+	if limit > 0 {
+		group.SetLimit(limit)
+	}
+	for _, ns := range namespaces {
+		group.Go(func() error { return read(ctx, ns) })
+	}
+	return group.Wait()
 }
 
 func call(ctx context.Context, hc *http.Client, method, url string, body []byte) (int64, error) {
@@ -186,45 +206,30 @@ func call(ctx context.Context, hc *http.Client, method, url string, body []byte)
 }
 
 // lists makes the overview's calls with the console's clients for the
-// person, decoding the answers as the overview does.
+// person, as many namespaces at once as the console reads, decoding the
+// answers as the overview does.
 func lists(ctx context.Context, users *kube.Clients, namespaces []string) (sample, error) {
-	return timedCalls(ctx, func(ctx context.Context) (int64, error) {
-		if _, err := users.WhoAmI(ctx); err != nil {
-			return 0, err
-		}
-		for _, ns := range namespaces {
-			for _, l := range overviewLists {
-				if err := l.list(ctx, users, ns); err != nil {
-					return 0, err
-				}
-			}
-		}
-		return 0, nil
-	})
+	return listsBy(ctx, users, namespaces, console.OverviewParallelism)
 }
 
-// listsAtOnce is lists with all lists of every namespace made at once, as
-// an overview that did not wait for one namespace before the next would.
+// listsAtOnce is lists with every namespace's lists made at once.
 func listsAtOnce(ctx context.Context, users *kube.Clients, namespaces []string) (sample, error) {
+	return listsBy(ctx, users, namespaces, 0)
+}
+
+func listsBy(ctx context.Context, users *kube.Clients, namespaces []string, limit int) (sample, error) {
 	return timedCalls(ctx, func(ctx context.Context) (int64, error) {
 		if _, err := users.WhoAmI(ctx); err != nil {
 			return 0, err
 		}
-		errs := make(chan error, len(overviewLists)*len(namespaces))
-		var wg sync.WaitGroup
-		for _, ns := range namespaces {
+		return 0, eachNamespace(ctx, namespaces, limit, func(ctx context.Context, ns string) error {
 			for _, l := range overviewLists {
-				wg.Go(func() { errs <- l.list(ctx, users, ns) })
+				if err := l.list(ctx, users, ns); err != nil {
+					return err
+				}
 			}
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				return 0, err
-			}
-		}
-		return 0, nil
+			return nil
+		})
 	})
 }
 

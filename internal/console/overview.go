@@ -3,13 +3,18 @@ package console
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -109,11 +114,24 @@ func queueRow(q *rpav1alpha1.WorkQueue) QueueRow {
 // out since dayStart.
 type failuresToday map[string]int
 
-// add counts the runs of one page of failed runs.
-func (f failuresToday) add(runs []rpav1alpha1.RobotRun, dayStart time.Time) {
+// overviewRun is the part of a RobotRun the overview counts.
+type overviewRun struct {
+	Spec struct {
+		RobotName string `json:"robotName"`
+	} `json:"spec"`
+	Status struct {
+		Phase          rpav1alpha1.RunPhase `json:"phase"`
+		CompletionTime *metav1.Time         `json:"completionTime"`
+	} `json:"status"`
+}
+
+// add counts, of one page of runs, those that failed or timed out since
+// dayStart.
+func (f failuresToday) add(runs []overviewRun, dayStart time.Time) {
 	for i := range runs {
 		run := &runs[i]
-		if run.Status.CompletionTime != nil && !run.Status.CompletionTime.Time.Before(dayStart) {
+		failed := run.Status.Phase == rpav1alpha1.PhaseFailed || run.Status.Phase == rpav1alpha1.PhaseTimedOut
+		if failed && run.Status.CompletionTime != nil && !run.Status.CompletionTime.Before(&metav1.Time{Time: dayStart}) {
 			f[run.Spec.RobotName]++
 		}
 	}
@@ -136,31 +154,79 @@ func startOfDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-// failedRunsPage bounds one list of failed runs: the counts are kept, the
-// runs are not.
-const failedRunsPage = 500
+// overviewPage bounds one list the overview reads: rows and counts are
+// kept, the objects are not.
+const overviewPage = 500
 
-// countFailuresToday reads, as the user, the namespace's runs that ended
-// failed or timed out, a page at a time: kube-apiserver selects them by
-// status.phase (a selectable field of the CRD), so the runs that
-// succeeded are not read.
+// countFailuresToday reads, as the user, the namespace's runs that did not
+// succeed, a page at a time: kube-apiserver selects them by status.phase
+// (a selectable field of the CRD), so the runs that succeeded, most of
+// them, are not read; add counts those that failed or timed out.
 func countFailuresToday(ctx context.Context, users *kube.Clients, ns string, dayStart time.Time) (failuresToday, error) {
 	counts := failuresToday{}
-	for _, phase := range []rpav1alpha1.RunPhase{rpav1alpha1.PhaseFailed, rpav1alpha1.PhaseTimedOut} {
-		next := ""
-		for {
-			var runs rpav1alpha1.RobotRunList
-			if err := users.Kube.List(ctx, &runs, client.InNamespace(ns), client.MatchingFields{runhistory.PhaseField: string(phase)},
-				client.Limit(failedRunsPage), client.Continue(next)); err != nil {
-				return nil, err
-			}
-			counts.add(runs.Items, dayStart)
-			if next = runs.Continue; next == "" {
-				break
-			}
+	notSucceeded := fields.OneTermNotEqualSelector(runhistory.PhaseField, string(rpav1alpha1.PhaseSucceeded))
+	err := listPages(ctx, users, ns, "robotruns", notSucceeded, func(runs []overviewRun) { counts.add(runs, dayStart) })
+	return counts, err
+}
+
+// overviewList is a list as the overview decodes it: its items, and where
+// the next page starts.
+type overviewList[T any] struct {
+	Metadata struct {
+		Continue string `json:"continue"`
+	} `json:"metadata"`
+	Items []T `json:"items"`
+}
+
+// overviewRobot is the part of a Robot the overview shows. Decoding only
+// this skips the pod template and the managed fields, most of a Robot's
+// JSON (docs/benchmarks.md, "Console overview").
+type overviewRobot struct {
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	Spec struct {
+		Suspend bool `json:"suspend"`
+	} `json:"spec"`
+	Status rpav1alpha1.RobotStatus `json:"status"`
+}
+
+func (r *overviewRobot) robot() *rpav1alpha1.Robot {
+	return &rpav1alpha1.Robot{
+		ObjectMeta: metav1.ObjectMeta{Name: r.Metadata.Name, Namespace: r.Metadata.Namespace},
+		Spec:       rpav1alpha1.RobotSpec{Suspend: r.Spec.Suspend},
+		Status:     r.Status,
+	}
+}
+
+// listPages lists an rpa.dev resource of the namespace as the user,
+// overviewPage objects at a time, and hands each page to each: only the
+// page in hand is kept, decoded into what the overview reads of it
+// (encoding/json skips the rest).
+func listPages[T any](ctx context.Context, users *kube.Clients, ns, resource string, selector fields.Selector, each func([]T)) error {
+	next := ""
+	for {
+		req := users.RPA.Get().Namespace(ns).Resource(resource).Param("limit", strconv.Itoa(overviewPage))
+		if selector != nil {
+			req = req.Param("fieldSelector", selector.String())
+		}
+		if next != "" {
+			req = req.Param("continue", next)
+		}
+		raw, err := req.DoRaw(ctx)
+		if err != nil {
+			return err
+		}
+		var page overviewList[T]
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return fmt.Errorf("decode the %s of namespace %s: %w", resource, ns, err)
+		}
+		each(page.Items)
+		if next = page.Metadata.Continue; next == "" {
+			return nil
 		}
 	}
-	return counts, nil
 }
 
 // sortRobots puts what needs a person first, then by namespace and name.
@@ -207,39 +273,72 @@ func (s *Server) showOverview(w http.ResponseWriter, r *http.Request, sess sessi
 		s.clusterFailure(w, r, sess, err)
 		return
 	}
-	data := overviewData{User: who.Username}
 	now := s.Clock.Now()
-	for _, ns := range s.Namespaces {
-		var robots rpav1alpha1.RobotList
-		if err := users.Kube.List(ctx, &robots, client.InNamespace(ns)); apierrors.IsForbidden(err) {
+	parts := make([]namespaceOverview, len(s.Namespaces))
+	group, groupCtx := errgroup.WithContext(ctx)
+	group.SetLimit(OverviewParallelism)
+	for i, ns := range s.Namespaces {
+		group.Go(func() (err error) {
+			parts[i], err = readNamespace(groupCtx, users, ns, now, startOfDay(now, s.Location))
+			return err
+		})
+	}
+	if err := group.Wait(); err != nil {
+		s.clusterFailure(w, r, sess, err)
+		return
+	}
+	data := overviewData{User: who.Username}
+	for i, part := range parts {
+		if part.hidden {
 			data.Hidden = true
 			continue
-		} else if err != nil {
-			s.clusterFailure(w, r, sess, err)
-			return
 		}
-		data.Namespaces = append(data.Namespaces, ns)
-		rows := make([]RobotRow, 0, len(robots.Items))
-		for i := range robots.Items {
-			rows = append(rows, robotRow(&robots.Items[i], now))
-		}
-		failures, err := countFailuresToday(ctx, users, ns, startOfDay(now, s.Location))
-		if err != nil && !apierrors.IsForbidden(err) {
-			s.clusterFailure(w, r, sess, err)
-			return
-		}
-		failures.markRows(rows)
-		data.Robots = append(data.Robots, rows...)
-		var queues rpav1alpha1.WorkQueueList
-		if err := users.Kube.List(ctx, &queues, client.InNamespace(ns)); err != nil && !apierrors.IsForbidden(err) {
-			s.clusterFailure(w, r, sess, err)
-			return
-		}
-		for i := range queues.Items {
-			data.Queues = append(data.Queues, queueRow(&queues.Items[i]))
-		}
+		data.Namespaces = append(data.Namespaces, s.Namespaces[i])
+		data.Robots = append(data.Robots, part.robots...)
+		data.Queues = append(data.Queues, part.queues...)
 	}
 	sortRobots(data.Robots)
 	sortQueues(data.Queues)
 	s.render(w, r, http.StatusOK, "overview", sess.Lang, sess.CSRF, data)
+}
+
+// OverviewParallelism is how many namespaces the overview reads at once:
+// their lists wait on kube-apiserver, which answers several in parallel.
+const OverviewParallelism = 4
+
+// namespaceOverview is one namespace's part of the overview; hidden when
+// the user may not list its robots.
+type namespaceOverview struct {
+	hidden bool
+	robots []RobotRow
+	queues []QueueRow
+}
+
+// readNamespace reads, as the user, a namespace's robots, the runs that
+// failed today and its queues.
+func readNamespace(ctx context.Context, users *kube.Clients, ns string, now, dayStart time.Time) (namespaceOverview, error) {
+	var part namespaceOverview
+	err := listPages(ctx, users, ns, "robots", nil, func(robots []overviewRobot) {
+		for i := range robots {
+			part.robots = append(part.robots, robotRow(robots[i].robot(), now))
+		}
+	})
+	if apierrors.IsForbidden(err) {
+		return namespaceOverview{hidden: true}, nil
+	} else if err != nil {
+		return namespaceOverview{}, err
+	}
+	failures, err := countFailuresToday(ctx, users, ns, dayStart)
+	if err != nil && !apierrors.IsForbidden(err) {
+		return namespaceOverview{}, err
+	}
+	failures.markRows(part.robots)
+	var queues rpav1alpha1.WorkQueueList
+	if err := users.Kube.List(ctx, &queues, client.InNamespace(ns)); err != nil && !apierrors.IsForbidden(err) {
+		return namespaceOverview{}, err
+	}
+	for i := range queues.Items {
+		part.queues = append(part.queues, queueRow(&queues.Items[i]))
+	}
+	return part, nil
 }

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,23 +88,28 @@ func TestFailuresTodayAreCountedFromLocalMidnight(t *testing.T) {
 	if want := time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC); !dayStart.Equal(want) {
 		t.Fatalf("the day began %v, want %v", dayStart.UTC(), want)
 	}
-	failedAt := func(robot string, at time.Time) rpav1alpha1.RobotRun {
+	endedAt := func(robot string, phase rpav1alpha1.RunPhase, at time.Time) overviewRun {
+		var run overviewRun
 		ended := metav1.NewTime(at)
-		return rpav1alpha1.RobotRun{ObjectMeta: metav1.ObjectMeta{Namespace: "hr"}, Spec: rpav1alpha1.RobotRunSpec{RobotName: robot},
-			Status: rpav1alpha1.RobotRunStatus{CompletionTime: &ended}}
+		run.Spec.RobotName, run.Status.Phase, run.Status.CompletionTime = robot, phase, &ended
+		return run
 	}
+	failedAt := func(robot string, at time.Time) overviewRun { return endedAt(robot, rpav1alpha1.PhaseFailed, at) }
 	rows := []RobotRow{
 		{Namespace: "hr", Name: "letters", Need: NeedsNothing, Health: "health.ok"},
 		{Namespace: "hr", Name: "journal", Need: NeedsPerson, Health: "health.lastRunFailed"},
 		{Namespace: "hr", Name: "quiet", Need: NeedsNothing, Health: "health.ok"},
 	}
 	counts := failuresToday{}
-	counts.add([]rpav1alpha1.RobotRun{
+	var running overviewRun
+	running.Spec.RobotName = "quiet" // no completion time yet
+	counts.add([]overviewRun{
 		failedAt("letters", time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC)), // 00:30 today in Copenhagen
 		failedAt("letters", time.Date(2026, 12, 1, 22, 30, 0, 0, time.UTC)), // 23:30 yesterday
 		failedAt("journal", time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)),
-		failedAt("journal", time.Date(2026, 12, 2, 6, 30, 0, 0, time.UTC)),
-		{ObjectMeta: metav1.ObjectMeta{Namespace: "hr"}, Spec: rpav1alpha1.RobotRunSpec{RobotName: "quiet"}}, // no completion time
+		endedAt("journal", rpav1alpha1.PhaseTimedOut, time.Date(2026, 12, 2, 6, 30, 0, 0, time.UTC)),
+		endedAt("quiet", rpav1alpha1.PhaseCancelled, time.Date(2026, 12, 2, 6, 30, 0, 0, time.UTC)), // a person's choice, no failure
+		running,
 	}, dayStart)
 	counts.markRows(rows)
 	got := map[string][2]int{}
@@ -117,6 +124,41 @@ func TestFailuresTodayAreCountedFromLocalMidnight(t *testing.T) {
 	for name, w := range want {
 		if got[name] != w {
 			t.Errorf("%s: failures today, need %v; want %v", name, got[name], w)
+		}
+	}
+}
+
+// TestTheOverviewDecodesWhatItShowsOfARobot: the slim decoding keeps every
+// field robotRow reads, so a row is the same as from the whole Robot.
+func TestTheOverviewDecodesWhatItShowsOfARobot(t *testing.T) {
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	due := metav1.NewTime(now.Add(-time.Minute))
+	next := metav1.NewTime(now.Add(time.Hour))
+	ended := metav1.NewTime(now.Add(-2 * time.Hour))
+	whole := rpav1alpha1.Robot{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "hr", Name: "journal", Labels: map[string]string{"team": "hr"}},
+		Spec: rpav1alpha1.RobotSpec{Description: "journals certificates", Suspend: true,
+			Template: rpav1alpha1.RobotTemplate{Image: "registry.example/robots/journal:1.0"}},
+		Status: rpav1alpha1.RobotStatus{
+			ActiveRuns: 1, NextScheduleTime: &next, SuccessDueTime: &due,
+			LastRun:    &rpav1alpha1.RunReference{Name: "journal-1", Phase: rpav1alpha1.PhaseFailed, CompletionTime: &ended},
+			Conditions: []metav1.Condition{{Type: rpav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: "CredentialsNotFound"}},
+		},
+	}
+	raw, err := json.Marshal(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slim overviewRobot
+	if err := json.Unmarshal(raw, &slim); err != nil {
+		t.Fatal(err)
+	}
+	for _, suspended := range []bool{true, false} {
+		whole.Spec.Suspend, slim.Spec.Suspend = suspended, suspended
+		// As printed: times decoded from JSON have another *Location.
+		want, got := fmt.Sprintf("%+v", robotRow(&whole, now)), fmt.Sprintf("%+v", robotRow(slim.robot(), now))
+		if got != want {
+			t.Errorf("suspend %v: the slim robot's row %+v, want %+v", suspended, got, want)
 		}
 	}
 }
