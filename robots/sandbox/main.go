@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	// The image has no zone database.
 	_ "time/tzdata"
 
+	"github.com/rpa-operator/rpa-operator/robots/sandbox/mail"
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/sandbox"
 )
 
@@ -47,9 +49,21 @@ func main() {
 // serve runs the sandbox until ctx ends, then lets answers in flight finish.
 func serve(ctx context.Context, log *slog.Logger, opts options) error {
 	opts.config.Log = log
+	var handler http.Handler = sandbox.New(opts.config)
+	var mailFailed <-chan error // nil without a mailbox: never ready
+	if opts.mail.Password == "" {
+		log.Info("no mailbox: SANDBOX_MAIL_PASSWORD is not set")
+	} else {
+		box, stopMail, failed, err := serveMail(log, opts)
+		if err != nil {
+			return err
+		}
+		defer stopMail()
+		handler, mailFailed = withMail(handler, box), failed
+	}
 	server := &http.Server{
 		Addr:              opts.addr,
-		Handler:           sandbox.New(opts.config),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	log.Info("sandbox listening", "addr", opts.addr, "seed", opts.config.Seed,
@@ -61,6 +75,8 @@ func serve(ctx context.Context, log *slog.Logger, opts options) error {
 	select {
 	case err := <-failed:
 		return fmt.Errorf("listen on %s: %w", opts.addr, err)
+	case err := <-mailFailed:
+		return fmt.Errorf("the mailbox stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -73,4 +89,44 @@ func serve(ctx context.Context, log *slog.Logger, opts options) error {
 		return err
 	}
 	return nil
+}
+
+// serveMail starts the mailbox's SMTP and IMAP servers; stop closes them,
+// and failed says when one of them stopped by itself.
+func serveMail(log *slog.Logger, opts options) (box *mail.Mailbox, stop func(), failed <-chan error, err error) {
+	box, err = mail.New(opts.mail)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	smtpListener, err := net.Listen("tcp", opts.smtpAddr)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("listen on %s: %w", opts.smtpAddr, err)
+	}
+	imapListener, err := net.Listen("tcp", opts.imapAddr)
+	if err != nil {
+		_ = smtpListener.Close()
+		return nil, nil, nil, fmt.Errorf("listen on %s: %w", opts.imapAddr, err)
+	}
+	smtpServer, imapServer := box.SMTPServer("sandbox.rpa-sandbox"), box.IMAPServer()
+	done := make(chan error, 1)
+	go func() { done <- mail.Serve(smtpServer, smtpListener, imapServer, imapListener) }()
+	log.Info("mailbox listening", "address", opts.mail.Address, "smtp", opts.smtpAddr, "imap", opts.imapAddr)
+	stopped := make(chan error, 1)
+	go func() {
+		if err := <-done; err != nil {
+			stopped <- err
+		}
+	}()
+	return box, func() {
+		_ = smtpServer.Close()
+		_ = imapServer.Close()
+	}, stopped, nil
+}
+
+// withMail serves the mailbox's state beside the sandbox's endpoints.
+func withMail(sandboxHandler http.Handler, box *mail.Mailbox) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/mail/", box.Handler())
+	mux.Handle("/", sandboxHandler)
+	return mux
 }

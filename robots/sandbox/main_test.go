@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -101,6 +102,66 @@ func TestServeStopsGracefully(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not return after its context ended")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestServeWithTheMailbox: with a password the sandbox serves SMTP and
+// IMAP beside its endpoints, and /mail/state says what arrived.
+func TestServeWithTheMailbox(t *testing.T) {
+	addr, smtpAddr, imapAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	env := map[string]string{"SANDBOX_MAIL_PASSWORD": "Vinter2026!"}
+	opts, err := parseOptions([]string{"-addr=" + addr, "-smtp-addr=" + smtpAddr, "-imap-addr=" + imapAddr, "-move-ins=1"},
+		func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, slog.New(slog.DiscardHandler), opts) }()
+	var body []byte
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/mail/state")
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox not answering: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := strings.TrimSpace(string(body)); got != `{"delivered":0,"folders":{"INBOX":0,"Processed":0}}` {
+		t.Errorf("GET /mail/state: %s", got)
+	}
+	conn, err := net.Dial("tcp", imapAddr)
+	if err != nil {
+		t.Fatalf("IMAP: %v", err)
+	}
+	greeting := make([]byte, 4)
+	if _, err := io.ReadFull(conn, greeting); err != nil || string(greeting) != "* OK" {
+		t.Errorf("IMAP greeting %q, %v", greeting, err)
+	}
+	conn.Close()
 	cancel()
 	select {
 	case err := <-done:

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpa-operator/rpa-operator/robots/sandbox/mail"
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/sandbox"
 )
 
@@ -18,6 +19,9 @@ import (
 type options struct {
 	addr   string
 	config sandbox.Config
+	// The mailbox (package mail): off without a password.
+	smtpAddr, imapAddr string
+	mail               mail.Config
 }
 
 // parseOptions reads flags from args and variables through getenv.
@@ -40,6 +44,13 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 		"ESDH journal requests per second (SANDBOX_JOURNAL_RATE)")
 	fs.IntVar(&opts.config.JournalBurst, "journal-burst", env.int("SANDBOX_JOURNAL_BURST", def.JournalBurst),
 		"ESDH journal requests at once (SANDBOX_JOURNAL_BURST)")
+	opts.mail = mail.DefaultConfig()
+	fs.StringVar(&opts.smtpAddr, "smtp-addr", env.string("SANDBOX_SMTP_ADDR", ":2525"), "the mailbox's SMTP listen address (SANDBOX_SMTP_ADDR)")
+	fs.StringVar(&opts.imapAddr, "imap-addr", env.string("SANDBOX_IMAP_ADDR", ":1143"), "the mailbox's IMAP listen address (SANDBOX_IMAP_ADDR)")
+	fs.StringVar(&opts.mail.Address, "mail-address", env.string("SANDBOX_MAIL_ADDRESS", opts.mail.Address),
+		"the mailbox's address and IMAP user (SANDBOX_MAIL_ADDRESS)")
+	// The password only from the environment (a Secret), never a flag.
+	opts.mail.Password = getenv("SANDBOX_MAIL_PASSWORD")
 	systems := fs.String("systems", env.string("SANDBOX_SYSTEMS", ""), "monitored systems as name[=latency][:down], comma-separated (SANDBOX_SYSTEMS)")
 	if env.err != nil {
 		return options{}, env.err

@@ -43,6 +43,7 @@ func deploySandbox(t *testing.T, ns string, env map[string]string) sandboxDeploy
 	ctx := context.Background()
 	var deploy appsv1.Deployment
 	var svc corev1.Service
+	var secrets []corev1.Secret // the mailbox's password
 	for _, doc := range manifestDocs(t, "robots/sandbox/deploy.yaml") {
 		var meta struct{ Kind string }
 		g.Expect(yaml.Unmarshal(doc, &meta)).To(Succeed())
@@ -51,11 +52,19 @@ func deploySandbox(t *testing.T, ns string, env map[string]string) sandboxDeploy
 			g.Expect(yaml.Unmarshal(doc, &deploy)).To(Succeed())
 		case "Service":
 			g.Expect(yaml.Unmarshal(doc, &svc)).To(Succeed())
+		case "Secret":
+			var secret corev1.Secret
+			g.Expect(yaml.Unmarshal(doc, &secret)).To(Succeed())
+			secrets = append(secrets, secret)
 		}
 	}
 	g.Expect(deploy.Name).NotTo(BeEmpty(), "deploy.yaml has the Deployment")
 	g.Expect(svc.Name).NotTo(BeEmpty(), "deploy.yaml has the Service")
 	deploy.Namespace, svc.Namespace = ns, ns
+	for i := range secrets {
+		secrets[i].Namespace = ns
+		g.Expect(k8sClient.Create(ctx, &secrets[i])).To(Succeed())
+	}
 	setEnv(&deploy.Spec.Template.Spec.Containers[0], env)
 	g.Expect(k8sClient.Create(ctx, &deploy)).To(Succeed())
 	g.Expect(k8sClient.Create(ctx, &svc)).To(Succeed())
