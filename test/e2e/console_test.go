@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
@@ -152,4 +155,64 @@ func consoleGet(g Gomega, browser *http.Client, page string) (int, string) {
 	body, err := io.ReadAll(resp.Body)
 	g.Expect(err).NotTo(HaveOccurred())
 	return resp.StatusCode, string(body)
+}
+
+// TestConsoleStreamsARunningRunsLogFromARealRobot: the run page's event
+// stream, read as a person who may read pod logs (the built-in view role),
+// carries the robot container's log lines while it runs, then its final
+// state, then the end.
+func TestConsoleStreamsARunningRunsLogFromARealRobot(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	reader := "log-reader-" + rand.String(5)
+	g.Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: consoleNamespace, Name: reader}})).To(Succeed())
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: consoleNamespace, Name: reader},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: consoleNamespace, Name: reader}},
+	}
+	g.Expect(k8sClient.Create(ctx, binding)).To(Succeed())
+	t.Cleanup(func() {
+		_ = k8sClient.Delete(context.Background(), binding)
+		_ = k8sClient.Delete(context.Background(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: consoleNamespace, Name: reader}})
+	})
+	robot := testRobot(t, consoleNamespace, "e2e-live-"+rand.String(5), nil)
+	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), robot) })
+	run := startRun(t, consoleNamespace, robot.Name+"-1", robot.Name, map[string]string{"mode": "sleep", "sleep": "6s", "items": "3"})
+
+	browser := signInToConsole(t, consoleURL(t), demoToken(t, reader))
+	streamer := *browser
+	streamer.Timeout = 0 // the stream lasts as long as the run
+	streamCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(streamCtx, http.MethodGet, consoleURL(t)+"/namespaces/"+consoleNamespace+"/runs/"+run.Name+"/events", nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	req.Header.Set("Accept-Language", "en")
+	resp, err := streamer.Do(req)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	g.Expect(resp.Header.Get("Content-Type")).To(HavePrefix("text/event-stream"))
+
+	var events []string // "event: data" in the order they came
+	scanner := bufio.NewScanner(resp.Body)
+	event := ""
+	for scanner.Scan() {
+		line := scanner.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			events = append(events, event+": "+strings.TrimPrefix(line, "data: "))
+		}
+	}
+	g.Expect(events).NotTo(BeEmpty())
+	g.Expect(events[len(events)-1]).To(Equal("end: {}"), "the stream ends once the run has: %v", events)
+	firstLog := slices.IndexFunc(events, func(e string) bool { return strings.HasPrefix(e, "log: ") && strings.Contains(e, "started") })
+	itemDone := slices.IndexFunc(events, func(e string) bool { return strings.HasPrefix(e, "log: ") && strings.Contains(e, "item done") })
+	finished := slices.IndexFunc(events, func(e string) bool { return strings.HasPrefix(e, "status: ") && strings.Contains(e, `"finished":true`) })
+	g.Expect(firstLog).To(BeNumerically(">=", 0), "the robot's first log line: %v", events)
+	g.Expect(itemDone).To(BeNumerically(">", firstLog), "lines in the order the robot wrote them")
+	g.Expect(finished).To(BeNumerically(">", firstLog), "the log arrived while the run was running: %v", events)
+	g.Expect(events[finished]).To(ContainSubstring("succeeded"))
 }
