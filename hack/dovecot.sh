@@ -22,6 +22,8 @@ die() {
 	log "$*"
 	exit 1
 }
+# shellcheck source=lib/daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
 
 dovecot_bin() {
 	if ! command -v dovecot >/dev/null && [[ ! -x /usr/sbin/dovecot ]]; then
@@ -32,11 +34,6 @@ dovecot_bin() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dovecot-imapd >/dev/null
 	fi
 	command -v dovecot 2>/dev/null || echo /usr/sbin/dovecot
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
-		shuf -i 20000-40000 -n 1
 }
 
 # users_conf: as root Dovecot runs through the users its package makes; as
@@ -142,20 +139,9 @@ CONF
 
 # stop signals the pid Dovecot recorded, and waits for it to be gone.
 stop() {
-	local dir=$1 pid
+	local dir=$1
 	[[ -f "$dir/run/master.pid" ]] || return 0
-	pid=$(cat "$dir/run/master.pid")
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid"
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || {
-			log "stopped (pid $pid)"
-			return 0
-		}
-		sleep 0.1
-	done
-	log "pid $pid did not stop in 10 s; killing it"
-	kill -KILL "$pid" 2>/dev/null || true
+	stop_pid TERM "$(cat "$dir/run/master.pid")"
 }
 
 case "${1:-}" in

@@ -24,6 +24,8 @@ die() {
 	log "$*"
 	exit 1
 }
+# shellcheck source=lib/daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
 
 # pg_bin finds the newest installed server binaries, installing Debian's
 # postgresql package first when there are none.
@@ -56,11 +58,6 @@ as_owner() {
 	else
 		"$@"
 	fi
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
-		shuf -i 20000-40000 -n 1
 }
 
 url_of() {
@@ -102,20 +99,9 @@ start() {
 # stop signals the pid the server recorded in its own postmaster.pid, and
 # waits for it to be gone.
 stop() {
-	local dir=$1 pid
+	local dir=$1
 	[[ -f "$dir/data/postmaster.pid" ]] || return 0
-	pid=$(head -n 1 "$dir/data/postmaster.pid")
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill -INT "$pid" # PostgreSQL's fast shutdown
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || {
-			log "stopped (pid $pid)"
-			return 0
-		}
-		sleep 0.1
-	done
-	log "pid $pid did not stop in 10 s; killing it"
-	kill -KILL "$pid" 2>/dev/null || true
+	stop_pid INT "$(head -n 1 "$dir/data/postmaster.pid")" # PostgreSQL's fast shutdown
 }
 
 # run_sql runs standard input's SQL as the superuser, over the server's

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -50,16 +49,21 @@ func main() {
 func serve(ctx context.Context, log *slog.Logger, opts options) error {
 	opts.config.Log = log
 	var handler http.Handler = sandbox.New(opts.config)
-	var mailFailed <-chan error // nil without a mailbox: never ready
+	var mailbox *mail.Serving
+	var mailStopped <-chan struct{} // nil without a mailbox: never ready
 	if opts.mail.Password == "" {
 		log.Info("no mailbox: SANDBOX_MAIL_PASSWORD is not set")
 	} else {
-		box, stopMail, failed, err := serveMail(log, opts)
+		box, err := mail.New(opts.mail)
 		if err != nil {
 			return err
 		}
-		defer stopMail()
-		handler, mailFailed = withMail(handler, box), failed
+		if mailbox, err = box.Listen(opts.smtpAddr, opts.imapAddr, "sandbox.rpa-sandbox"); err != nil {
+			return err
+		}
+		defer func() { _ = mailbox.Close() }()
+		log.Info("mailbox listening", "address", opts.mail.Address, "smtp", mailbox.SMTPAddr, "imap", mailbox.IMAPAddr)
+		handler, mailStopped = withMail(handler, box), mailbox.Done()
 	}
 	server := &http.Server{
 		Addr:              opts.addr,
@@ -75,8 +79,8 @@ func serve(ctx context.Context, log *slog.Logger, opts options) error {
 	select {
 	case err := <-failed:
 		return fmt.Errorf("listen on %s: %w", opts.addr, err)
-	case err := <-mailFailed:
-		return fmt.Errorf("the mailbox stopped: %w", err)
+	case <-mailStopped:
+		return fmt.Errorf("the mailbox stopped: %w", mailbox.Err())
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -89,38 +93,6 @@ func serve(ctx context.Context, log *slog.Logger, opts options) error {
 		return err
 	}
 	return nil
-}
-
-// serveMail starts the mailbox's SMTP and IMAP servers; stop closes them,
-// and failed says when one of them stopped by itself.
-func serveMail(log *slog.Logger, opts options) (box *mail.Mailbox, stop func(), failed <-chan error, err error) {
-	box, err = mail.New(opts.mail)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	smtpListener, err := net.Listen("tcp", opts.smtpAddr)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("listen on %s: %w", opts.smtpAddr, err)
-	}
-	imapListener, err := net.Listen("tcp", opts.imapAddr)
-	if err != nil {
-		_ = smtpListener.Close()
-		return nil, nil, nil, fmt.Errorf("listen on %s: %w", opts.imapAddr, err)
-	}
-	smtpServer, imapServer := box.SMTPServer("sandbox.rpa-sandbox"), box.IMAPServer()
-	done := make(chan error, 1)
-	go func() { done <- mail.Serve(smtpServer, smtpListener, imapServer, imapListener) }()
-	log.Info("mailbox listening", "address", opts.mail.Address, "smtp", opts.smtpAddr, "imap", opts.imapAddr)
-	stopped := make(chan error, 1)
-	go func() {
-		if err := <-done; err != nil {
-			stopped <- err
-		}
-	}()
-	return box, func() {
-		_ = smtpServer.Close()
-		_ = imapServer.Close()
-	}, stopped, nil
 }
 
 // withMail serves the mailbox's state beside the sandbox's endpoints.

@@ -90,18 +90,7 @@ func TestServeStopsGracefully(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, slog.New(slog.DiscardHandler), opts) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sandbox not answering: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForGet(t, "http://"+addr+"/healthz")
 	cancel()
 	select {
 	case err := <-done:
@@ -136,20 +125,7 @@ func TestServeWithTheMailbox(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, slog.New(slog.DiscardHandler), opts) }()
-	var body []byte
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/mail/state")
-		if err == nil {
-			body, _ = io.ReadAll(resp.Body)
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sandbox not answering: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	body := waitForGet(t, "http://"+addr+"/mail/state")
 	if got := strings.TrimSpace(string(body)); got != `{"delivered":0,"folders":{"INBOX":0,"Processed":0}}` {
 		t.Errorf("GET /mail/state: %s", got)
 	}
@@ -170,5 +146,24 @@ func TestServeWithTheMailbox(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve did not return after its context ended")
+	}
+}
+
+// waitForGet gets url once the sandbox answers (at most 5 s), and returns
+// the body.
+func waitForGet(t *testing.T, url string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox not answering: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

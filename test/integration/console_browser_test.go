@@ -384,16 +384,6 @@ func TestInABrowserAViewerCannotStartARunNorSeeAnotherNamespace(t *testing.T) {
 	g.Expect(b.text(t)).NotTo(ContainSubstring("payroll"), "nor on the overview")
 }
 
-// waitForLastRun waits until the robot's status names its last run's phase.
-func waitForLastRun(g Gomega, ns, name string, phase rpav1alpha1.RunPhase) {
-	g.Eventually(func(g Gomega) {
-		r := &rpav1alpha1.Robot{}
-		g.Expect(k8sClient.Get(context.Background(), client2key(ns, name), r)).To(Succeed())
-		g.Expect(r.Status.LastRun).NotTo(BeNil())
-		g.Expect(r.Status.LastRun.Phase).To(Equal(phase))
-	}, timeout, interval).Should(Succeed())
-}
-
 // waitForManualRun waits for the run of robot whose municipality argument
 // is municipality, and returns it.
 func waitForManualRun(g Gomega, ns, robot, municipality string) *rpav1alpha1.RobotRun {

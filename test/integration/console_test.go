@@ -133,7 +133,6 @@ func csrfOf(g Gomega, body string) string {
 // a form without its CSRF token is refused.
 func TestTheConsoleShowsAUserWhatTheyMaySeeAndNothingElse(t *testing.T) {
 	g := NewWithT(t)
-	ctx := context.Background()
 	hr, other := newNamespace(t), newNamespace(t)
 	createRobot(t, hr, "welcome-letters", nil)
 	createRobot(t, hr, "certificate-journal", func(r *rpav1alpha1.Robot) {
@@ -142,12 +141,7 @@ func TestTheConsoleShowsAUserWhatTheyMaySeeAndNothingElse(t *testing.T) {
 	createRobot(t, other, "secret-robot-of-another-department", nil)
 	failed := createRun(t, hr, "journal-without-arguments", "certificate-journal", nil)
 	waitForOutcome(g, failed, rpav1alpha1.PhaseFailed, rpav1alpha1.ReasonInvalidArguments)
-	g.Eventually(func(g Gomega) {
-		r := &rpav1alpha1.Robot{}
-		g.Expect(k8sClient.Get(ctx, client2key(hr, "certificate-journal"), r)).To(Succeed())
-		g.Expect(r.Status.LastRun).NotTo(BeNil())
-		g.Expect(r.Status.LastRun.Phase).To(Equal(rpav1alpha1.PhaseFailed))
-	}, timeout, interval).Should(Succeed())
+	waitForLastRun(g, hr, "certificate-journal", rpav1alpha1.PhaseFailed)
 
 	ts := serveConsole(t, hr, other)
 	c := browser(g, ts)

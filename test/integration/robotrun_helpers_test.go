@@ -88,3 +88,13 @@ func jobsIn(g Gomega, ns string) []string {
 	}
 	return names
 }
+
+// waitForLastRun waits until the robot's status names its last run's phase.
+func waitForLastRun(g Gomega, ns, name string, phase rpav1alpha1.RunPhase) {
+	g.Eventually(func(g Gomega) {
+		r := &rpav1alpha1.Robot{}
+		g.Expect(k8sClient.Get(context.Background(), client2key(ns, name), r)).To(Succeed())
+		g.Expect(r.Status.LastRun).NotTo(BeNil())
+		g.Expect(r.Status.LastRun.Phase).To(Equal(phase))
+	}, timeout, interval).Should(Succeed())
+}

@@ -135,9 +135,56 @@ func (m *Mailbox) SMTPServer(domain string) *smtp.Server {
 	return s
 }
 
-// Serve serves SMTP and IMAP on the listeners until one of them stops:
-// nil when it was closed (Close), its error when it failed.
-func Serve(smtpServer *smtp.Server, smtpListener net.Listener, imapServer *imapserver.Server, imapListener net.Listener) error {
+// Serving is the mailbox's SMTP and IMAP servers, listening.
+type Serving struct {
+	// SMTPAddr and IMAPAddr are where they listen (host:port).
+	SMTPAddr, IMAPAddr string
+	smtp               *smtp.Server
+	imap               *imapserver.Server
+	finished           chan struct{}
+	err                error
+}
+
+// Listen starts the SMTP server (as domain) on smtpAddr and the IMAP
+// server on imapAddr; ":0" ports are chosen by the system.
+func (m *Mailbox) Listen(smtpAddr, imapAddr, domain string) (*Serving, error) {
+	smtpListener, err := net.Listen("tcp", smtpAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", smtpAddr, err)
+	}
+	imapListener, err := net.Listen("tcp", imapAddr)
+	if err != nil {
+		_ = smtpListener.Close()
+		return nil, fmt.Errorf("listen on %s: %w", imapAddr, err)
+	}
+	s := &Serving{SMTPAddr: smtpListener.Addr().String(), IMAPAddr: imapListener.Addr().String(),
+		smtp: m.SMTPServer(domain), imap: m.IMAPServer(), finished: make(chan struct{})}
+	go func() {
+		s.err = serve(s.smtp, smtpListener, s.imap, imapListener)
+		close(s.finished)
+	}()
+	return s, nil
+}
+
+// Done is closed once a server has stopped: by Close, or by failing.
+func (s *Serving) Done() <-chan struct{} { return s.finished }
+
+// Err waits for Done and says why: nil after Close.
+func (s *Serving) Err() error {
+	<-s.finished
+	return s.err
+}
+
+// Close stops both servers and waits for them.
+func (s *Serving) Close() error {
+	_ = s.smtp.Close()
+	_ = s.imap.Close()
+	return s.Err()
+}
+
+// serve serves SMTP and IMAP on the listeners until one of them stops:
+// nil when it was closed, its error when it failed.
+func serve(smtpServer *smtp.Server, smtpListener net.Listener, imapServer *imapserver.Server, imapListener net.Listener) error {
 	errs := make(chan error, 2)
 	go func() {
 		err := smtpServer.Serve(smtpListener)
