@@ -26,6 +26,13 @@ const (
 // MaxMailBytes bounds the mail Read returns: a mail server's usual limit.
 const MaxMailBytes = 25 << 20
 
+// MaxWaiting bounds the mails one Waiting lists: the rest wait for the
+// next call.
+const MaxWaiting = 1000
+
+// maxMessageIDBytes is RFC 5322's line limit: no Message-ID is longer.
+const maxMessageIDBytes = 998
+
 // Box is one logged-in IMAP connection.
 type Box struct {
 	c *imapclient.Client
@@ -86,7 +93,9 @@ func (b *Box) Close() error {
 	return b.c.Close()
 }
 
-// Waiting lists the mails in INBOX, oldest first.
+// Waiting lists the mails in INBOX, oldest first, at most MaxWaiting.
+// Subject and From are the sender's words, as long as they wrote them:
+// bound them before they go into a work item.
 func (b *Box) Waiting(ctx context.Context) ([]Mail, error) {
 	stop := context.AfterFunc(ctx, func() { _ = b.c.Close() })
 	defer stop()
@@ -97,7 +106,9 @@ func (b *Box) Waiting(ctx context.Context) ([]Mail, error) {
 	if selected.NumMessages == 0 {
 		return nil, nil
 	}
-	msgs, err := b.c.Fetch(imap.SeqSetNum(1, selected.NumMessages), // all, once: seq 1:N
+	var first imap.SeqSet // 1:N, the oldest N
+	first.AddRange(1, min(selected.NumMessages, MaxWaiting))
+	msgs, err := b.c.Fetch(first,
 		&imap.FetchOptions{UID: true, Envelope: true, InternalDate: true, RFC822Size: true}).Collect()
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", Inbox, err)
@@ -112,7 +123,10 @@ func (b *Box) Waiting(ctx context.Context) ([]Mail, error) {
 func mailOf(m *imapclient.FetchMessageBuffer) Mail {
 	mail := Mail{UID: m.UID, Received: m.InternalDate, Size: m.RFC822Size}
 	if e := m.Envelope; e != nil {
-		mail.MessageID, mail.Subject = "<"+e.MessageID+">", e.Subject
+		mail.Subject = e.Subject
+		if e.MessageID != "" { // none is none, not "<>": it would be every such mail's reference
+			mail.MessageID = "<" + e.MessageID + ">"
+		}
 		if len(e.From) > 0 {
 			mail.From = e.From[0].Addr()
 		}
@@ -155,7 +169,11 @@ func (b *Box) Read(ctx context.Context, folder, messageID string) ([]byte, error
 	if _, err := b.c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
 		return nil, fmt.Errorf("open %s: %w", folder, err)
 	}
-	id := "<" + strings.Trim(messageID, "<> ") + ">"
+	bare := strings.Trim(messageID, "<> ")
+	if bare == "" || len(bare) > maxMessageIDBytes || strings.ContainsAny(bare, " \t\r\n") {
+		return nil, fmt.Errorf("%q is not a Message-ID", messageID)
+	}
+	id := "<" + bare + ">"
 	found, err := b.c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-Id", Value: id}}}, nil).Wait()
 	if err != nil {
 		return nil, fmt.Errorf("search %s for %s: %w", folder, id, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/mail"
+	"github.com/rpa-operator/rpa-operator/robots/sandbox/mail/mailtest"
 )
 
 const (
@@ -90,7 +90,9 @@ func dovecot(t *testing.T) peer {
 			t.Fatal(err)
 		}
 		if sel.NumMessages > 0 {
-			if err := c.Store(imap.SeqSetNum(1, sel.NumMessages), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+			var all imap.SeqSet
+			all.AddRange(1, sel.NumMessages)
+			if err := c.Store(all, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
 				t.Fatal(err)
 			}
 			if err := c.Expunge().Close(); err != nil {
@@ -122,27 +124,10 @@ func sandbox(t *testing.T) peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	smtpL, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	imapL, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	smtpServer, imapServer := box.SMTPServer("mx.test"), box.IMAPServer()
-	done := make(chan error, 1)
-	go func() { done <- mail.Serve(smtpServer, smtpL, imapServer, imapL) }()
-	t.Cleanup(func() {
-		_ = smtpServer.Close()
-		_ = imapServer.Close()
-		if err := <-done; err != nil {
-			t.Errorf("the sandbox's mailbox stopped: %v", err)
-		}
-	})
-	return peer{name: "sandbox", addr: imapL.Addr().String(), deliver: func(t *testing.T, raw string) {
+	s := mailtest.Serve(t, box)
+	return peer{name: "sandbox", addr: s.IMAPAddr, deliver: func(t *testing.T, raw string) {
 		t.Helper()
-		if err := smtpSend(smtpL.Addr().String(), raw); err != nil {
+		if err := mailtest.Send(s.SMTPAddr, "afsender@example.dk", user, raw); err != nil {
 			t.Fatal(err)
 		}
 	}}
@@ -150,6 +135,39 @@ func sandbox(t *testing.T) peer {
 
 func letter(id, from, subject string) string {
 	return fmt.Sprintf("Message-ID: <%s>\nFrom: %s\nTo: %s\nSubject: %s\nDate: Wed, 02 Dec 2026 08:30:00 +0100\n\nHej Herning Kommune.\n", id, from, user, subject)
+}
+
+// TestAllWaitingMailIsListed: three mails, and one without a Message-ID
+// (Dovecot adds none), are all listed, the last with no id rather than
+// an empty one.
+func TestAllWaitingMailIsListed(t *testing.T) {
+	for _, p := range peers(t) {
+		t.Run(p.name, func(t *testing.T) {
+			ctx := context.Background()
+			for i := range 3 {
+				p.deliver(t, letter(fmt.Sprintf("brev-%d@borger.dk", i), "anne@borger.dk", "Brev"))
+			}
+			p.deliver(t, "From: anne@borger.dk\nSubject: Uden id\n\nHej.\n")
+			box, err := Dial(ctx, p.addr, user, password)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = box.Close() }()
+			waiting, err := box.Waiting(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(waiting) != 4 || waiting[1].MessageID != "<brev-1@borger.dk>" {
+				t.Fatalf("waiting %+v, want 4 mails in order", waiting)
+			}
+			if id := waiting[3].MessageID; id == "<>" || (p.name == "Dovecot" && id != "") {
+				t.Errorf("the mail without a Message-ID is listed as %q", id)
+			}
+			if _, err := box.Read(ctx, Inbox, "two words"); err == nil {
+				t.Error("a Message-ID with a space was searched for")
+			}
+		})
+	}
 }
 
 // TestTheIntakeSeesWaitingMailMovesItAndReadsItAgain: against each peer,
