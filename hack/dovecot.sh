@@ -128,10 +128,12 @@ CONF
 	# The daemon keeps the descriptors it is given: not the caller's output,
 	# which a caller reading it to the end would wait on forever.
 	"$bin" -c "$dir/dovecot.conf" </dev/null >>"$dir/dovecot.log" 2>&1 || die "Dovecot did not start: see $dir/dovecot.log"
+	local listening=
 	for _ in $(seq 1 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && listening=1 && break
 		sleep 0.1
 	done
+	[[ -n $listening ]] || die "Dovecot does not answer on 127.0.0.1:$port after 5 s: see $dir/dovecot.log"
 	echo "127.0.0.1:$port" >"$dir/address"
 	log "started (pid $(cat "$dir/run/master.pid")) on 127.0.0.1:$port, log $dir/dovecot.log"
 	cat "$dir/address"

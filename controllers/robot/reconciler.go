@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -82,7 +81,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	next.SuccessDueTime = successDueTime(schedules.successDue)
 	runs = append(runs, schedules.created...)
 	runs = r.pruneHistory(ctx, robot, runs)
 	ready := readyCondition(robot.Generation, problems{
@@ -100,17 +98,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	kube.RecordReadyTransition(r.Recorder, robot, robot.Status.Conditions, ready)
 	r.Metrics.SuccessDue(robot, schedules.successDue)
 	return ctrl.Result{RequeueAfter: schedules.requeueAfter}, nil
-}
-
-// successDueTime is the status's form of when success is due: none for a
-// zero time, and whole seconds, as the apiserver stores it, so that a
-// timeout of 1.5s does not make the status differ at every reconcile.
-func successDueTime(due time.Time) *metav1.Time {
-	if due.IsZero() {
-		return nil
-	}
-	t := metav1.NewTime(due.Truncate(time.Second))
-	return &t
 }
 
 // writeStatus writes the Robot's status if it changed; written is also

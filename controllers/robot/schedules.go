@@ -80,6 +80,7 @@ func (r *Reconciler) reconcileSchedules(ctx context.Context, robot *rpav1alpha1.
 		}
 	}
 	summarizeSchedules(robot, next)
+	next.SuccessDueTime = successDueTime(out.successDue)
 	return out, r.withdrawUnwanted(ctx, robot, runs, plans, now)
 }
 
@@ -422,4 +423,15 @@ func earliest(a, b time.Duration) time.Duration {
 		return b
 	}
 	return a
+}
+
+// successDueTime is the status's form of when success is due: none for a
+// zero time, and whole seconds, as the apiserver stores it, so that a
+// timeout of 1.5s does not make the status differ at every reconcile.
+func successDueTime(due time.Time) *metav1.Time {
+	if due.IsZero() {
+		return nil
+	}
+	t := metav1.NewTime(due.Truncate(time.Second))
+	return &t
 }

@@ -274,12 +274,13 @@ func (s *Server) showOverview(w http.ResponseWriter, r *http.Request, sess sessi
 		return
 	}
 	now := s.Clock.Now()
+	dayStart := startOfDay(now, s.Location)
 	parts := make([]namespaceOverview, len(s.Namespaces))
 	group, groupCtx := errgroup.WithContext(ctx)
 	group.SetLimit(OverviewParallelism)
 	for i, ns := range s.Namespaces {
 		group.Go(func() (err error) {
-			parts[i], err = readNamespace(groupCtx, users, ns, now, startOfDay(now, s.Location))
+			parts[i], err = readNamespace(groupCtx, users, ns, now, dayStart)
 			return err
 		})
 	}

@@ -116,7 +116,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, sess session.
 // the item's history records them.
 func (s *Server) decideItem(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
 	ns, name, id, action := r.PathValue("namespace"), r.PathValue("queue"), r.PathValue("item"), r.PathValue("action")
-	if action != retryDecision && action != handleDecision {
+	if _, ok := itemID(id); !ok || (action != retryDecision && action != handleDecision) {
 		s.fail(w, r, http.StatusNotFound, "error.notFound", sess.Lang, sess.CSRF)
 		return
 	}

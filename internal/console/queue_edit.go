@@ -59,6 +59,10 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess session.S
 // told in the API's words.
 func (s *Server) editAndRetry(w http.ResponseWriter, r *http.Request, sess session.Session, users *kube.Clients) {
 	ns, queue, id := r.PathValue("namespace"), r.PathValue("queue"), r.PathValue("item")
+	if _, ok := itemID(id); !ok {
+		s.fail(w, r, http.StatusNotFound, "error.notFound", sess.Lang, sess.CSRF)
+		return
+	}
 	typed, comment := r.PostFormValue("payload"), strings.TrimSpace(r.PostFormValue("comment"))
 	payload, problem, values := checkPayload(typed)
 	if problem != "" {

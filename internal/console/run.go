@@ -3,21 +3,21 @@ package console
 import (
 	"context"
 	"net/http"
-	"sort"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
-	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
+	"github.com/rpa-operator/rpa-operator/internal/runhistory"
 )
 
 // maxLogBytesShown bounds the log a page shows of one attempt.
@@ -101,16 +101,12 @@ func (s *Server) liveRun(ctx context.Context, users *kube.Clients, data *runData
 		data.LogsHidden = !canRead
 		return err
 	}
-	pods, err := users.Clientset.CoreV1().Pods(run.Namespace).List(ctx, listRunPods(run))
+	pods, err := runPods(ctx, users, run)
 	if err != nil {
 		return err
 	}
-	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].CreationTimestamp.Before(&pods.Items[j].CreationTimestamp) })
 	limit := int64(maxLogBytesShown)
-	for _, pod := range pods.Items {
-		if pod.Annotations[rpav1alpha1.AnnotationRunName] != run.Name {
-			continue
-		}
+	for _, pod := range pods {
 		text, err := users.Clientset.CoreV1().Pods(run.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{
 			Container: rpav1alpha1.RobotContainerName, LimitBytes: &limit,
 		}).DoRaw(ctx)
@@ -133,8 +129,15 @@ func canReadPodLogs(ctx context.Context, users *kube.Clients, ns string) (bool, 
 	return users.Can(ctx, ns, "get", "", "pods", "log")
 }
 
-func listRunPods(run *rpav1alpha1.RobotRun) metav1.ListOptions {
-	return metav1.ListOptions{LabelSelector: rpav1alpha1.LabelRun + "=" + jobs.LabelValue(run.Name)}
+// runPods lists, as the user, the run's pods in attempt order.
+func runPods(ctx context.Context, users *kube.Clients, run *rpav1alpha1.RobotRun) ([]corev1.Pod, error) {
+	pods, err := users.Clientset.CoreV1().Pods(run.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(runhistory.PodLabels(run.Name)).String(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return runhistory.Attempts(pods.Items, run.Name), nil
 }
 
 // runItems lists, as the user, the work items the run took. A user who may

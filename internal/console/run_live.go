@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -222,14 +221,13 @@ func newLogFollower(users *kube.Clients, namespace string, lines chan<- liveLog)
 // container has started.
 func (f *logFollower) followNew(ctx context.Context, run *rpav1alpha1.RobotRun) {
 	f.reap()
-	pods, err := f.users.Clientset.CoreV1().Pods(f.namespace).List(ctx, listRunPods(run))
+	pods, err := runPods(ctx, f.users, run)
 	if err != nil {
 		return // the next poll tries again
 	}
-	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].CreationTimestamp.Before(&pods.Items[j].CreationTimestamp) })
-	for i := range pods.Items {
-		pod := &pods.Items[i]
-		if f.followed[pod.Name] || pod.Annotations[rpav1alpha1.AnnotationRunName] != run.Name || !robotStarted(pod) {
+	for i := range pods {
+		pod := &pods[i]
+		if f.followed[pod.Name] || !robotStarted(pod) {
 			continue
 		}
 		f.followed[pod.Name] = true

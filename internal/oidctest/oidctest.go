@@ -55,7 +55,6 @@ type Provider struct {
 	Issuer string
 	server *httptest.Server
 	store  *store
-	op     *op.Provider
 }
 
 // Start runs a provider on a loopback port.
@@ -83,7 +82,7 @@ func Start() (*Provider, error) {
 	mux.Handle("/", provider)
 	srv.Config.Handler = mux
 	srv.StartTLS()
-	return &Provider{Issuer: issuer, server: srv, store: st, op: provider}, nil
+	return &Provider{Issuer: issuer, server: srv, store: st}, nil
 }
 
 // Close stops the provider.

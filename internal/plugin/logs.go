@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +13,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers/jobs"
+	"github.com/rpa-operator/rpa-operator/internal/runhistory"
 )
 
 func newLogsCommand(connect connectFunc) *cobra.Command {
@@ -68,39 +68,13 @@ func runLogs(ctx context.Context, env *Env, name string, follow bool) error {
 	return err
 }
 
-// runPods returns the run's pods in attempt order. Pods are found by the
-// run label the operator puts on them (controllers/jobs) and confirmed by
-// the full run name in their annotation, since the label is shortened with
-// a hash for long names.
+// runPods returns the run's pods in attempt order (runhistory.Attempts).
 func runPods(ctx context.Context, env *Env, run *rpav1alpha1.RobotRun) ([]corev1.Pod, error) {
 	var list corev1.PodList
-	err := env.Client.List(ctx, &list, client.InNamespace(run.Namespace), client.MatchingLabels{
-		rpav1alpha1.LabelRun: jobs.LabelValue(run.Name), rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy,
-	})
-	if err != nil {
+	if err := env.Client.List(ctx, &list, client.InNamespace(run.Namespace), client.MatchingLabels(runhistory.PodLabels(run.Name))); err != nil {
 		return nil, fmt.Errorf("list pods of robotrun %s: %w", run.Name, err)
 	}
-	var pods []corev1.Pod
-	for _, p := range list.Items {
-		if p.Annotations[rpav1alpha1.AnnotationRunName] == run.Name {
-			pods = append(pods, p)
-		}
-	}
-	sortAttempts(pods)
-	return pods, nil
-}
-
-// sortAttempts orders a run's pods by attempt: the Job starts a retry only
-// after the previous pod stopped, so creation order is attempt order; the
-// name breaks ties within the same second.
-func sortAttempts(pods []corev1.Pod) {
-	sort.SliceStable(pods, func(i, j int) bool {
-		a, b := pods[i].CreationTimestamp, pods[j].CreationTimestamp
-		if !a.Equal(&b) {
-			return a.Before(&b)
-		}
-		return pods[i].Name < pods[j].Name
-	})
+	return runhistory.Attempts(list.Items, run.Name), nil
 }
 
 // LogSource opens the log of a pod's robot container. The apiserver gets

@@ -3,7 +3,6 @@ package plugin
 import (
 	"context"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -63,35 +62,6 @@ func TestLogsOfAFinishedRunWithoutPodsSaysWhy(t *testing.T) {
 	}, timeout, interval).Should(Equal(rpav1alpha1.PhaseFailed))
 	res := kubectlRobot(t, ns, "logs", "orphan-1")
 	g.Expect(res.err).To(MatchError(ContainSubstring("robotrun orphan-1 has no pods left (phase Failed)")))
-}
-
-func TestSortAttempts(t *testing.T) {
-	pod := func(name string, created time.Time) corev1.Pod {
-		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.Time{Time: created}}}
-	}
-	first := time.Date(2026, time.November, 23, 7, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name string
-		pods []corev1.Pod
-		want []string
-	}{
-		{
-			name: "creation order, not name order",
-			pods: []corev1.Pod{pod("run-aaaaa", first.Add(2*time.Minute)), pod("run-zzzzz", first), pod("run-mmmmm", first.Add(time.Minute))},
-			want: []string{"run-zzzzz", "run-mmmmm", "run-aaaaa"},
-		},
-		{
-			name: "same second: by name",
-			pods: []corev1.Pod{pod("run-b", first), pod("run-a", first)},
-			want: []string{"run-a", "run-b"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sortAttempts(tt.pods)
-			NewWithT(t).Expect(podNames(tt.pods)).To(Equal(tt.want))
-		})
-	}
 }
 
 func podNames(pods []corev1.Pod) []string {

@@ -10,10 +10,12 @@ import (
 	"sort"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	recordsv1alpha1 "github.com/rpa-operator/rpa-operator/api/records/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/controllers/jobs"
 )
 
 // RobotNameField selects a robot's runs: the RobotRun CRD's selectable
@@ -129,4 +131,32 @@ func RecordedDuration(r *recordsv1alpha1.RunRecord) string {
 		return ""
 	}
 	return r.Status.CompletionTime.Sub(r.Status.StartTime.Time).Round(time.Second).String()
+}
+
+// PodLabels select a run's pods: the run label the operator puts on them
+// (controllers/jobs), shortened with a hash for long names, so Attempts
+// confirms each by its annotation.
+func PodLabels(run string) map[string]string {
+	return map[string]string{rpav1alpha1.LabelRun: jobs.LabelValue(run), rpav1alpha1.LabelManagedBy: rpav1alpha1.ManagedBy}
+}
+
+// Attempts are the pods of run among pods (listed by PodLabels), in
+// attempt order: the Job starts a retry only after the previous pod
+// stopped, so creation order is attempt order; the name breaks ties within
+// the same second.
+func Attempts(pods []corev1.Pod, run string) []corev1.Pod {
+	var out []corev1.Pod
+	for _, p := range pods {
+		if p.Annotations[rpav1alpha1.AnnotationRunName] == run {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].CreationTimestamp, out[j].CreationTimestamp
+		if !a.Equal(&b) {
+			return a.Before(&b)
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
 }

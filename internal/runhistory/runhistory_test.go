@@ -5,6 +5,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -115,4 +116,43 @@ func TestRecordedDuration(t *testing.T) {
 		StartTime: &started, CompletionTime: metav1.NewTime(started.Add(3*time.Minute + 12400*time.Millisecond))}}
 	NewWithT(t).Expect(RecordedDuration(r)).To(Equal("3m12s"))
 	NewWithT(t).Expect(RecordedDuration(&recordsv1alpha1.RunRecord{})).To(BeEmpty(), "never started")
+}
+
+func TestAttemptsAreTheRunsPodsInCreationOrder(t *testing.T) {
+	pod := func(name string, created time.Time) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.Time{Time: created},
+			Annotations: map[string]string{rpav1alpha1.AnnotationRunName: "run"}}}
+	}
+	first := time.Date(2026, time.November, 23, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		pods []corev1.Pod
+		want []string
+	}{
+		{
+			name: "creation order, not name order",
+			pods: []corev1.Pod{pod("run-aaaaa", first.Add(2*time.Minute)), pod("run-zzzzz", first), pod("run-mmmmm", first.Add(time.Minute))},
+			want: []string{"run-zzzzz", "run-mmmmm", "run-aaaaa"},
+		},
+		{
+			name: "another run's pod of the same short label is left out",
+			pods: []corev1.Pod{pod("run-a", first), {ObjectMeta: metav1.ObjectMeta{Name: "other-a",
+				Annotations: map[string]string{rpav1alpha1.AnnotationRunName: "other-run-with-the-same-hash"}}}},
+			want: []string{"run-a"},
+		},
+		{
+			name: "same second: by name",
+			pods: []corev1.Pod{pod("run-b", first), pod("run-a", first)},
+			want: []string{"run-a", "run-b"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var names []string
+			for _, p := range Attempts(tt.pods, "run") {
+				names = append(names, p.Name)
+			}
+			NewWithT(t).Expect(names).To(Equal(tt.want))
+		})
+	}
 }

@@ -72,7 +72,6 @@ type OIDC struct {
 	verifier   *oidc.IDTokenVerifier
 	httpClient *http.Client
 	flows      *flowCookies
-	clock      clock.PassiveClock
 	// endSession is the provider's end_session_endpoint, if it offers one.
 	endSession string
 	clientID   string
@@ -119,7 +118,6 @@ func New(ctx context.Context, cfg Config) (*OIDC, error) {
 		verifier:   provider.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: cfg.Clock.Now}),
 		httpClient: cfg.HTTPClient,
 		flows:      flows,
-		clock:      cfg.Clock,
 		endSession: discovered.EndSession,
 		clientID:   cfg.ClientID,
 	}, nil
@@ -197,7 +195,7 @@ func (o *OIDC) verified(ctx context.Context, token *oauth2.Token, nonce string) 
 }
 
 // SignOutURL is where the browser goes to end its session at the
-// provider too, coming back to the console's sign-in page (PostSignOutURL,
+// provider too, coming back to the console's sign-in page (postSignOutURL,
 // to be registered with the provider as a post-logout redirect URI);
 // empty if the provider offers no end_session_endpoint. It names the
 // console by client_id rather than by id_token_hint: the ID token is a
@@ -213,14 +211,14 @@ func (o *OIDC) SignOutURL() string {
 	}
 	q := u.Query()
 	q.Set("client_id", o.clientID)
-	q.Set("post_logout_redirect_uri", o.PostSignOutURL())
+	q.Set("post_logout_redirect_uri", o.postSignOutURL())
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
-// PostSignOutURL is the console's sign-in page, at the redirect URL's
+// postSignOutURL is the console's sign-in page, at the redirect URL's
 // origin.
-func (o *OIDC) PostSignOutURL() string {
+func (o *OIDC) postSignOutURL() string {
 	u, err := url.Parse(o.oauth.RedirectURL)
 	if err != nil {
 		return ""

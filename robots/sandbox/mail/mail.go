@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -73,6 +74,9 @@ func New(cfg Config) (*Mailbox, error) {
 	if cfg.Address == "" || cfg.Password == "" {
 		return nil, errors.New("mail: an address and a password are needed")
 	}
+	if a, err := mail.ParseAddress(cfg.Address); err != nil || a.Address != cfg.Address {
+		return nil, fmt.Errorf("mail: %q is not a mail address such as kommunen@herning.dk", cfg.Address)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -94,6 +98,12 @@ func (m *Mailbox) Deliveries() []Delivery {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]Delivery(nil), m.deliveries...)
+}
+
+func (m *Mailbox) delivered() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.deliveries)
 }
 
 // Counts are how many mails each folder holds now.
@@ -216,8 +226,24 @@ func (m *Mailbox) deliver(from string, raw []byte) error {
 	if _, err := m.user.Append(Inbox, bytes.NewReader(raw), &imap.AppendOptions{Time: now}); err != nil {
 		return fmt.Errorf("file the mail: %w", err)
 	}
-	m.deliveries = append(m.deliveries, Delivery{MessageID: id, From: from, Subject: msg.Header.Get("Subject"), At: now})
+	// The sender's words, bounded as a header line is: the ledger keeps them.
+	m.deliveries = append(m.deliveries, Delivery{MessageID: id, From: truncate(from), Subject: truncate(msg.Header.Get("Subject")), At: now})
 	return nil
+}
+
+// maxHeaderBytes is RFC 5322's line limit.
+const maxHeaderBytes = 998
+
+// truncate cuts s to maxHeaderBytes without splitting a character.
+func truncate(s string) string {
+	if len(s) <= maxHeaderBytes {
+		return s
+	}
+	cut := maxHeaderBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 func domainOf(address string) string {
@@ -282,7 +308,7 @@ func (m *Mailbox) Handler() http.Handler {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, State{Delivered: len(m.Deliveries()), Folders: counts})
+		writeJSON(w, State{Delivered: m.delivered(), Folders: counts})
 	})
 	mux.HandleFunc("GET /mail/deliveries", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, m.Deliveries())
