@@ -40,6 +40,8 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 		"certificates to generate (SANDBOX_CERTIFICATES)")
 	fs.IntVar(&opts.config.ForeignCitizens, "foreign-citizens", env.int("SANDBOX_FOREIGN_CITIZENS", def.ForeignCitizens),
 		"foreign citizens to generate (SANDBOX_FOREIGN_CITIZENS)")
+	fs.IntVar(&opts.config.Cases, "cases", env.int("SANDBOX_CASES", def.Cases),
+		"persons with ESDH cases to generate (SANDBOX_CASES)")
 	fs.Float64Var(&opts.config.JournalRate, "journal-rate", env.float("SANDBOX_JOURNAL_RATE", def.JournalRate),
 		"ESDH journal requests per second (SANDBOX_JOURNAL_RATE)")
 	fs.IntVar(&opts.config.JournalBurst, "journal-burst", env.int("SANDBOX_JOURNAL_BURST", def.JournalBurst),
@@ -59,7 +61,7 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 		return options{}, err
 	}
 	c := opts.config
-	if c.Seed == 0 || c.MoveIns < 0 || c.Certificates < 0 || c.ForeignCitizens < 0 || c.JournalRate <= 0 || c.JournalBurst < 1 {
+	if c.Seed == 0 || c.MoveIns < 0 || c.Certificates < 0 || c.ForeignCitizens < 0 || c.Cases < 0 || c.JournalRate <= 0 || c.JournalBurst < 1 {
 		return options{}, errors.New("seed, journal rate and burst must be positive, and counts not negative")
 	}
 	if *systems != "" {

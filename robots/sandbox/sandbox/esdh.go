@@ -23,12 +23,17 @@ type Certificate struct {
 	Done bool `json:"done"`
 }
 
-// JournalRequest journals a certificate into an employee's personnel case.
+// JournalRequest journals a document on a case: a certificate in an
+// employee's personnel case (CertificateID), or another document (a mail)
+// on one of ESDH's cases (Document).
 type JournalRequest struct {
-	CertificateID  string `json:"certificateId"`
-	CaseNumber     string `json:"caseNumber"`
-	Title          string `json:"title"`
-	Classification string `json:"classification"`
+	CertificateID string `json:"certificateId,omitempty"`
+	// Document is what is journaled when it is not a certificate; the
+	// case must then be one of ESDH's (GET /esdh/cases).
+	Document       *Reference `json:"document,omitempty"`
+	CaseNumber     string     `json:"caseNumber"`
+	Title          string     `json:"title"`
+	Classification string     `json:"classification"`
 }
 
 // JournalEntry is a journaled document.
@@ -96,21 +101,35 @@ func (s *Server) journalDocument(w http.ResponseWriter, r *http.Request) {
 	if replayOrConflict(w, &s.journal, key, canonical) {
 		return
 	}
-	c := s.certificate(req.CertificateID)
-	switch {
-	case c == nil:
-		writeError(w, http.StatusNotFound, "no certificate %s", req.CertificateID)
-		return
-	case req.CaseNumber == "" || req.Title == "":
+	if req.CaseNumber == "" || req.Title == "" {
 		writeError(w, http.StatusUnprocessableEntity, "a journal entry needs a case number and a title")
+		return
+	}
+	var c *Certificate
+	switch {
+	case req.CertificateID != "" && req.Document != nil:
+		writeError(w, http.StatusUnprocessableEntity, "a journal entry is about a certificate or a document, not both")
+		return
+	case req.CertificateID != "":
+		if c = s.certificate(req.CertificateID); c == nil {
+			writeError(w, http.StatusNotFound, "no certificate %s", req.CertificateID)
+			return
+		}
+	case req.Document == nil || req.Document.Kind != DocMail || req.Document.ID == "":
+		writeError(w, http.StatusUnprocessableEntity, `a journal entry needs a certificateId or a document {"kind": %q, "id": "<Message-ID>"}`, DocMail)
+		return
+	case s.esdhCase(req.CaseNumber) == nil:
+		writeError(w, http.StatusNotFound, "no case %s", req.CaseNumber)
 		return
 	}
 	entry := JournalEntry{JournalRequest: req, ID: seqID("J", s.journal.len()+1, 6), Key: key, JournaledBy: actor(r), JournaledAt: s.timestamp()}
 	s.journal.add(key, canonical, entry)
-	if c.JournalID == "" {
-		c.JournalID = entry.ID
+	if c != nil {
+		if c.JournalID == "" {
+			c.JournalID = entry.ID
+		}
+		c.Done = c.isDone()
 	}
-	c.Done = c.isDone()
 	s.log.Info("document journaled", "key", key, "case", req.CaseNumber, "by", entry.JournaledBy)
 	writeJSON(w, http.StatusCreated, entry)
 }

@@ -31,6 +31,8 @@ type Config struct {
 	// MoveIns, Certificates and ForeignCitizens are how many of each to
 	// generate.
 	MoveIns, Certificates, ForeignCitizens int
+	// Cases is how many persons have cases in ESDH (some have two).
+	Cases int
 	// Municipalities receive the move-ins in turn; DIGIT's municipalities
 	// share the welcome-letters robot.
 	Municipalities []string
@@ -63,6 +65,7 @@ func DefaultConfig() Config {
 		MoveIns:         30,
 		Certificates:    50,
 		ForeignCitizens: 120,
+		Cases:           60,
 		Municipalities:  []string{"Roskilde", "Lejre", "Køge"},
 		JournalRate:     2,
 		JournalBurst:    4,
@@ -89,6 +92,7 @@ type Server struct {
 	moveIns      []*MoveIn
 	certificates []*Certificate
 	citizens     []*ForeignCitizen
+	cases        []*Case
 	letters      ledger[Letter]
 	journal      ledger[JournalEntry]
 	tasks        ledger[Task]
@@ -170,6 +174,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /certificates/{id}", s.getCertificate)
 	mux.HandleFunc("POST /esdh/journal", s.journalDocument)
 	mux.HandleFunc("GET /esdh/journal", s.listJournal)
+	mux.HandleFunc("GET /esdh/cases", s.listCases)
 
 	mux.HandleFunc("POST /tasks", s.createTask)
 	mux.HandleFunc("GET /tasks", s.listTasks)

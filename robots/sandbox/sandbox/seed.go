@@ -65,6 +65,9 @@ func seed(s *Server, cfg Config) {
 	for i := 1; i <= cfg.ForeignCitizens; i++ {
 		s.citizens = append(s.citizens, newCitizen(rng, i, today))
 	}
+	for i := 1; i <= cfg.Cases; i++ {
+		s.cases = append(s.cases, newCase(rng, i)...)
+	}
 }
 
 func newMoveIn(rng *rand.Rand, i int, municipality string, today time.Time) *MoveIn {

@@ -29,6 +29,9 @@ type State struct {
 	ResidenceChecks          int `json:"residenceChecks"`
 	ResidenceCheckDuplicates int `json:"residenceCheckDuplicates"`
 
+	// Cases counts ESDH's cases (GET /esdh/cases).
+	Cases int `json:"cases"`
+
 	// IdempotencyConflicts counts keys reused for a different request.
 	IdempotencyConflicts int `json:"idempotencyConflicts"`
 	SystemChecks         int `json:"systemChecks"`
@@ -54,6 +57,7 @@ func (s *Server) State() State {
 		ResidenceCheckDuplicates: s.checks.duplicates,
 		IdempotencyConflicts:     s.letters.conflicts + s.journal.conflicts + s.tasks.conflicts + s.checks.conflicts,
 		SystemChecks:             s.systemChecks,
+		Cases:                    len(s.cases),
 	}
 	for _, m := range s.moveIns {
 		if m.Status == MoveInNew {
