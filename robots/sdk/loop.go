@@ -50,6 +50,13 @@ type Loop[T any] struct {
 	// item would fail the same way (and might lock the robot's account).
 	// Zero means DefaultMaxConsecutiveFailures; negative never gives up.
 	MaxConsecutiveFailures int
+	// Limit, when positive, is the most items the loop takes: ProcessQueue
+	// takes no more than Limit items from the queue and leaves the rest
+	// waiting (a run started with "40 letters when there is time"), and
+	// Process handles the first Limit items of its list and counts the
+	// others as Remaining. Items that end as business exceptions or
+	// failures count, since each was taken. Zero means no limit.
+	Limit int
 }
 
 // Tally counts how a Loop's items ended.
@@ -81,13 +88,17 @@ func (t Tally) Result(summary string) Result {
 func (l Loop[T]) Process(ctx context.Context, items []T) (Tally, error) {
 	tally := Tally{Remaining: int64(len(items))}
 	failuresInARow := 0
+	if l.Limit > 0 && len(items) > l.Limit {
+		items = items[:l.Limit]
+	}
+	released := false
 	for _, item := range items {
 		if ctx.Err() != nil {
 			return tally, fmt.Errorf("%w after %d items, %d left for the next run", context.Cause(ctx), tally.Processed, tally.Remaining)
 		}
 		log := l.logger().With(LogKeyItem, l.Ref(item))
-		released, err := l.handle(ctx, log, item)
-		if released {
+		var err error
+		if released, err = l.handle(ctx, log, item); released {
 			log.Warn("item finished", "outcome", OutcomeReleased, "error", err)
 			continue
 		}
@@ -96,8 +107,8 @@ func (l Loop[T]) Process(ctx context.Context, items []T) (Tally, error) {
 			return tally, fmt.Errorf("gave up after %d items in a row failed, %d left for the next run; the last: %w", failuresInARow, tally.Remaining, err)
 		}
 	}
-	if ctx.Err() != nil && tally.Remaining > 0 {
-		// The last item was released.
+	if released {
+		// The last item could not finish after the stop.
 		return tally, fmt.Errorf("%w after %d items, %d left for the next run", context.Cause(ctx), tally.Processed, tally.Remaining)
 	}
 	return tally, nil
@@ -164,6 +175,9 @@ func (l Loop[T]) finishWithin() time.Duration {
 	}
 	return l.FinishWithin
 }
+
+// limitReached says whether the loop has taken as many items as it may.
+func (l Loop[T]) limitReached(taken int) bool { return l.Limit > 0 && taken >= l.Limit }
 
 func (l Loop[T]) maxFailures() int {
 	if l.MaxConsecutiveFailures == 0 {

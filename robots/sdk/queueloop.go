@@ -24,18 +24,29 @@ const reportWithin = 10 * time.Second
 // queue as the pod stops), when taking or reporting fails after the
 // Client's retries, or after l.MaxConsecutiveFailures system exceptions in
 // a row (the system is probably down: the items wait instead of using up
-// their attempts). l.Ref is not used: items are named by their reference.
+// their attempts). With l.Limit set it ends, without an error, once it has
+// taken that many items. l.Ref is not used: items are named by their
+// reference.
 func ProcessQueue(ctx context.Context, q *Queue, l Loop[*WorkItem]) (Tally, error) {
 	var tally Tally
 	failuresInARow := 0
-	for {
+	stopped := func() error {
+		return fmt.Errorf("%w after %d items; the rest wait in queue %s", context.Cause(ctx), tally.Processed, q.Name)
+	}
+	released := false
+	for taken := 0; ; taken++ {
+		// Within the limit every item taken has ended: a stop during the
+		// last one left nothing undone.
+		if l.limitReached(taken) && !released {
+			return tally, nil
+		}
 		if ctx.Err() != nil {
-			return tally, fmt.Errorf("%w after %d items; the rest wait in queue %s", context.Cause(ctx), tally.Processed, q.Name)
+			return tally, stopped()
 		}
 		item, err := q.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				continue
+				return tally, stopped()
 			}
 			return tally, fmt.Errorf("take the next item of queue %s: %w", q.Name, err)
 		}
@@ -43,8 +54,7 @@ func ProcessQueue(ctx context.Context, q *Queue, l Loop[*WorkItem]) (Tally, erro
 			return tally, nil
 		}
 		log := l.logger().With(LogKeyItem, itemName(item), "attempt", item.Attempt)
-		released, err := l.handle(ctx, log, item)
-		if released {
+		if released, err = l.handle(ctx, log, item); released {
 			log.Warn("item finished", "outcome", OutcomeReleased, "error", err)
 			continue
 		}
