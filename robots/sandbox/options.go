@@ -42,6 +42,14 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 		"foreign citizens to generate (SANDBOX_FOREIGN_CITIZENS)")
 	fs.IntVar(&opts.config.Cases, "cases", env.int("SANDBOX_CASES", def.Cases),
 		"persons with ESDH cases to generate (SANDBOX_CASES)")
+	fs.IntVar(&opts.config.OilTanks, "oil-tanks", env.int("SANDBOX_OIL_TANKS", def.OilTanks),
+		"BBR units with outdated oil tanks to generate (SANDBOX_OIL_TANKS)")
+	fs.IntVar(&opts.config.OilTankExceptionsFrom, "oil-tank-exceptions-from", env.int("SANDBOX_OIL_TANK_EXCEPTIONS_FROM", def.OilTankExceptionsFrom),
+		"the first oil-tank unit whose owner may be an exception (SANDBOX_OIL_TANK_EXCEPTIONS_FROM)")
+	fs.IntVar(&opts.config.SewerProperties, "sewer-properties", env.int("SANDBOX_SEWER_PROPERTIES", def.SewerProperties),
+		"properties in sewer separation areas to generate (SANDBOX_SEWER_PROPERTIES)")
+	fs.DurationVar(&opts.config.LetterDelay, "letter-delay", env.duration("SANDBOX_LETTER_DELAY", def.LetterDelay),
+		"how long Digital Post takes to answer a letter it sent (SANDBOX_LETTER_DELAY)")
 	fs.Float64Var(&opts.config.JournalRate, "journal-rate", env.float("SANDBOX_JOURNAL_RATE", def.JournalRate),
 		"ESDH journal requests per second (SANDBOX_JOURNAL_RATE)")
 	fs.IntVar(&opts.config.JournalBurst, "journal-burst", env.int("SANDBOX_JOURNAL_BURST", def.JournalBurst),
@@ -63,6 +71,9 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 	c := opts.config
 	if c.Seed == 0 || c.MoveIns < 0 || c.Certificates < 0 || c.ForeignCitizens < 0 || c.Cases < 0 || c.JournalRate <= 0 || c.JournalBurst < 1 {
 		return options{}, errors.New("seed, journal rate and burst must be positive, and counts not negative")
+	}
+	if c.OilTanks < 0 || c.OilTankExceptionsFrom < 0 || c.SewerProperties < 0 || c.LetterDelay < 0 {
+		return options{}, errors.New("oil tanks, sewer properties, the first exception and the letter delay must not be negative")
 	}
 	if *systems != "" {
 		list, err := parseSystems(*systems)
@@ -97,6 +108,10 @@ func (e *envDefaults) uint(name string, def uint64) uint64 {
 
 func (e *envDefaults) float(name string, def float64) float64 {
 	return parseEnv(e, name, def, func(v string) (float64, error) { return strconv.ParseFloat(v, 64) })
+}
+
+func (e *envDefaults) duration(name string, def time.Duration) time.Duration {
+	return parseEnv(e, name, def, time.ParseDuration)
 }
 
 func parseEnv[T any](e *envDefaults, name string, def T, parse func(string) (T, error)) T {

@@ -115,12 +115,14 @@ func (s *Server) journalDocument(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no certificate %s", req.CertificateID)
 			return
 		}
-	case req.Document == nil || req.Document.Kind != DocMail || req.Document.ID == "":
-		writeError(w, http.StatusUnprocessableEntity, `a journal entry needs a certificateId or a document {"kind": %q, "id": "<Message-ID>"}`, DocMail)
+	case req.Document == nil || req.Document.ID == "":
+		writeError(w, http.StatusUnprocessableEntity, `a journal entry needs a certificateId or a document {"kind": %q, "id": "<Message-ID>"} or {"kind": %q, "id": "<letter id>"}`, DocMail, DocSewerLetter)
 		return
-	case s.esdhCase(req.CaseNumber) == nil:
-		writeError(w, http.StatusNotFound, "no case %s", req.CaseNumber)
-		return
+	default:
+		if status, problem := s.documentOnCase(*req.Document, req.CaseNumber); status != 0 {
+			writeError(w, status, "%s", problem)
+			return
+		}
 	}
 	entry := JournalEntry{JournalRequest: req, ID: seqID("J", s.journal.len()+1, 6), Key: key, JournaledBy: actor(r), JournaledAt: s.timestamp()}
 	s.journal.add(key, canonical, entry)

@@ -33,6 +33,18 @@ type Config struct {
 	MoveIns, Certificates, ForeignCitizens int
 	// Cases is how many persons have cases in ESDH (some have two).
 	Cases int
+	// OilTanks is how many BBR units with an outdated oil tank to
+	// generate, each with its owner. OilTankExceptionsFrom is the first
+	// unit whose owner may be an exception (protected, no Digital Post
+	// mailbox); zero means the first. A test that checks counts through a
+	// limit places the exceptions after it.
+	OilTanks, OilTankExceptionsFrom int
+	// SewerProperties is how many properties in sewer separation areas to
+	// generate, each with its ESDH case.
+	SewerProperties int
+	// LetterDelay is how long Digital Post takes to answer a letter it has
+	// sent: a robot stopped meanwhile never hears that it was sent.
+	LetterDelay time.Duration
 	// Municipalities receive the move-ins in turn; DIGIT's municipalities
 	// share the welcome-letters robot.
 	Municipalities []string
@@ -66,6 +78,8 @@ func DefaultConfig() Config {
 		Certificates:    50,
 		ForeignCitizens: 120,
 		Cases:           60,
+		OilTanks:        130,
+		SewerProperties: 40,
 		Municipalities:  []string{"Roskilde", "Lejre", "Køge"},
 		JournalRate:     2,
 		JournalBurst:    4,
@@ -93,6 +107,8 @@ type Server struct {
 	certificates []*Certificate
 	citizens     []*ForeignCitizen
 	cases        []*Case
+	oilTanks     []*OilTank
+	properties   []*SewerProperty
 	letters      ledger[Letter]
 	journal      ledger[JournalEntry]
 	tasks        ledger[Task]
@@ -175,6 +191,11 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /esdh/journal", s.journalDocument)
 	mux.HandleFunc("GET /esdh/journal", s.listJournal)
 	mux.HandleFunc("GET /esdh/cases", s.listCases)
+
+	mux.HandleFunc("GET /bbr/oil-tanks", s.listOilTanks)
+	mux.HandleFunc("GET /bbr/oil-tanks/{unitId}", s.getOilTank)
+	mux.HandleFunc("GET /sewer/properties", s.listSewerProperties)
+	mux.HandleFunc("GET /sewer/properties/{id}", s.getSewerProperty)
 
 	mux.HandleFunc("POST /tasks", s.createTask)
 	mux.HandleFunc("GET /tasks", s.listTasks)

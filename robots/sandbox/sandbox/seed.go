@@ -52,7 +52,8 @@ const dateLayout = "2006-01-02"
 // 12th move-in (from the 7th) has address protection, every 8th
 // certificate (from the 3rd) is not clean, every 40th foreign citizen (from
 // the 17th) has an expired permit and every 50th (from the 29th) has mail
-// returned. Everything else comes from a generator seeded with cfg.Seed.
+// returned; newOilTank and newSewerProperty say theirs. Everything else
+// comes from a generator seeded with cfg.Seed.
 func seed(s *Server, cfg Config) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed))
 	today := cfg.Now().UTC().Truncate(24 * time.Hour)
@@ -67,6 +68,12 @@ func seed(s *Server, cfg Config) {
 	}
 	for i := 1; i <= cfg.Cases; i++ {
 		s.cases = append(s.cases, newCase(rng, i)...)
+	}
+	for i := 1; i <= cfg.OilTanks; i++ {
+		s.oilTanks = append(s.oilTanks, newOilTank(rng, i, cfg.OilTankExceptionsFrom))
+	}
+	for i := 1; i <= cfg.SewerProperties; i++ {
+		s.properties = append(s.properties, newSewerProperty(rng, i, today))
 	}
 }
 

@@ -10,7 +10,8 @@ type State struct {
 	MoveIns        int `json:"moveIns"`
 	MoveInsPending int `json:"moveInsPending"`
 	// LettersSent counts letters in the outbox, LetterDuplicates repeats,
-	// LettersRejected letters refused for protected residents.
+	// LettersRejected letters refused for protected recipients and owners
+	// without a Digital Post mailbox.
 	LettersSent      int `json:"lettersSent"`
 	LetterDuplicates int `json:"letterDuplicates"`
 	LettersRejected  int `json:"lettersRejected"`
@@ -31,6 +32,17 @@ type State struct {
 
 	// Cases counts ESDH's cases (GET /esdh/cases).
 	Cases int `json:"cases"`
+
+	// OilTanks counts BBR units with outdated oil tanks, OilTankReminders
+	// those whose owner has a reminder letter.
+	OilTanks         int `json:"oilTanks"`
+	OilTankReminders int `json:"oilTankReminders"`
+	// SewerProperties counts properties that must separate; SewerLetters
+	// the varsel and påbud letters sent about them, SewerLettersJournaled
+	// those journaled in the property's case.
+	SewerProperties       int `json:"sewerProperties"`
+	SewerLetters          int `json:"sewerLetters"`
+	SewerLettersJournaled int `json:"sewerLettersJournaled"`
 
 	// IdempotencyConflicts counts keys reused for a different request.
 	IdempotencyConflicts int `json:"idempotencyConflicts"`
@@ -69,6 +81,7 @@ func (s *Server) State() State {
 			st.CertificatesPending++
 		}
 	}
+	s.countLetterSubjects(&st)
 	return st
 }
 
