@@ -97,25 +97,44 @@ items="$(mktemp --suffix .jsonl)"
 	while read -r id; do printf '{"reference":"%s","payload":{"certificateId":"%s"}}\n' "$id" "$id"; done >"$items"
 "${plugin[@]}" queue add certificates -f "$items" | tail -n 1
 rm -f "$items"
-# waiting prints how many items of the queue are New or InProgress, read
+# waiting prints how many items of queue $1 are New or InProgress, read
 # from the work items themselves: the WorkQueue's counts lag behind an add.
 waiting() {
 	local state total=0
 	for state in New InProgress; do
 		total=$((total + $("${kubectl[@]}" -n "$ns" get workitems -o name \
-			--field-selector "spec.queue=certificates,status.state=$state" | wc -l)))
+			--field-selector "spec.queue=$1,status.state=$state" | wc -l)))
 	done
 	echo "$total"
 }
 for _ in $(seq 300); do
-	[[ $(waiting) -eq 0 ]] && break
+	[[ $(waiting certificates) -eq 0 ]] && break
 	sleep 1
 done
-queue_left=$(waiting)
+queue_left=$(waiting certificates)
 "${plugin[@]}" queue list
 echo
 echo "The certificates that are not clean wait for HR (kubectl get workitems):"
 "${kubectl[@]}" -n "$ns" get workitems --field-selector status.state=BusinessException | head -n 6
+
+say "Per, Herning's mail robot: five mails arrive by SMTP (the sandbox's POST /mail/samples); mail-intake queues them within a minute, the queue's trigger runs mail-sorter, which forwards, journals, and hands one to a person (robots/mail-intake, robots/mail-sorter)"
+echo '{"count": 5}' | "${kubectl[@]}" create --raw "$sandbox/mail/samples" -f - | grep -o '"kind":"[a-z-]*"' | cut -d'"' -f4 | tr '\n' ' '
+echo
+# mail_items prints how many mails the queue holds, in any state.
+mail_items() { "${kubectl[@]}" -n "$ns" get workitems -o name --field-selector spec.queue=incoming-mail | wc -l; }
+for _ in $(seq 180); do
+	[[ $(mail_items) -ge 5 && $(waiting incoming-mail) -eq 0 ]] && break
+	sleep 1
+done
+mail_left=$(($(waiting incoming-mail) + 5 - $(mail_items)))
+"${plugin[@]}" queue list
+echo
+echo "Where the mail went: the departments' mailboxes (GET /mail/forwards) and ESDH's journal"
+"${kubectl[@]}" get --raw "$sandbox/mail/forwards" | grep -o '"to":"[^"]*"' | sort | uniq -c
+"${kubectl[@]}" get --raw "$sandbox/esdh/journal" | grep -o '"document":{"kind":"mail"[^}]*}' | head -n 3
+echo "The mail the robot could not place waits for a person, with the reason:"
+"${kubectl[@]}" -n "$ns" get workitems --field-selector spec.queue=incoming-mail,status.state=BusinessException \
+	-o 'jsonpath={range .items[*]}{.metadata.name}  {.status.reason}{"\n"}{end}'
 
 say "The run records: every finished run, who asked for it and with what, kept after pruning (docs/audit.md)"
 for _ in $(seq 30); do
@@ -191,6 +210,10 @@ done
 [[ $console_ok -eq 0 ]] || status=1
 if [[ $queue_left -ne 0 ]]; then
 	echo "demo: $queue_left certificates still wait in the queue" >&2
+	status=1
+fi
+if [[ $mail_left -ne 0 ]]; then
+	echo "demo: $mail_left of the 5 mails were not sorted" >&2
 	status=1
 fi
 exit $status

@@ -23,6 +23,10 @@ const (
 	Processed = "Processed"
 )
 
+// UID names a mail in a folder, as long as the folder's UIDVALIDITY
+// holds: a robot's callers need not import go-imap for it.
+type UID = imap.UID
+
 // MaxMailBytes bounds the mail Read returns: a mail server's usual limit.
 const MaxMailBytes = 25 << 20
 

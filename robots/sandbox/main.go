@@ -19,6 +19,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/mail"
+	"github.com/rpa-operator/rpa-operator/robots/sandbox/mail/samples"
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/sandbox"
 )
 
@@ -48,12 +49,14 @@ func main() {
 // serve runs the sandbox until ctx ends, then lets answers in flight finish.
 func serve(ctx context.Context, log *slog.Logger, opts options) error {
 	opts.config.Log = log
-	var handler http.Handler = sandbox.New(opts.config)
+	systems := sandbox.New(opts.config)
+	var handler http.Handler = systems
 	var mailbox *mail.Serving
 	var mailStopped <-chan struct{} // nil without a mailbox: never ready
 	if opts.mail.Password == "" {
 		log.Info("no mailbox: SANDBOX_MAIL_PASSWORD is not set")
 	} else {
+		opts.mail.Departments = sandbox.DepartmentMailboxes
 		box, err := mail.New(opts.mail)
 		if err != nil {
 			return err
@@ -63,7 +66,11 @@ func serve(ctx context.Context, log *slog.Logger, opts options) error {
 		}
 		defer func() { _ = mailbox.Close() }()
 		log.Info("mailbox listening", "address", opts.mail.Address, "smtp", mailbox.SMTPAddr, "imap", mailbox.IMAPAddr)
-		handler, mailStopped = withMail(handler, box), mailbox.Done()
+		sender := &samples.Sender{
+			Writer:   samples.Writer{To: opts.mail.Address, Cases: systems.Cases(), Now: time.Now},
+			SMTPAddr: mailbox.SMTPAddr,
+		}
+		handler, mailStopped = withMail(handler, box, sender), mailbox.Done()
 	}
 	server := &http.Server{
 		Addr:              opts.addr,
@@ -95,10 +102,12 @@ func serve(ctx context.Context, log *slog.Logger, opts options) error {
 	return nil
 }
 
-// withMail serves the mailbox's state beside the sandbox's endpoints.
-func withMail(sandboxHandler http.Handler, box *mail.Mailbox) http.Handler {
+// withMail serves the mailbox's state, and the sample mails' sender,
+// beside the sandbox's endpoints.
+func withMail(sandboxHandler http.Handler, box *mail.Mailbox, sender *samples.Sender) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/mail/", box.Handler())
+	mux.Handle("/mail/samples", sender)
 	mux.Handle("/", sandboxHandler)
 	return mux
 }

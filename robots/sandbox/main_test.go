@@ -126,8 +126,17 @@ func TestServeWithTheMailbox(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, slog.New(slog.DiscardHandler), opts) }()
 	body := waitForGet(t, "http://"+addr+"/mail/state")
-	if got := strings.TrimSpace(string(body)); got != `{"delivered":0,"folders":{"INBOX":0,"Processed":0}}` {
+	if got := strings.TrimSpace(string(body)); got != `{"delivered":0,"folders":{"INBOX":0,"Processed":0},"forwarded":0,"forwardDuplicates":0}` {
 		t.Errorf("GET /mail/state: %s", got)
+	}
+	// The sample mails go through the sandbox's own SMTP server.
+	resp, err := http.Post("http://"+addr+"/mail/samples", "application/json", strings.NewReader(`{"count": 5}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /mail/samples: %v %v", resp, err)
+	}
+	_ = resp.Body.Close()
+	if got := strings.TrimSpace(string(waitForGet(t, "http://"+addr+"/mail/state"))); got != `{"delivered":5,"folders":{"INBOX":5,"Processed":0},"forwarded":0,"forwardDuplicates":0}` {
+		t.Errorf("GET /mail/state after 5 samples: %s", got)
 	}
 	conn, err := net.Dial("tcp", imapAddr)
 	if err != nil {

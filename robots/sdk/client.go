@@ -193,7 +193,12 @@ func (c *Client) attempt(ctx context.Context, method, target, key string, body [
 			return nil, -1, context.Cause(ctx)
 		}
 		// The request may or may not have arrived; the key makes a repeat
-		// harmless.
+		// harmless. The error drops the URL: its query may hold personal
+		// data (a CPR number), and the caller names method and path.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		return nil, 0, err
 	}
 	defer func() { _ = resp.Body.Close() }()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -193,4 +194,22 @@ func mustParse(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestATransportErrorNamesNoQuery: a system that cannot be reached makes an
+// error that names method and path, never the query, which may hold a CPR
+// number.
+func TestATransportErrorNamesNoQuery(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	base, _ := url.Parse(closed.URL)
+	closed.Close()
+	var logged strings.Builder
+	c := &Client{BaseURL: base, Log: slog.New(slog.NewTextHandler(&logged, nil)), Sleep: func(context.Context, time.Duration) error { return nil }}
+	err := c.Get(context.Background(), "/esdh/cases", url.Values{"cpr": {"010180-1234"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "GET /esdh/cases") {
+		t.Fatalf("err = %v, want one naming GET /esdh/cases", err)
+	}
+	if strings.Contains(err.Error(), "010180") || strings.Contains(logged.String(), "010180") {
+		t.Errorf("the query leaked:\nerror: %v\nlog: %s", err, logged.String())
+	}
 }

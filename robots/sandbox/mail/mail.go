@@ -3,7 +3,9 @@
 // IMAP, as they would Exchange's. It is a real SMTP server (go-smtp) and a
 // real IMAP server (go-imap v2) over one in-memory mailbox with the
 // folders INBOX and Processed, and a ledger of every delivery, so that a
-// test can check that each mail ends in one place, once.
+// test can check that each mail ends in one place, once. The departments'
+// mailboxes, where the mail robot forwards mail, are ledgers only: who got
+// which mail, once.
 package mail
 
 import (
@@ -17,6 +19,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -39,6 +42,11 @@ type Config struct {
 	Address string
 	// Password is the IMAP password (from a Secret: never a flag).
 	Password string
+	// Departments are the other mailboxes the SMTP server accepts mail
+	// for (departments, caseworkers): it records what each received, and
+	// files a mail it already has (by Message-ID) only once, as Exchange's
+	// duplicate detection does.
+	Departments []string
 	// MaxMessageBytes bounds one mail, as a mail server does.
 	MaxMessageBytes int64
 	// Now is the clock deliveries are stamped with.
@@ -61,12 +69,16 @@ type Delivery struct {
 // Mailbox is the sandbox's mailbox and its two servers.
 type Mailbox struct {
 	cfg  Config
-	imap *imapmemserver.Server
 	user *imapmemserver.User
+
+	// moveDelay holds each IMAP MOVE back (PUT /mail/faults), so that a
+	// test can kill the intake robot between adding a mail and moving it.
+	moveDelay atomic.Int64
 
 	mu         sync.Mutex
 	deliveries []Delivery
 	assigned   int
+	forwards   forwardLedger
 }
 
 // New makes the mailbox with its folders.
@@ -83,13 +95,17 @@ func New(cfg Config) (*Mailbox, error) {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultConfig().MaxMessageBytes
 	}
-	m := &Mailbox{cfg: cfg, imap: imapmemserver.New(), user: imapmemserver.NewUser(cfg.Address, cfg.Password)}
+	for _, d := range cfg.Departments {
+		if a, err := mail.ParseAddress(d); err != nil || a.Address != d {
+			return nil, fmt.Errorf("mail: department mailbox %q is not a mail address such as byg@herning.dk", d)
+		}
+	}
+	m := &Mailbox{cfg: cfg, user: imapmemserver.NewUser(cfg.Address, cfg.Password)}
 	for _, folder := range []string{Inbox, Processed} {
 		if err := m.user.Create(folder, nil); err != nil {
 			return nil, fmt.Errorf("mail: create %s: %w", folder, err)
 		}
 	}
-	m.imap.AddUser(m.user)
 	return m, nil
 }
 
@@ -125,7 +141,7 @@ func (m *Mailbox) Counts() (map[string]uint32, error) {
 func (m *Mailbox) IMAPServer() *imapserver.Server {
 	return imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return m.imap.NewSession(), nil, nil
+			return &session{m: m}, nil, nil
 		},
 		Caps: imap.CapSet{
 			imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}, imap.CapMove: {}, imap.CapUIDPlus: {},
@@ -212,7 +228,7 @@ func serve(smtpServer *smtp.Server, smtpListener net.Listener, imapServer *imaps
 func (m *Mailbox) deliver(from string, raw []byte) error {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "not a mail message: " + err.Error()}
+		return notAMessage(err)
 	}
 	now := m.cfg.Now()
 	m.mu.Lock()
@@ -229,6 +245,11 @@ func (m *Mailbox) deliver(from string, raw []byte) error {
 	// The sender's words, bounded as a header line is: the ledger keeps them.
 	m.deliveries = append(m.deliveries, Delivery{MessageID: id, From: truncate(from), Subject: truncate(msg.Header.Get("Subject")), At: now})
 	return nil
+}
+
+// notAMessage refuses a mail the server cannot file.
+func notAMessage(err error) error {
+	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "not a mail message: " + err.Error()}
 }
 
 // maxHeaderBytes is RFC 5322's line limit.
@@ -261,7 +282,9 @@ func (b smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtp
 type smtpSession struct {
 	m    *Mailbox
 	from string
-	to   bool
+	// inbox: the main address is a recipient; departments are the others.
+	inbox       bool
+	departments []string
 }
 
 func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
@@ -270,25 +293,37 @@ func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if !strings.EqualFold(to, s.m.cfg.Address) {
+	switch dept, ok := s.m.department(to); {
+	case strings.EqualFold(to, s.m.cfg.Address):
+		s.inbox = true
+	case ok:
+		s.departments = append(s.departments, dept)
+	default:
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox here: " + to}
 	}
-	s.to = true
 	return nil
 }
 
 func (s *smtpSession) Data(r io.Reader) error {
-	if !s.to {
+	if !s.inbox && len(s.departments) == 0 {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "no valid recipients"}
 	}
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
-	return s.m.deliver(s.from, raw)
+	if len(s.departments) > 0 {
+		if err := s.m.forwardTo(s.departments, s.from, raw); err != nil {
+			return err
+		}
+	}
+	if s.inbox {
+		return s.m.deliver(s.from, raw)
+	}
+	return nil
 }
 
-func (s *smtpSession) Reset() { s.from, s.to = "", false }
+func (s *smtpSession) Reset() { s.from, s.inbox, s.departments = "", false, nil }
 
 func (s *smtpSession) Logout() error { return nil }
 
@@ -297,6 +332,10 @@ func (s *smtpSession) Logout() error { return nil }
 type State struct {
 	Delivered int               `json:"delivered"`
 	Folders   map[string]uint32 `json:"folders"`
+	// Forwarded counts the mails the departments' mailboxes received,
+	// ForwardDuplicates the copies they had already (filed once).
+	Forwarded         int `json:"forwarded"`
+	ForwardDuplicates int `json:"forwardDuplicates"`
 }
 
 // Handler serves GET /mail/state and GET /mail/deliveries (JSON).
@@ -308,11 +347,17 @@ func (m *Mailbox) Handler() http.Handler {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, State{Delivered: m.delivered(), Folders: counts})
+		forwarded, duplicates := m.forwardCounts()
+		writeJSON(w, State{Delivered: m.delivered(), Folders: counts, Forwarded: forwarded, ForwardDuplicates: duplicates})
 	})
 	mux.HandleFunc("GET /mail/deliveries", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, m.Deliveries())
 	})
+	mux.HandleFunc("GET /mail/forwards", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, m.Forwards())
+	})
+	mux.HandleFunc("GET /mail/faults", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, m.faults()) })
+	mux.HandleFunc("PUT /mail/faults", m.setFaults)
 	return mux
 }
 

@@ -93,7 +93,7 @@ func TestMailSentBySMTPIsReadAndMovedByIMAP(t *testing.T) {
 
 	rec := httptest.NewRecorder()
 	box.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/mail/state", nil))
-	if got := strings.TrimSpace(rec.Body.String()); got != `{"delivered":2,"folders":{"INBOX":1,"Processed":1}}` {
+	if got := strings.TrimSpace(rec.Body.String()); got != `{"delivered":2,"folders":{"INBOX":1,"Processed":1},"forwarded":0,"forwardDuplicates":0}` {
 		t.Errorf("GET /mail/state: %s", got)
 	}
 }
@@ -101,5 +101,80 @@ func TestMailSentBySMTPIsReadAndMovedByIMAP(t *testing.T) {
 func TestAMailboxNeedsAPassword(t *testing.T) {
 	if _, err := mail.New(mail.DefaultConfig()); err == nil {
 		t.Error("a mailbox without a password was made")
+	}
+}
+
+// TestADepartmentFilesAForwardedMailOnce: a mail resent to a department
+// twice (a robot killed after sending, then retried) is filed once and
+// counted as a copy; a resent mail without a Message-ID and an unknown
+// department are refused.
+func TestADepartmentFilesAForwardedMailOnce(t *testing.T) {
+	cfg := mail.DefaultConfig()
+	cfg.Password, cfg.Now = "Vinter2026!", func() time.Time { return t0 }
+	cfg.Departments = []string{"byg@herning.dk", "borgerservice@herning.dk"}
+	box, err := mail.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mailtest.Serve(t, box)
+	resent := "Resent-From: kommunen@herning.dk\nResent-To: byg@herning.dk\nMessage-ID: <b7@arkitekt.dk>\nSubject: Byggetilladelse\n\nTegninger vedlagt.\n"
+	for range 2 {
+		if err := mailtest.Send(s.SMTPAddr, "kommunen@herning.dk", "Byg@Herning.dk", resent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mailtest.Send(s.SMTPAddr, "kommunen@herning.dk", "byg@herning.dk", "Subject: Uden id\n\nHej.\n"); err == nil || !strings.Contains(err.Error(), "554") {
+		t.Errorf("a forward without a Message-ID: %v, want 554", err)
+	}
+	if err := mailtest.Send(s.SMTPAddr, "kommunen@herning.dk", "teknik@herning.dk", resent); err == nil || !strings.Contains(err.Error(), "550") {
+		t.Errorf("an unknown department: %v, want 550", err)
+	}
+	got := box.Forwards()
+	want := []mail.Forward{{MessageID: "<b7@arkitekt.dk>", To: "byg@herning.dk", From: "kommunen@herning.dk", Subject: "Byggetilladelse", Copies: 2, At: t0}}
+	if len(got) != 1 || got[0] != want[0] {
+		t.Errorf("forwards %+v, want %+v", got, want)
+	}
+	if len(box.Deliveries()) != 0 {
+		t.Errorf("a forward reached the main inbox: %+v", box.Deliveries())
+	}
+}
+
+// TestMoveDelayHoldsAMoveBack: PUT /mail/faults holds IMAP MOVE back, so
+// that a test can stop a robot between two steps; bad values are refused.
+func TestMoveDelayHoldsAMoveBack(t *testing.T) {
+	box, s := serve(t)
+	put := func(body string) int {
+		rec := httptest.NewRecorder()
+		box.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPut, "/mail/faults", strings.NewReader(body)))
+		return rec.Code
+	}
+	for _, bad := range []string{`{"moveDelay":"soon"}`, `{"moveDelay":"-1s"}`, `{"moveDelay":"1h"}`, `[`} {
+		if code := put(bad); code != http.StatusBadRequest {
+			t.Errorf("PUT %s: %d, want 400", bad, code)
+		}
+	}
+	if code := put(`{"moveDelay":"300ms"}`); code != http.StatusOK {
+		t.Fatalf("PUT moveDelay: %d", code)
+	}
+	if err := send(t, s.SMTPAddr, "kommunen@herning.dk", "Message-ID: <c1@example.dk>\nSubject: Hej\n\nHej.\n"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := imapclient.DialInsecure(s.IMAPAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close() }()
+	if err := c.Login("kommunen@herning.dk", "Vinter2026!").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(mail.Inbox, nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := c.Move(imap.SeqSetNum(1), mail.Processed).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if held := time.Since(start); held < 300*time.Millisecond {
+		t.Errorf("MOVE answered after %v, before the 300ms delay", held)
 	}
 }

@@ -25,6 +25,13 @@ type Case struct {
 // Document kinds a journal entry can be about, besides a certificate.
 const DocMail = "mail"
 
+// DepartmentMailboxes are Herning's departments' and caseworkers'
+// addresses, which the sandbox's mail server accepts forwarded mail for.
+var DepartmentMailboxes = []string{
+	"borgerservice@herning.dk", "byg@herning.dk", "jobcenter@herning.dk", "okonomi@herning.dk", "familie@herning.dk",
+	"mette.hansen@herning.dk", "lars.olsen@herning.dk", "kirsten.madsen@herning.dk",
+}
+
 // caseDepartments are the departments whose cases are seeded, with the
 // kind of case each keeps and the caseworkers' mailboxes.
 var caseDepartments = []struct {
