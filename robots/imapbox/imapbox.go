@@ -62,6 +62,15 @@ func Dial(ctx context.Context, addr, user, password string) (*Box, error) {
 	return login(ctx, c, user, password)
 }
 
+// Connect is DialTLS when useTLS, else Dial: the robots' imapTLS
+// parameter.
+func Connect(ctx context.Context, addr string, useTLS bool, user, password string) (*Box, error) {
+	if useTLS {
+		return DialTLS(ctx, addr, user, password)
+	}
+	return Dial(ctx, addr, user, password)
+}
+
 // DialTLS is Dial over TLS (IMAPS), as Exchange Online serves it.
 func DialTLS(ctx context.Context, addr, user, password string) (*Box, error) {
 	c, err := imapclient.DialTLS(addr, nil)
@@ -165,6 +174,12 @@ func (b *Box) MoveToProcessed(ctx context.Context, uid imap.UID) error {
 // ErrNotFound says no mail of the folder has the Message-ID.
 var ErrNotFound = errors.New("no such mail")
 
+// ErrTooLarge says the mail is larger than MaxMailBytes: a person opens it.
+var ErrTooLarge = fmt.Errorf("larger than %d bytes", MaxMailBytes)
+
+// ErrNotAMessageID says the Message-ID given cannot be searched for.
+var ErrNotAMessageID = errors.New("not a Message-ID")
+
 // Read returns the whole mail (RFC 5322, at most MaxMailBytes) of folder
 // whose Message-ID is messageID (with or without its angle brackets).
 func (b *Box) Read(ctx context.Context, folder, messageID string) ([]byte, error) {
@@ -175,7 +190,7 @@ func (b *Box) Read(ctx context.Context, folder, messageID string) ([]byte, error
 	}
 	bare := strings.Trim(messageID, "<> ")
 	if bare == "" || len(bare) > maxMessageIDBytes || strings.ContainsAny(bare, " \t\r\n") {
-		return nil, fmt.Errorf("%q is not a Message-ID", messageID)
+		return nil, fmt.Errorf("%q: %w", messageID, ErrNotAMessageID)
 	}
 	id := "<" + bare + ">"
 	found, err := b.c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-Id", Value: id}}}, nil).Wait()
@@ -204,7 +219,7 @@ func (b *Box) Read(ctx context.Context, folder, messageID string) ([]byte, error
 				return nil, fmt.Errorf("read %s: %w", id, err)
 			}
 			if len(raw) > MaxMailBytes {
-				return nil, fmt.Errorf("%s is larger than %d bytes", id, MaxMailBytes)
+				return nil, fmt.Errorf("%s: %w", id, ErrTooLarge)
 			}
 			return raw, nil
 		}

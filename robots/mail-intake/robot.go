@@ -2,25 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rpa-operator/rpa-operator/robots/imapbox"
 	"github.com/rpa-operator/rpa-operator/robots/sdk"
 )
 
-// queue is where the robot adds the mails: the run's WorkQueue
-// (sdk.Queue), or a test's.
-type queue interface {
-	Add(ctx context.Context, item sdk.NewItem) (sdk.Added, error)
-}
-
 // robot is the mail-intake robot.
 type robot struct {
-	// openQueue opens the queue by name; sdk.OpenQueue when nil.
-	openQueue func(name string) (queue, error)
+	// queueOpener opens the WorkQueue by name; sdk.OpenQueue when nil.
+	queueOpener func(name string) (*sdk.Queue, error)
 }
 
 // mailbox is what the robot does with the IMAP mailbox.
@@ -35,36 +32,29 @@ func (r robot) work(ctx context.Context, run *sdk.Run, log *slog.Logger) (sdk.Re
 	if err != nil {
 		return sdk.Result{}, err
 	}
-	q, err := r.open(cfg.queue)
+	q, err := r.openQueue(cfg.queue)
 	if err != nil {
 		return sdk.Result{}, err
 	}
-	box, err := dial(ctx, cfg)
+	box, err := imapbox.Connect(ctx, cfg.imapAddress, cfg.imapTLS, cfg.account.Username, cfg.account.Password.Reveal())
 	if err != nil {
 		return sdk.Result{}, err
 	}
 	defer func() { _ = box.Close() }()
-	return intake(ctx, box, q, cfg.queue, log)
+	return intake(ctx, box, q, log)
 }
 
-func (r robot) open(name string) (queue, error) {
-	if r.openQueue != nil {
-		return r.openQueue(name)
+func (r robot) openQueue(name string) (*sdk.Queue, error) {
+	if r.queueOpener != nil {
+		return r.queueOpener(name)
 	}
 	return sdk.OpenQueue(name, "")
-}
-
-func dial(ctx context.Context, cfg config) (*imapbox.Box, error) {
-	if cfg.imapTLS {
-		return imapbox.DialTLS(ctx, cfg.imapAddress, cfg.account.Username, cfg.account.Password.Reveal())
-	}
-	return imapbox.Dial(ctx, cfg.imapAddress, cfg.account.Username, cfg.account.Password.Reveal())
 }
 
 // intake is one pass over the inbox. The order of the two steps is the
 // point: the item first, then the move, so that a kill in between leaves
 // the mail in INBOX for the next run, which finds its item and moves it.
-func intake(ctx context.Context, box mailbox, q queue, queueName string, log *slog.Logger) (sdk.Result, error) {
+func intake(ctx context.Context, box mailbox, q *sdk.Queue, log *slog.Logger) (sdk.Result, error) {
 	mails, err := box.Waiting(ctx)
 	if err != nil {
 		return sdk.Result{}, err
@@ -77,7 +67,7 @@ func intake(ctx context.Context, box mailbox, q queue, queueName string, log *sl
 		Handle: func(ctx context.Context, log *slog.Logger, m imapbox.Mail) error {
 			added, err := q.Add(ctx, newItem(m))
 			if err != nil {
-				return fmt.Errorf("add to queue %s: %w", queueName, err)
+				return fmt.Errorf("add to queue %s: %w", q.Name, err)
 			}
 			if added.Existing {
 				again++
@@ -101,10 +91,18 @@ type payload struct {
 	Size      int64     `json:"size"`
 }
 
+// The sender's words are bounded before they go into an item: an item
+// that cannot be added would keep its mail in INBOX for good.
+const (
+	maxFromBytes    = 320 // an address, 254, and some of a name
+	maxSubjectBytes = 998 // RFC 5322's line
+)
+
 func newItem(m imapbox.Mail) sdk.NewItem {
 	return sdk.NewItem{
 		Reference: reference(m),
-		Payload:   payload{MessageID: m.MessageID, From: m.From, Subject: m.Subject, Received: m.Received, Size: m.Size},
+		Payload: payload{MessageID: m.MessageID, From: bounded(m.From, maxFromBytes),
+			Subject: bounded(m.Subject, maxSubjectBytes), Received: m.Received, Size: m.Size},
 	}
 }
 
@@ -114,29 +112,52 @@ const maxReferenceBytes = 256
 // reference is the item's unique reference: the Message-ID, which the
 // sender's server set and no other mail shares. A mail without one (the
 // sandbox gives every mail one; another server may not) is named by its
-// place in the inbox, which is stable while it waits there.
+// place in the inbox, which is stable while it waits there. A Message-ID
+// longer than a reference keeps its start and a hash of the whole, so
+// that two long ones with the same start stay two mails.
 func reference(m imapbox.Mail) string {
 	if m.MessageID == "" {
 		return fmt.Sprintf("no-message-id/%d/uid-%d", m.Received.Unix(), m.UID)
 	}
-	if len(m.MessageID) > maxReferenceBytes {
-		return m.MessageID[:maxReferenceBytes-1] + ">"
+	if len(m.MessageID) <= maxReferenceBytes {
+		return m.MessageID
 	}
-	return m.MessageID
+	sum := sha256.Sum256([]byte(m.MessageID))
+	suffix := "#" + hex.EncodeToString(sum[:8]) + ">"
+	return bounded(m.MessageID, maxReferenceBytes-len(suffix)) + suffix
+}
+
+// bounded cuts s to at most n bytes without splitting a character.
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // summary is the run's one line for people.
 func summary(items sdk.Tally, again int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d mails queued", items.Succeeded)
+	fmt.Fprintf(&b, "%s queued", mails(items.Succeeded-int64(again), "new mail"))
 	if again > 0 {
-		fmt.Fprintf(&b, " (%d of them queued before a stop, moved now)", again)
+		fmt.Fprintf(&b, ", %s queued before a stop and moved now", mails(int64(again), "mail"))
 	}
 	if items.Failed > 0 {
-		fmt.Fprintf(&b, ", %d failed and wait in the inbox", items.Failed)
+		fmt.Fprintf(&b, ", %s failed and wait in the inbox", mails(items.Failed, "mail"))
 	}
 	if items.Remaining > 0 {
 		fmt.Fprintf(&b, ", %d left for the next run", items.Remaining)
 	}
 	return b.String()
+}
+
+// mails is "1 mail" or "2 mails".
+func mails(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rpa-operator/rpa-operator/robots/imapbox"
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/mail"
@@ -18,28 +22,6 @@ import (
 )
 
 const password = "FAKE-sandbox-mailbox-password"
-
-// testQueue is a WorkQueue with unique references, as incoming-mail is:
-// a reference it has seen adds nothing.
-type testQueue struct {
-	mu    sync.Mutex
-	items map[string]sdk.NewItem
-	adds  int
-}
-
-func (q *testQueue) Add(_ context.Context, item sdk.NewItem) (sdk.Added, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.adds++
-	if q.items == nil {
-		q.items = map[string]sdk.NewItem{}
-	}
-	if _, ok := q.items[item.Reference]; ok {
-		return sdk.Added{ID: item.Reference, Existing: true}, nil
-	}
-	q.items[item.Reference] = item
-	return sdk.Added{ID: item.Reference}, nil
-}
 
 // newMailbox is the sandbox's mailbox with n mails in INBOX.
 func newMailbox(t *testing.T, n int) (*mail.Mailbox, *mail.Serving) {
@@ -82,25 +64,27 @@ func counts(t *testing.T, box *mail.Mailbox) map[string]uint32 {
 // its Message-ID as reference and moves it; a second run finds nothing.
 func TestEachMailIsQueuedOnceThenMoved(t *testing.T) {
 	box, s := newMailbox(t, 5)
-	q := &testQueue{}
-	r := robot{openQueue: func(name string) (queue, error) {
+	q := sdktest.NewQueue(t, "incoming-mail", sdktest.QueueOptions{UniqueReferences: true})
+	r := robot{queueOpener: func(name string) (*sdk.Queue, error) {
 		if name != "incoming-mail" {
 			t.Errorf("opened queue %q", name)
 		}
-		return q, nil
+		return q.Pod("mail-intake-1"), nil
 	}}
-	for run, want := range []string{"5 mails queued", "0 mails queued"} {
+	for run, want := range []string{"5 new mails queued", "0 new mails queued"} {
 		out := sdktest.Execute(t, context.Background(), env(t, s), r.work)
 		if out.ExitCode != 0 || out.Result.Summary != want {
 			t.Fatalf("run %d: exit %d, summary %q, want %q\n%s", run+1, out.ExitCode, out.Result.Summary, want, out.Log)
 		}
 	}
-	if len(q.items) != 5 || q.adds != 5 {
-		t.Errorf("%d items from %d adds, want 5 from 5", len(q.items), q.adds)
+	items := q.Items()
+	if len(items) != 5 || q.Count(sdktest.StateNew) != 5 {
+		t.Fatalf("items %+v, want 5 New", items)
 	}
-	it := q.items["<m3@borger.dk>"]
-	if p := it.Payload.(payload); p.Subject != "Mail 3" || p.From != "borger@borger.dk" || p.MessageID != "<m3@borger.dk>" {
-		t.Errorf("payload %+v", p)
+	var p payload
+	if err := json.Unmarshal(items[3].Payload, &p); err != nil || items[3].Reference != "<m3@borger.dk>" ||
+		p.Subject != "Mail 3" || p.From != "borger@borger.dk" || p.MessageID != "<m3@borger.dk>" {
+		t.Errorf("item %s: payload %s (%v)", items[3].Reference, items[3].Payload, err)
 	}
 	if c := counts(t, box); c[mail.Inbox] != 0 || c[mail.Processed] != 5 {
 		t.Errorf("folders %v, want all 5 in Processed", c)
@@ -126,7 +110,7 @@ func (f failingMove) MoveToProcessed(ctx context.Context, uid imapbox.UID) error
 // and moves it: one item, no mail left behind.
 func TestAMailQueuedButNotMovedIsMovedByTheNextRun(t *testing.T) {
 	box, s := newMailbox(t, 3)
-	q := &testQueue{}
+	q := sdktest.NewQueue(t, "incoming-mail", sdktest.QueueOptions{UniqueReferences: true})
 	log := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -139,21 +123,22 @@ func TestAMailQueuedButNotMovedIsMovedByTheNextRun(t *testing.T) {
 	if err != nil || len(waiting) != 3 {
 		t.Fatalf("waiting %v, %v", waiting, err)
 	}
-	first, _ := intake(ctx, failingMove{b, waiting[1].UID}, q, "incoming-mail", log)
-	if first.ItemsFailed != 1 || counts(t, box)[mail.Inbox] != 1 || len(q.items) != 3 {
-		t.Fatalf("first run %+v, folders %v, %d items", first, counts(t, box), len(q.items))
+	first, _ := intake(ctx, failingMove{b, waiting[1].UID}, q.Pod("mail-intake-1"), log)
+	if first.ItemsFailed != 1 || counts(t, box)[mail.Inbox] != 1 || len(q.Items()) != 3 {
+		t.Fatalf("first run %+v, folders %v, %d items", first, counts(t, box), len(q.Items()))
 	}
-	second, err := intake(ctx, b, q, "incoming-mail", log)
-	if err != nil || second.Summary != "1 mails queued (1 of them queued before a stop, moved now)" {
+	second, err := intake(ctx, b, q.Pod("mail-intake-2"), log)
+	if err != nil || second.Summary != "0 new mails queued, 1 mail queued before a stop and moved now" {
 		t.Errorf("second run: %q, %v", second.Summary, err)
 	}
-	if c := counts(t, box); c[mail.Inbox] != 0 || c[mail.Processed] != 3 || len(q.items) != 3 || q.adds != 4 {
-		t.Errorf("folders %v, %d items from %d adds, want 3 in Processed, 3 items from 4 adds", c, len(q.items), q.adds)
+	if c := counts(t, box); c[mail.Inbox] != 0 || c[mail.Processed] != 3 || len(q.Items()) != 3 {
+		t.Errorf("folders %v, %d items, want 3 in Processed and 3 items", c, len(q.Items()))
 	}
 }
 
 func TestReference(t *testing.T) {
-	long := "<" + string(make([]byte, 300)) + ">"
+	long := "<" + strings.Repeat("x", 300) + "@scanner.herning.dk>"
+	longToo := "<" + strings.Repeat("x", 300) + "@printer.herning.dk>"
 	tests := []struct {
 		name string
 		mail imapbox.Mail
@@ -161,13 +146,32 @@ func TestReference(t *testing.T) {
 	}{
 		{"the Message-ID", imapbox.Mail{UID: 7, MessageID: "<a1@borger.dk>"}, "<a1@borger.dk>"},
 		{"no Message-ID: its place in the inbox", imapbox.Mail{UID: 7, Received: time.Unix(1764664200, 0)}, "no-message-id/1764664200/uid-7"},
-		{"cut to the queue's limit", imapbox.Mail{MessageID: long}, long[:255] + ">"},
+		{"a long one: its start and a hash of the whole", imapbox.Mail{MessageID: long}, long[:238] + "#" + hexOf(long) + ">"},
+		{"another long one with the same start", imapbox.Mail{MessageID: longToo}, longToo[:238] + "#" + hexOf(longToo) + ">"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := reference(tt.mail); got != tt.want || len(got) > maxReferenceBytes {
-				t.Errorf("reference = %q, want %q", got, tt.want)
+				t.Errorf("reference = %q (%d bytes), want %q", got, len(got), tt.want)
 			}
 		})
+	}
+	if reference(imapbox.Mail{MessageID: long}) == reference(imapbox.Mail{MessageID: longToo}) {
+		t.Error("two long Message-IDs with the same start got one reference")
+	}
+}
+
+func hexOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}
+
+// TestTheSendersWordsAreBounded: a subject of any length still makes an
+// item the queue takes (64 KiB at most), cut at a character.
+func TestTheSendersWordsAreBounded(t *testing.T) {
+	m := imapbox.Mail{MessageID: "<a@b>", Subject: strings.Repeat("æ", 40000), From: strings.Repeat("ø", 400) + "@x.dk"}
+	p := newItem(m).Payload.(payload)
+	if len(p.Subject) > maxSubjectBytes || len(p.From) > maxFromBytes || !utf8.ValidString(p.Subject) || !utf8.ValidString(p.From) {
+		t.Errorf("subject %d bytes, from %d bytes, valid %v %v", len(p.Subject), len(p.From), utf8.ValidString(p.Subject), utf8.ValidString(p.From))
 	}
 }

@@ -72,6 +72,9 @@ func readConfig(run *sdk.Run) (config, error) {
 	if c.mailbox, err = run.Credentials.Account(credentialMailbox); err != nil {
 		return config{}, fmt.Errorf("log in to the mailbox: %w", err)
 	}
+	if err := c.rules.forwardsNotTo(c.mailbox.Username); err != nil {
+		return config{}, err
+	}
 	if c.esdh, err = run.Credentials.Account(credentialESDH); err != nil {
 		return config{}, fmt.Errorf("log in to ESDH: %w", err)
 	}

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/rpa-operator/rpa-operator/robots/sdk"
 )
 
 // smtpTimeout bounds one forward: the mail server is inside the network.
@@ -40,8 +43,22 @@ func (f forwarder) forward(ctx context.Context, raw []byte, to string) error {
 	defer stop()
 	c := smtp.NewClient(conn)
 	defer func() { _ = c.Close() }()
-	if err := c.SendMail(f.from, []string{to}, &msg); err != nil {
+	var refused *smtp.SMTPError
+	err = c.SendMail(f.from, []string{to}, &msg)
+	if errors.As(err, &refused) && refused.Code >= 500 {
+		// A permanent refusal (no such mailbox, too large) will not pass
+		// on a retry: a person forwards it.
+		return sdk.BusinessExceptionf("the mail server refused the forward to %s (%d %s): forward the mail by hand",
+			to, refused.Code, runes(refused.Message, maxServerText))
+	}
+	if err != nil {
 		return fmt.Errorf("forward to %s: %w", to, err)
 	}
-	return c.Quit()
+	// The mail server has it once DATA is accepted; a failed QUIT
+	// changes nothing.
+	_ = c.Quit()
+	return nil
 }
+
+// maxServerText bounds the mail server's words in a reason.
+const maxServerText = 200

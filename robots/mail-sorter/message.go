@@ -19,21 +19,25 @@ import (
 	"github.com/ledongthuc/pdf"
 )
 
-// Bounds on what the robot reads of a mail: a PDF of a hundred pages is
-// a document for a person, not for a CPR scan.
+// Bounds on what the robot reads of a mail: a PDF of more than 100 pages
+// is a document for a person, not for a CPR scan. The reader inflates a
+// page's content whole, so a page is bounded only by the pod's memory
+// limit (robot.yaml): a PDF made to blow up ends that attempt, and the
+// item goes to Failed after its attempts, for a person.
 const (
 	maxPDFs      = 10
 	maxPDFBytes  = 10 << 20
+	maxPDFPages  = 100
 	maxTextBytes = 1 << 20
 )
 
 // letter is a mail as the rules see it, with the PDFs' text read.
 type letter struct {
-	From    string
-	Subject string
+	from    string
+	subject string
 	facts   facts
-	// UnreadablePDFs counts PDFs whose text could not be read.
-	UnreadablePDFs int
+	// unreadablePDFs counts PDFs whose text could not be read.
+	unreadablePDFs int
 }
 
 // readLetter parses a whole mail (RFC 5322, MIME).
@@ -45,10 +49,10 @@ func readLetter(raw []byte) (letter, error) {
 	defer func() { _ = r.Close() }()
 	var l letter
 	if from, err := r.Header.AddressList("From"); err == nil && len(from) > 0 {
-		l.From = from[0].Address
+		l.from = from[0].Address
 	}
-	l.Subject, _ = r.Header.Subject()
-	l.facts = facts{SenderDomain: domainOf(l.From), Subject: l.Subject}
+	l.subject, _ = r.Header.Subject()
+	l.facts = facts{SenderDomain: domainOf(l.from), Subject: l.subject}
 	pdfs := 0
 	for {
 		part, err := r.NextPart()
@@ -64,7 +68,7 @@ func readLetter(raw []byte) (letter, error) {
 		pdfs++
 		text, err := pdfText(part.Body)
 		if err != nil {
-			l.UnreadablePDFs++
+			l.unreadablePDFs++
 			continue
 		}
 		l.facts.CPRs = appendNew(l.facts.CPRs, cprNumbers(text)...)
@@ -108,12 +112,28 @@ func pdfText(body io.Reader) (text string, err error) {
 	if err != nil {
 		return "", err
 	}
-	plain, err := doc.GetPlainText()
-	if err != nil {
-		return "", err
+	if n := doc.NumPage(); n > maxPDFPages {
+		return "", fmt.Errorf("%d pages, more than %d", n, maxPDFPages)
 	}
-	out, err := io.ReadAll(io.LimitReader(plain, maxTextBytes))
-	return string(out), err
+	return pagesText(doc)
+}
+
+// pagesText reads the pages' text one at a time, at most maxTextBytes.
+func pagesText(doc *pdf.Reader) (string, error) {
+	var b strings.Builder
+	for i := 1; i <= doc.NumPage() && b.Len() < maxTextBytes; i++ {
+		page := doc.Page(i)
+		if page.V.IsNull() {
+			continue
+		}
+		text, err := page.GetPlainText(nil)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(text[:min(len(text), maxTextBytes-b.Len())])
+		b.WriteByte('\n')
+	}
+	return b.String(), nil
 }
 
 // cprPattern is a CPR number as letters write it: DDMMYY-SSSS.

@@ -27,11 +27,11 @@ func TestReadLetter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if l.From != "soren@advokathuset.dk" || l.Subject != "Spørgsmål" || l.facts.SenderDomain != "advokathuset.dk" {
-				t.Errorf("from %q subject %q domain %q", l.From, l.Subject, l.facts.SenderDomain)
+			if l.from != "soren@advokathuset.dk" || l.subject != "Spørgsmål" || l.facts.SenderDomain != "advokathuset.dk" {
+				t.Errorf("from %q subject %q domain %q", l.from, l.subject, l.facts.SenderDomain)
 			}
-			if !slices.Equal(l.facts.CPRs, tt.wantCPRs) || l.UnreadablePDFs != tt.wantUnreadable {
-				t.Errorf("CPRs %v unreadable %d, want %v and %d", l.facts.CPRs, l.UnreadablePDFs, tt.wantCPRs, tt.wantUnreadable)
+			if !slices.Equal(l.facts.CPRs, tt.wantCPRs) || l.unreadablePDFs != tt.wantUnreadable {
+				t.Errorf("CPRs %v unreadable %d, want %v and %d", l.facts.CPRs, l.unreadablePDFs, tt.wantCPRs, tt.wantUnreadable)
 			}
 		})
 	}

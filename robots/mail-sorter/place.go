@@ -6,15 +6,26 @@ import (
 	"unicode/utf8"
 )
 
+// action is what the robot does with a mail.
+type action int
+
+const (
+	// toPerson hands the mail to a person: the rules cannot place it.
+	toPerson action = iota
+	forward
+	journal
+)
+
 // placement is where a mail goes: forwarded, journaled, or to a person.
 type placement struct {
+	Action action
 	// Rule names the rule that placed it; empty when none did.
 	Rule string
 	// ForwardTo is the mailbox it is forwarded to.
 	ForwardTo string
 	// JournalOn is the case it is journaled on.
 	JournalOn string
-	// Exception says why a person must place it; the rest is empty then.
+	// Exception says why a person must place it.
 	Exception string
 }
 
@@ -33,48 +44,60 @@ func decide(rules Rules, l letter, lookup func(cpr string) ([]openCase, error)) 
 	if rule == nil {
 		return placement{Exception: noRule(l)}, nil
 	}
-	p := placement{Rule: rule.Name}
 	if rule.ForwardTo != "" {
-		p.ForwardTo = rule.ForwardTo
-		return p, nil
+		return placement{Action: forward, Rule: rule.Name, ForwardTo: rule.ForwardTo}, nil
 	}
 	if n := len(l.facts.CPRs); n > 1 {
-		p.Exception = fmt.Sprintf("the PDF names %d persons (%s): rule %q places a mail about one person only", n, maskedList(l.facts.CPRs), rule.Name)
-		return p, nil
+		return toPersonBy(rule, "the PDFs name %d persons (%s): rule %q places a mail about one person only", n, maskedList(l.facts.CPRs), rule.Name), nil
 	}
-	cases, err := lookup(l.facts.CPRs[0])
+	cpr := l.facts.CPRs[0]
+	cases, err := lookup(cpr)
 	if err != nil {
 		return placement{}, err
 	}
-	switch len(cases) {
-	case 0:
-		p.Exception = fmt.Sprintf("the PDF names a person (%s) with no open case in ESDH: open a case or forward the mail", masked(l.facts.CPRs[0]))
-	case 1:
-		if rule.JournalOnCase {
-			p.JournalOn = cases[0].Number
-		} else {
-			p.ForwardTo = cases[0].Caseworker
-		}
+	switch {
+	case len(cases) == 0:
+		return toPersonBy(rule, "the PDF names a person (%s) with no open case in ESDH: open a case or forward the mail", masked(cpr)), nil
+	case len(cases) > 1:
+		return toPersonBy(rule, "the PDF names a person (%s) with %d open cases (%s): choose the case", masked(cpr), len(cases), caseNumbers(cases)), nil
+	case cases[0].Number == "":
+		return toPersonBy(rule, "ESDH gave the person's (%s) open case without a number", masked(cpr)), nil
+	case rule.JournalOnCase:
+		return placement{Action: journal, Rule: rule.Name, JournalOn: cases[0].Number}, nil
+	case cases[0].Caseworker == "":
+		return toPersonBy(rule, "case %s of the person (%s) has no caseworker to forward to", cases[0].Number, masked(cpr)), nil
 	default:
-		p.Exception = fmt.Sprintf("the PDF names a person (%s) with %d open cases (%s): choose the case", masked(l.facts.CPRs[0]), len(cases), caseNumbers(cases))
+		return placement{Action: forward, Rule: rule.Name, ForwardTo: cases[0].Caseworker}, nil
 	}
-	return p, nil
 }
 
-// maxSubjectInReason bounds the sender's words in a reason.
-const maxSubjectInReason = 80
+// toPersonBy is a placement for a person, with the reason.
+func toPersonBy(rule *Rule, format string, args ...any) placement {
+	return placement{Action: toPerson, Rule: rule.Name, Exception: fmt.Sprintf(format, args...)}
+}
+
+// Bounds on the sender's words in a reason.
+const (
+	maxSubjectInReason = 80
+	maxDomainInReason  = 100
+)
 
 // noRule is the reason a mail no rule matched goes to a person.
 func noRule(l letter) string {
-	subject := l.Subject
-	if utf8.RuneCountInString(subject) > maxSubjectInReason {
-		subject = string([]rune(subject)[:maxSubjectInReason]) + "…"
-	}
-	reason := fmt.Sprintf("no rule places this mail (from %s, subject %q): forward it by hand, or add a rule", orUnknown(l.facts.SenderDomain), subject)
-	if l.UnreadablePDFs > 0 {
-		reason += fmt.Sprintf("; %d PDF attachment(s) could not be read", l.UnreadablePDFs)
+	reason := fmt.Sprintf("no rule places this mail (from %s, subject %q): forward it by hand, or add a rule",
+		runes(orUnknown(l.facts.SenderDomain), maxDomainInReason), runes(l.subject, maxSubjectInReason))
+	if l.unreadablePDFs > 0 {
+		reason += fmt.Sprintf("; %d PDF attachment(s) could not be read", l.unreadablePDFs)
 	}
 	return reason
+}
+
+// runes cuts s to n characters, marking the cut.
+func runes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 func orUnknown(domain string) string {

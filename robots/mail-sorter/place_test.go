@@ -24,22 +24,22 @@ func TestDecide(t *testing.T) {
 		{
 			name:   "forwarded by subject",
 			rules:  rules,
-			letter: letter{Subject: "Byggetilladelse", facts: facts{SenderDomain: "arkitekt-midt.dk", Subject: "Byggetilladelse"}},
-			want:   placement{Rule: "building", ForwardTo: "byg@herning.dk"},
+			letter: letter{subject: "Byggetilladelse", facts: facts{SenderDomain: "arkitekt-midt.dk", Subject: "Byggetilladelse"}},
+			want:   placement{Action: forward, Rule: "building", ForwardTo: "byg@herning.dk"},
 		},
 		{
 			name:   "journaled on the person's one open case",
 			rules:  rules,
 			letter: letter{facts: facts{CPRs: []string{"010180-1234"}}},
 			cases:  one,
-			want:   placement{Rule: "case-documents", JournalOn: "S-2026-00020"},
+			want:   placement{Action: journal, Rule: "case-documents", JournalOn: "S-2026-00020"},
 		},
 		{
 			name:   "forwarded to the case's caseworker",
 			rules:  caseworkerRules,
 			letter: letter{facts: facts{SenderDomain: "laegehuset.dk", CPRs: []string{"010180-1234"}}},
 			cases:  one,
-			want:   placement{Rule: "doctors", ForwardTo: "mette.hansen@herning.dk"},
+			want:   placement{Action: forward, Rule: "doctors", ForwardTo: "mette.hansen@herning.dk"},
 		},
 		{
 			name:        "two open cases: a person chooses, and sees no whole CPR number",
@@ -58,13 +58,20 @@ func TestDecide(t *testing.T) {
 			name:        "two persons in the PDF",
 			rules:       rules,
 			letter:      letter{facts: facts{CPRs: []string{"010180-1234", "020290-2345"}}},
-			wantInWords: "names 2 persons (010180-****, 020290-****)",
+			wantInWords: "the PDFs name 2 persons (010180-****, 020290-****)",
 		},
 		{
 			name:        "no rule: the sender's subject, bounded",
 			rules:       rules,
-			letter:      letter{Subject: strings.Repeat("ø", 100), UnreadablePDFs: 1, facts: facts{SenderDomain: "hotmail.com"}},
+			letter:      letter{subject: strings.Repeat("ø", 100), unreadablePDFs: 1, facts: facts{SenderDomain: "hotmail.com"}},
 			wantInWords: `no rule places this mail (from hotmail.com, subject "` + strings.Repeat("ø", 80) + `…"): forward it by hand, or add a rule; 1 PDF attachment(s) could not be read`,
+		},
+		{
+			name:        "a case without a caseworker: a person forwards it",
+			rules:       caseworkerRules,
+			letter:      letter{facts: facts{SenderDomain: "laegehuset.dk", CPRs: []string{"010180-1234"}}},
+			cases:       []openCase{{Number: "S-2026-00020"}},
+			wantInWords: "case S-2026-00020 of the person (010180-****) has no caseworker",
 		},
 		{
 			name:      "ESDH down is a failure, not a person's work",
@@ -81,7 +88,7 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("err = %v", err)
 			}
 			if tt.wantInWords != "" {
-				if !strings.Contains(got.Exception, tt.wantInWords) || got.ForwardTo != "" || got.JournalOn != "" {
+				if !strings.Contains(got.Exception, tt.wantInWords) || got.Action != toPerson || got.ForwardTo != "" || got.JournalOn != "" {
 					t.Errorf("placement %+v, want an exception saying %q", got, tt.wantInWords)
 				}
 				if strings.Contains(got.Exception, "1234") || strings.Contains(got.Exception, "2345") {

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/sandbox"
 	"github.com/rpa-operator/rpa-operator/robots/sandbox/sandbox/sandboxtest"
 	"github.com/rpa-operator/rpa-operator/robots/sdk"
+	"github.com/rpa-operator/rpa-operator/robots/sdk/sdktest"
 )
 
 const password = "FAKE-sandbox-mailbox-password"
@@ -25,11 +29,12 @@ const password = "FAKE-sandbox-mailbox-password"
 // the first half of them moved to Processed (the rest as if the intake
 // was stopped before moving them).
 type world struct {
-	sb     *sandboxtest.Sandbox
-	box    *mail.Mailbox
-	mails  []samples.Mail
-	sorter sorter
-	log    *bytes.Buffer
+	sb       *sandboxtest.Sandbox
+	imapAddr string
+	box      *mail.Mailbox
+	mails    []samples.Mail
+	sorter   sorter
+	log      *bytes.Buffer
 }
 
 func newWorld(t *testing.T, n int) world {
@@ -42,7 +47,7 @@ func newWorld(t *testing.T, n int) world {
 		t.Fatal(err)
 	}
 	s := mailtest.Serve(t, box)
-	w := samples.Writer{To: cfg.Address, Cases: sb.Server.Cases(), Now: time.Now}
+	w := samples.Writer{To: cfg.Address, Cases: sb.Cases(), Now: time.Now}
 	mails := make([]samples.Mail, n)
 	for i := range mails {
 		if mails[i], err = w.Write(i); err != nil {
@@ -70,7 +75,7 @@ func newWorld(t *testing.T, n int) world {
 	var logged bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logged, nil))
 	esdhURL := mustURL(t, sb.URL)
-	return world{sb: sb, box: box, mails: mails, log: &logged, sorter: sorter{
+	return world{sb: sb, imapAddr: s.IMAPAddr, box: box, mails: mails, log: &logged, sorter: sorter{
 		rules:   sampleRules(t),
 		box:     b,
 		esdh:    newESDH(config{esdhURL: esdhURL, esdh: sdk.Account{Username: "robot-herning-post"}}, log, sb.Clock.Sleep),
@@ -136,12 +141,12 @@ func TestEachMailIsPlacedOnceThroughARepeat(t *testing.T) {
 		}
 		seen[f.MessageID] = true
 	}
-	st := w.sb.Server.State()
+	st := w.sb.State()
 	if len(forwards)+journaled+2 != n || st.Journaled != journaled || st.JournalDuplicates != journaled {
 		t.Errorf("%d forwarded, %d journaled (%d repeats), want %d and %d of %d mails with 2 for a person",
 			len(forwards), st.Journaled, st.JournalDuplicates, n-journaled-2, journaled, n)
 	}
-	for _, c := range w.sb.Server.Cases() {
+	for _, c := range w.sb.Cases() {
 		if strings.Contains(w.log.String(), c.PartyCPR) {
 			t.Fatalf("the log holds the CPR number of %s's party", c.Number)
 		}
@@ -155,4 +160,67 @@ func mustURL(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestARunSortsTheQueueAndAKilledRunsMailIsPlacedOnce: a run works the
+// queue as the trigger starts it; its pod dies after the third journal
+// entry, before the queue hears of it. The next run takes that mail again
+// (attempt 2) and every mail ends in one place, once.
+func TestARunSortsTheQueueAndAKilledRunsMailIsPlacedOnce(t *testing.T) {
+	const n = 20
+	w := newWorld(t, n)
+	q := sdktest.NewQueue(t, "incoming-mail", sdktest.QueueOptions{UniqueReferences: true})
+	for i := range w.mails {
+		it := itemFor(t, w.box, i)
+		q.Add(t, it.Reference, it.Payload)
+	}
+	w.sb.StopAfter(http.MethodPost, "/esdh/journal", 3, func() { q.StopPod("mail-sorter-1") })
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rulesFile, bytesOf(t, "rules.yaml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := sdktest.Env{
+		Robot:   "mail-sorter",
+		Trigger: "Queue",
+		Args: map[string]string{
+			"imapAddress": w.imapAddr, "smtpAddress": w.sorter.forward.addr, "sandboxURL": w.sb.URL, "rulesFile": rulesFile,
+		},
+		CredentialsDir: sandboxtest.Credentials(t, map[string]map[string]string{
+			"mailbox": {"username": "kommunen@herning.dk", "password": password},
+			"esdh":    {"username": "robot-herning-post", "password": "FAKE"},
+		}),
+	}
+	run := func(pod string) sdktest.Outcome {
+		r := robot{sleep: w.sb.Clock.Sleep, queueOpener: func() (*sdk.Queue, error) { return q.Pod(pod), nil }}
+		return sdktest.Execute(t, context.Background(), env, r.work)
+	}
+	if out := run("mail-sorter-1"); out.ExitCode == 0 {
+		t.Fatalf("the killed run succeeded: %s", out.Result.Summary)
+	}
+	out := run("mail-sorter-2")
+	if out.ExitCode != 0 {
+		t.Fatalf("the second run: exit %d, %s\n%s", out.ExitCode, out.Result.Summary, out.Log)
+	}
+	if q.Count(sdktest.StateDone) != n-2 || q.Count(sdktest.StateBusinessException) != 2 {
+		t.Errorf("items %+v, want %d Done and 2 for a person", q.Items(), n-2)
+	}
+	retaken := 0
+	for _, it := range q.Items() {
+		if it.Attempts > 1 {
+			retaken++
+		}
+	}
+	st := w.sb.State()
+	if retaken != 1 || st.Journaled != 6 || st.JournalDuplicates != 1 || len(w.box.Forwards()) != 12 {
+		t.Errorf("%d taken again, %d journaled (%d repeats), %d forwarded; want 1, 6 (1), 12", retaken, st.Journaled, st.JournalDuplicates, len(w.box.Forwards()))
+	}
+}
+
+func bytesOf(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

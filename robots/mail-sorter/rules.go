@@ -79,6 +79,14 @@ func parseRules(data []byte) (Rules, error) {
 }
 
 func (r Rule) check() error {
+	if err := r.checkShape(); err != nil {
+		return err
+	}
+	return r.checkValues()
+}
+
+// checkShape: a name, one action, and a condition the action can use.
+func (r Rule) checkShape() error {
 	actions := 0
 	for _, set := range []bool{r.ForwardTo != "", r.JournalOnCase, r.ForwardToCaseworker} {
 		if set {
@@ -95,6 +103,11 @@ func (r Rule) check() error {
 	case len(r.SenderDomains) == 0 && len(r.SubjectWords) == 0 && !r.CPRInPDF:
 		return errors.New("a rule needs a condition (senderDomains, subjectWords or cprInPDF); one that matches every mail hides the mail no rule places")
 	}
+	return nil
+}
+
+// checkValues: an address to forward to, one word per subject word.
+func (r Rule) checkValues() error {
 	if r.ForwardTo != "" {
 		if a, err := mail.ParseAddress(r.ForwardTo); err != nil || a.Address != r.ForwardTo {
 			return fmt.Errorf("forwardTo %q is not a mail address such as byg@herning.dk", r.ForwardTo)
@@ -103,6 +116,17 @@ func (r Rule) check() error {
 	for _, w := range r.SubjectWords {
 		if len(words(w)) != 1 {
 			return fmt.Errorf("subject word %q: give one word per entry", w)
+		}
+	}
+	return nil
+}
+
+// forwardsNotTo refuses rules that forward to the mailbox itself: the
+// mail would come back as one already queued, and be lost.
+func (r Rules) forwardsNotTo(mailbox string) error {
+	for i, rule := range r.Rules {
+		if strings.EqualFold(rule.ForwardTo, mailbox) {
+			return fmt.Errorf("rules.yaml: rule %d (%q) forwards to %s, the mailbox the robot reads", i+1, rule.Name, mailbox)
 		}
 	}
 	return nil

@@ -72,3 +72,16 @@ func TestTheFirstMatchingRulePlacesAMail(t *testing.T) {
 		})
 	}
 }
+
+func TestARuleMayNotForwardToTheMailboxItself(t *testing.T) {
+	r, err := parseRules([]byte("rules:\n- name: loop\n  subjectWords: [hej]\n  forwardTo: Kommunen@herning.dk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.forwardsNotTo("kommunen@herning.dk"); err == nil || !strings.Contains(err.Error(), `rule 1 ("loop") forwards to kommunen@herning.dk`) {
+		t.Errorf("err = %v", err)
+	}
+	if err := sampleRules(t).forwardsNotTo("kommunen@herning.dk"); err != nil {
+		t.Errorf("the sample rules: %v", err)
+	}
+}

@@ -68,12 +68,8 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	c := opts.config
-	if c.Seed == 0 || c.MoveIns < 0 || c.Certificates < 0 || c.ForeignCitizens < 0 || c.Cases < 0 || c.JournalRate <= 0 || c.JournalBurst < 1 {
-		return options{}, errors.New("seed, journal rate and burst must be positive, and counts not negative")
-	}
-	if c.OilTanks < 0 || c.OilTankExceptionsFrom < 0 || c.SewerProperties < 0 || c.LetterDelay < 0 {
-		return options{}, errors.New("oil tanks, sewer properties, the first exception and the letter delay must not be negative")
+	if err := checkConfig(opts.config); err != nil {
+		return options{}, err
 	}
 	if *systems != "" {
 		list, err := parseSystems(*systems)
@@ -83,6 +79,17 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 		opts.config.Systems = list
 	}
 	return opts, nil
+}
+
+// checkConfig refuses settings the sandbox cannot seed or serve.
+func checkConfig(c sandbox.Config) error {
+	if c.Seed == 0 || c.MoveIns < 0 || c.Certificates < 0 || c.ForeignCitizens < 0 || c.Cases < 0 || c.JournalRate <= 0 || c.JournalBurst < 1 {
+		return errors.New("seed, journal rate and burst must be positive, and counts not negative")
+	}
+	if c.OilTanks < 0 || c.OilTankExceptionsFrom < 0 || c.SewerProperties < 0 || c.LetterDelay < 0 {
+		return errors.New("oil tanks, sewer properties, the first exception and the letter delay must not be negative")
+	}
+	return nil
 }
 
 // envDefaults reads flag defaults from variables, keeping the first error.

@@ -165,7 +165,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 func (c *Client) attempt(ctx context.Context, method, target, key string, body []byte) (data []byte, wait time.Duration, err error) {
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
-		return nil, -1, fmt.Errorf("build request: %w", err)
+		return nil, -1, fmt.Errorf("build request: %w", withoutURL(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -193,13 +193,8 @@ func (c *Client) attempt(ctx context.Context, method, target, key string, body [
 			return nil, -1, context.Cause(ctx)
 		}
 		// The request may or may not have arrived; the key makes a repeat
-		// harmless. The error drops the URL: its query may hold personal
-		// data (a CPR number), and the caller names method and path.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return nil, 0, err
+		// harmless.
+		return nil, 0, withoutURL(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err = io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
@@ -215,6 +210,16 @@ func (c *Client) attempt(ctx context.Context, method, target, key string, body [
 		return nil, -1, herr
 	}
 	return nil, retryAfter(resp.Header.Get("Retry-After"), time.Now()), herr
+}
+
+// withoutURL drops the URL from a *url.Error: its query may hold
+// personal data (a CPR number), and the caller names method and path.
+func withoutURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
+	}
+	return err
 }
 
 // retryable says which answers mean "try again later": too many requests,

@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	errDigitalPostDown = errors.New("Digital Post answered 503")
+	errDigitalPostDown = errors.New("answered 503 by Digital Post")
 	noMailbox          = sdk.BusinessExceptionf("the owner has no Digital Post mailbox")
 )
 

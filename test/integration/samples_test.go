@@ -31,7 +31,8 @@ var sampleManifests = []string{
 const sampleApplier = "argocd-controller"
 
 // sampleRobots are the robots those manifests declare.
-var sampleRobots = []string{"welcome-letters", "certificate-journal", "system-monitor", "residence-check", "contract-check"}
+var sampleRobots = []string{"welcome-letters", "certificate-journal", "system-monitor", "residence-check", "contract-check",
+	"mail-intake", "mail-sorter", "bbr-extract", "olli", "paula"}
 
 // sampleCalendars are the RobotCalendars those manifests declare.
 var sampleCalendars = []string{"roskilde"}

@@ -74,6 +74,7 @@ type Mailbox struct {
 	// moveDelay holds each IMAP MOVE back (PUT /mail/faults), so that a
 	// test can kill the intake robot between adding a mail and moving it.
 	moveDelay atomic.Int64
+	failMoves atomic.Bool
 
 	mu         sync.Mutex
 	deliveries []Delivery

@@ -139,8 +139,9 @@ func TestADepartmentFilesAForwardedMailOnce(t *testing.T) {
 	}
 }
 
-// TestMoveDelayHoldsAMoveBack: PUT /mail/faults holds IMAP MOVE back, so
-// that a test can stop a robot between two steps; bad values are refused.
+// TestMoveDelayHoldsAMoveBack: PUT /mail/faults holds IMAP MOVE back, or
+// refuses it, so that a test can stop a robot between two steps; bad
+// values are refused.
 func TestMoveDelayHoldsAMoveBack(t *testing.T) {
 	box, s := serve(t)
 	put := func(body string) int {
@@ -176,5 +177,20 @@ func TestMoveDelayHoldsAMoveBack(t *testing.T) {
 	}
 	if held := time.Since(start); held < 300*time.Millisecond {
 		t.Errorf("MOVE answered after %v, before the 300ms delay", held)
+	}
+	if code := put(`{"moveDelay":"0s","failMoves":true}`); code != http.StatusOK {
+		t.Fatalf("PUT failMoves: %d", code)
+	}
+	if err := send(t, s.SMTPAddr, "kommunen@herning.dk", "Message-ID: <c2@example.dk>\nSubject: Hej\n\nHej.\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(mail.Inbox, nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Move(imap.SeqSetNum(1), mail.Processed).Wait(); err == nil {
+		t.Error("a MOVE passed while moves fail")
+	}
+	if counts, _ := box.Counts(); counts[mail.Inbox] != 1 || counts[mail.Processed] != 1 {
+		t.Errorf("folders %v after a refused MOVE, want the mail still in INBOX", counts)
 	}
 }

@@ -27,10 +27,18 @@ func (s *session) Login(username, password string) error {
 	return nil
 }
 
-// Move waits out the mailbox's move delay, then moves.
+// Move waits out the mailbox's move delay, then moves, or refuses when
+// moves fail: a server that timed the command out.
 func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	// Decided when the command arrives: a MOVE whose robot was killed
+	// while it waited must not move the mail later, after the fault is
+	// lifted and another run has moved it.
+	fail := s.m.failMoves.Load()
 	if d := time.Duration(s.m.moveDelay.Load()); d > 0 {
 		time.Sleep(d)
+	}
+	if fail {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "the mailbox is busy: try again later"}
 	}
 	return s.UserSession.Move(w, numSet, dest)
 }
@@ -40,10 +48,14 @@ type Faults struct {
 	// MoveDelay holds each IMAP MOVE back this long, such as "30s"; "0s"
 	// or empty turns it off.
 	MoveDelay string `json:"moveDelay"`
+	// FailMoves refuses each MOVE (after MoveDelay): with both, a robot
+	// killed while it waits leaves its mail in INBOX for certain, as if
+	// the server had never got the command.
+	FailMoves bool `json:"failMoves"`
 }
 
 func (m *Mailbox) faults() Faults {
-	return Faults{MoveDelay: time.Duration(m.moveDelay.Load()).String()}
+	return Faults{MoveDelay: time.Duration(m.moveDelay.Load()).String(), FailMoves: m.failMoves.Load()}
 }
 
 // maxMoveDelay keeps a forgotten fault from hanging robots for good.
@@ -52,7 +64,7 @@ const maxMoveDelay = 10 * time.Minute
 func (m *Mailbox) setFaults(w http.ResponseWriter, r *http.Request) {
 	var f Faults
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1024)).Decode(&f); err != nil {
-		http.Error(w, "want {\"moveDelay\": \"30s\"}: "+err.Error(), http.StatusBadRequest)
+		http.Error(w, "want {\"moveDelay\": \"30s\", \"failMoves\": false}: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	var d time.Duration
@@ -64,5 +76,6 @@ func (m *Mailbox) setFaults(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	m.moveDelay.Store(int64(d))
+	m.failMoves.Store(f.FailMoves)
 	writeJSON(w, m.faults())
 }

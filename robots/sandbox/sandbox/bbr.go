@@ -64,7 +64,7 @@ func newOilTank(rng *rand.Rand, i, exceptionsFrom int) *OilTank {
 			ID:               seqID("EJ", i, 6),
 			Name:             pick(rng, firstNames) + " " + pick(rng, lastNames),
 			Address:          address,
-			DigitalPost:      !(exception && i%20 == 15),
+			DigitalPost:      !exception || i%20 != 15,
 			AddressProtected: exception && i%20 == 9,
 		},
 	}

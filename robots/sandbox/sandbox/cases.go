@@ -22,7 +22,7 @@ type Case struct {
 	Open       bool   `json:"open"`
 }
 
-// Document kinds a journal entry can be about, besides a certificate.
+// DocMail is the kind of a journal entry about a mail, by Message-ID.
 const DocMail = "mail"
 
 // DepartmentMailboxes are Herning's departments' and caseworkers'
@@ -76,7 +76,8 @@ func newCase(rng *rand.Rand, i int) []*Case {
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
 	cpr, status := r.URL.Query().Get("cpr"), r.URL.Query().Get("status")
 	if cpr != "" && !cprPattern.MatchString(cpr) {
-		writeError(w, http.StatusBadRequest, "cpr %q: want DDMMYY-SSSS", cpr)
+		// Not echoed: a CPR number, right or wrong, stays out of answers.
+		writeError(w, http.StatusBadRequest, "cpr: want a CPR number as DDMMYY-SSSS")
 		return
 	}
 	if status != "" && status != "open" {

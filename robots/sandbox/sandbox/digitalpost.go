@@ -147,7 +147,8 @@ func (s *Server) letterSubject(ref Reference, template string) (owner *Owner, re
 		case p == nil:
 			return nil, nil, http.StatusNotFound, fmt.Sprintf("no property %s in a sewer separation area", ref.ID)
 		case step == "":
-			return nil, nil, http.StatusUnprocessableEntity, fmt.Sprintf("a letter about a sewer property is a varsel or a påbud: template %q or %q", TemplateSewerVarsel, TemplateSewerPaabud)
+			return nil, nil, http.StatusUnprocessableEntity,
+				fmt.Sprintf("a letter about a sewer property is a varsel or a påbud: template %q or %q", TemplateSewerVarsel, TemplateSewerPaabud)
 		}
 		return &p.Owner, func(l Letter) { p.recordSewerLetter(step, l, s.today()) }, 0, ""
 	}
@@ -165,7 +166,8 @@ func (s *Server) ownerRefusal(owner *Owner, recipient string) (status int, probl
 		return http.StatusUnprocessableEntity, fmt.Sprintf("owner %s has name and address protection: a person must handle the letter", recipient)
 	case !owner.DigitalPost:
 		s.lettersRejected++
-		return http.StatusUnprocessableEntity, fmt.Sprintf("owner %s has no Digital Post mailbox (exempt from Digital Post): a person must send the letter on paper", recipient)
+		return http.StatusUnprocessableEntity,
+			fmt.Sprintf("owner %s has no Digital Post mailbox (exempt from Digital Post): a person must send the letter on paper", recipient)
 	}
 	return 0, ""
 }

@@ -1,6 +1,9 @@
 package sandbox
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+)
 
 // Certificate is a criminal-record certificate (straffeattest or
 // børneattest) received for an employee, waiting to be evaluated and
@@ -101,28 +104,10 @@ func (s *Server) journalDocument(w http.ResponseWriter, r *http.Request) {
 	if replayOrConflict(w, &s.journal, key, canonical) {
 		return
 	}
-	if req.CaseNumber == "" || req.Title == "" {
-		writeError(w, http.StatusUnprocessableEntity, "a journal entry needs a case number and a title")
+	c, status, problem := s.journaled(req)
+	if status != 0 {
+		writeError(w, status, "%s", problem)
 		return
-	}
-	var c *Certificate
-	switch {
-	case req.CertificateID != "" && req.Document != nil:
-		writeError(w, http.StatusUnprocessableEntity, "a journal entry is about a certificate or a document, not both")
-		return
-	case req.CertificateID != "":
-		if c = s.certificate(req.CertificateID); c == nil {
-			writeError(w, http.StatusNotFound, "no certificate %s", req.CertificateID)
-			return
-		}
-	case req.Document == nil || req.Document.ID == "":
-		writeError(w, http.StatusUnprocessableEntity, `a journal entry needs a certificateId or a document {"kind": %q, "id": "<Message-ID>"} or {"kind": %q, "id": "<letter id>"}`, DocMail, DocSewerLetter)
-		return
-	default:
-		if status, problem := s.documentOnCase(*req.Document, req.CaseNumber); status != 0 {
-			writeError(w, status, "%s", problem)
-			return
-		}
 	}
 	entry := JournalEntry{JournalRequest: req, ID: seqID("J", s.journal.len()+1, 6), Key: key, JournaledBy: actor(r), JournaledAt: s.timestamp()}
 	s.journal.add(key, canonical, entry)
@@ -134,6 +119,27 @@ func (s *Server) journalDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("document journaled", "key", key, "case", req.CaseNumber, "by", entry.JournaledBy)
 	writeJSON(w, http.StatusCreated, entry)
+}
+
+// journaled is what a journal request is about: its certificate, if any,
+// or a status and a problem when ESDH refuses it. s.mu is held.
+func (s *Server) journaled(req JournalRequest) (c *Certificate, status int, problem string) {
+	switch {
+	case req.CaseNumber == "" || req.Title == "":
+		return nil, http.StatusUnprocessableEntity, "a journal entry needs a case number and a title"
+	case req.CertificateID != "" && req.Document != nil:
+		return nil, http.StatusUnprocessableEntity, "a journal entry is about a certificate or a document, not both"
+	case req.CertificateID != "":
+		if c = s.certificate(req.CertificateID); c == nil {
+			return nil, http.StatusNotFound, fmt.Sprintf("no certificate %s", req.CertificateID)
+		}
+		return c, 0, ""
+	case req.Document == nil || req.Document.ID == "":
+		return nil, http.StatusUnprocessableEntity, fmt.Sprintf(`a journal entry needs a certificateId or a document `+
+			`{"kind": %q, "id": "<Message-ID>"} or {"kind": %q, "id": "<letter id>"}`, DocMail, DocSewerLetter)
+	}
+	status, problem = s.documentOnCase(*req.Document, req.CaseNumber)
+	return nil, status, problem
 }
 
 // listJournal answers GET /esdh/journal.

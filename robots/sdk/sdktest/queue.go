@@ -316,9 +316,12 @@ func backoff(attempt int) time.Duration {
 	return min(10*time.Second<<min(attempt-1, 10), 10*time.Minute)
 }
 
+// keyKind is the Kubernetes objects' "kind".
+const keyKind = "kind"
+
 func writeItem(w http.ResponseWriter, status int, it *QueueItem, existing bool) {
 	item := map[string]any{
-		"apiVersion": "queue.rpa.dev/v1alpha1", "kind": "WorkItem",
+		"apiVersion": "queue.rpa.dev/v1alpha1", keyKind: "WorkItem",
 		"metadata": map[string]any{"name": it.ID},
 		"spec":     map[string]any{"reference": it.Reference, "payload": it.Payload},
 		"status":   map[string]any{"state": it.State, "attempts": it.Attempts},
@@ -336,7 +339,7 @@ func writeStatus(w http.ResponseWriter, code int, reason, kind, message string) 
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code,
-		"reason": reason, "message": message, "details": map[string]string{"kind": kind},
+		keyKind: "Status", "apiVersion": "v1", "status": "Failure", "code": code,
+		"reason": reason, "message": message, "details": map[string]string{keyKind: kind},
 	})
 }

@@ -32,6 +32,8 @@ type SentMail struct {
 	Kind      Kind   `json:"kind"`
 	From      string `json:"from"`
 	MessageID string `json:"messageId,omitempty"`
+	// CaseNumber is where a case document belongs.
+	CaseNumber string `json:"caseNumber,omitempty"`
 }
 
 func (s *Sender) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +78,7 @@ func (s *Sender) send(count int) (Sent, error) {
 	}
 	out := Sent{Mails: make([]SentMail, 0, count)}
 	for _, m := range mails {
-		out.Mails = append(out.Mails, SentMail{N: m.N, Kind: m.Kind, From: m.From, MessageID: m.MessageID})
+		out.Mails = append(out.Mails, SentMail{N: m.N, Kind: m.Kind, From: m.From, MessageID: m.MessageID, CaseNumber: m.CaseNumber})
 	}
 	return out, nil
 }

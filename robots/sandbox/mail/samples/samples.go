@@ -58,7 +58,9 @@ type Mail struct {
 	From, To string
 	// MessageID is empty for a mail sent without one.
 	MessageID string
-	Raw       []byte
+	// CaseNumber is the case a case document belongs on.
+	CaseNumber string
+	Raw        []byte
 }
 
 // Writer writes the samples about the sandbox's cases.
@@ -103,6 +105,9 @@ func (w Writer) Write(n int) (Mail, error) {
 		m.From = fmt.Sprintf("advokat%d@advokathuset.dk", n%5)
 		h.SetSubject(fmt.Sprintf("Dokumentation til sagen, vores ref. %d", 7000+n))
 		body = "Se vedhæftede dokument."
+		if kind == CaseDocument {
+			m.CaseNumber = c.Number
+		}
 		var err error
 		if pdf, err = casePDF(c, n); err != nil {
 			return Mail{}, err
