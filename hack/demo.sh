@@ -127,11 +127,11 @@ for _ in $(seq 180); do
 	sleep 1
 done
 mail_left=$(($(waiting incoming-mail) + 5 - $(mail_items)))
-"${plugin[@]}" queue list
+"${kubectl[@]}" -n "$ns" get workitems --field-selector spec.queue=incoming-mail
 echo
 echo "Where the mail went: the departments' mailboxes (GET /mail/forwards) and ESDH's journal"
 "${kubectl[@]}" get --raw "$sandbox/mail/forwards" | grep -o '"to":"[^"]*"' | sort | uniq -c
-"${kubectl[@]}" get --raw "$sandbox/esdh/journal" | grep -o '"document":{"kind":"mail"[^}]*}' | head -n 3
+"${kubectl[@]}" get --raw "$sandbox/esdh/journal" | grep -o '"caseNumber":"S-[^"]*","title":"[^"]*"' | head -n 3
 echo "The mail the robot could not place waits for a person, with the reason:"
 "${kubectl[@]}" -n "$ns" get workitems --field-selector spec.queue=incoming-mail,status.state=BusinessException \
 	-o 'jsonpath={range .items[*]}{.metadata.name}  {.status.reason}{"\n"}{end}'
