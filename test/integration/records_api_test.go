@@ -231,10 +231,19 @@ func TestItemDecisionsAreKeptAndExportedAfterTheItemsAreGone(t *testing.T) {
 	clientAs(t, ns, "process-owner", applyUserRole(t, "rpa_robot_viewer_role.yaml"))
 	viewer := rest.CopyConfig(restCfg)
 	viewer.Impersonate = rest.ImpersonationConfig{UserName: "process-owner"}
-	var out, errOut bytes.Buffer
-	cmd := plugin.NewCommandForConfig(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, viewer, ns)
-	cmd.SetArgs([]string{"audit", "--decisions", "--from", "2000-01-01", "--before", "2999-01-01"})
-	g.Expect(cmd.ExecuteContext(ctx)).To(Succeed(), "a viewer exports the decisions: %s", errOut.String())
+	// The role binding reaches kube-apiserver's authorizer a moment after
+	// it is created: the first calls may be refused.
+	var out bytes.Buffer
+	g.Eventually(func() error {
+		var errOut bytes.Buffer
+		out.Reset()
+		cmd := plugin.NewCommandForConfig(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, viewer, ns)
+		cmd.SetArgs([]string{"audit", "--decisions", "--from", "2000-01-01", "--before", "2999-01-01"})
+		if err := cmd.ExecuteContext(ctx); err != nil {
+			return fmt.Errorf("a viewer exports the decisions: %w: %s", err, errOut.String())
+		}
+		return nil
+	}, timeout, interval).Should(Succeed())
 	g.Expect(strings.Split(strings.TrimSpace(out.String()), "\n")).To(HaveLen(3))
 }
 
