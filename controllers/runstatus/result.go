@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -54,7 +55,7 @@ func ParseTerminationMessage(message string) (result *rpav1alpha1.RunResult, log
 	}
 	var msg terminationMessage
 	if err := json.Unmarshal([]byte(trimmed), &msg); err != nil {
-		return nil, "", fmt.Errorf("the robot's result summary is not valid JSON: %w", err)
+		return nil, "", summaryError(err)
 	}
 	if err := validateCounts(msg); err != nil {
 		return nil, "", err
@@ -66,6 +67,22 @@ func ParseTerminationMessage(message string) (result *rpav1alpha1.RunResult, log
 		BusinessExceptions: msg.BusinessExceptions,
 		Summary:            truncate(msg.Summary, maxSummaryLength),
 	}, "", nil
+}
+
+// summaryError says why a summary cannot be read without quoting it:
+// encoding/json's type errors quote the number the robot wrote (1.5, or
+// twenty digits), and the reason ends up in the run's message and
+// conditions, which carry no text the robot wrote.
+func summaryError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) {
+		return fmt.Errorf("the robot's result summary is not valid JSON: %w", err)
+	}
+	want := "a whole number"
+	if typeErr.Type != nil && typeErr.Type.Kind() == reflect.String {
+		want = "a string"
+	}
+	return fmt.Errorf("the robot's result summary is not valid JSON: %s is not %s", typeErr.Field, want)
 }
 
 func hasResultKey(fields map[string]json.RawMessage) bool {

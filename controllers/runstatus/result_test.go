@@ -21,6 +21,14 @@ func TestParseTerminationMessage(t *testing.T) {
 		{name: "log tail from FallbackToLogsOnError", message: "connecting to SBSYS\nERROR: login refused", wantLogTail: "connecting to SBSYS\nERROR: login refused"},
 		{name: "truncated JSON", message: `{"itemsProcessed":40,"summ`, wantErr: "not valid JSON"},
 		{name: "wrong type", message: `{"itemsProcessed":"forty"}`, wantErr: "not valid JSON"},
+		// encoding/json's own error quotes the number; the reason goes into
+		// the run's message, which carries no text the robot wrote.
+		{name: "a count past int64, not quoted", message: `{"itemsProcessed":99999999999999999999}`,
+			wantErr: "not valid JSON: itemsProcessed is not a whole number"},
+		{name: "a fractional count, not quoted", message: `{"itemsFailed":1500.25}`,
+			wantErr: "not valid JSON: itemsFailed is not a whole number"},
+		{name: "a summary that is not a string", message: `{"summary":4711}`,
+			wantErr: "not valid JSON: summary is not a string"},
 		{name: "negative count", message: `{"itemsProcessed":5,"itemsFailed":-1}`, wantErr: "negative itemsFailed"},
 		// FallbackToLogsOnError after an OOM kill: a robot that logs JSON
 		// leaves JSON log lines, which are its log, not its result.

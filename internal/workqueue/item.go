@@ -155,7 +155,10 @@ func CheckDocument(what string, doc []byte) error {
 		return fmt.Errorf("%w: %s is %d bytes, more than the %d allowed; keep documents in the case system and put their reference in the item",
 			ErrInvalidItem, what, len(doc), MaxPayloadBytes)
 	}
-	trimmed := bytes.TrimSpace(doc)
+	// JSON's own white space only: bytes.TrimSpace would also pass a
+	// document that starts with U+2028 or a no-break space, which no JSON
+	// parser (PostgreSQL's included) accepts.
+	trimmed := bytes.Trim(doc, " \t\r\n")
 	if !json.Valid(trimmed) {
 		return fmt.Errorf("%w: %s is not valid JSON", ErrInvalidItem, what)
 	}
@@ -166,12 +169,14 @@ func CheckDocument(what string, doc []byte) error {
 }
 
 // CheckReference checks an item's reference: optional, printable, bounded.
+// Printable means what Printable keeps: no C0 or C1 control character
+// (U+009B is a terminal's CSI as much as ESC [ is).
 func CheckReference(reference string) error {
 	if len(reference) > MaxReferenceBytes {
 		return fmt.Errorf("%w: reference is %d bytes, more than the %d allowed", ErrInvalidItem, len(reference), MaxReferenceBytes)
 	}
 	for _, r := range reference {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
 			return fmt.Errorf("%w: reference contains a control character", ErrInvalidItem)
 		}
 	}

@@ -87,6 +87,9 @@ func TestCheckDocument(t *testing.T) {
 		{name: "an array", doc: `[1,2]`, wantErr: "must be a JSON object"},
 		{name: "a string", doc: `"x"`, wantErr: "must be a JSON object"},
 		{name: "empty", doc: ``, wantErr: "not valid JSON"},
+		// FuzzItem found these accepted: Unicode spaces are not JSON's.
+		{name: "a line separator before the object", doc: "\u2028{}", wantErr: "not valid JSON"},
+		{name: "a no-break space after the object", doc: "{}\u00a0", wantErr: "not valid JSON"},
 		{name: "too large", doc: `{"x":"` + strings.Repeat("a", MaxPayloadBytes) + `"}`, wantErr: "more than the 65536 allowed"},
 	}
 	for _, tt := range tests {
@@ -106,7 +109,9 @@ func TestCheckReferenceAndReason(t *testing.T) {
 	if err := CheckReference("CPR 010170-1234 / sag 2026-4711"); err != nil {
 		t.Errorf("ordinary reference refused: %v", err)
 	}
-	for _, bad := range []string{strings.Repeat("r", MaxReferenceBytes+1), "a\nb", "a\x1b[2Jb"} {
+	// U+0085 and U+009B are C1 control characters (NEL, CSI), which FuzzItem
+	// found accepted.
+	for _, bad := range []string{strings.Repeat("r", MaxReferenceBytes+1), "a\nb", "a\x1b[2Jb", "a\u009b2Jb", "a\u0085b", "a\u007fb"} {
 		if err := CheckReference(bad); !errors.Is(err, ErrInvalidItem) {
 			t.Errorf("reference %q accepted", bad)
 		}

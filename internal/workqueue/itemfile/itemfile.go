@@ -147,7 +147,8 @@ func parseJSONLine(text []byte, d Defaults) (queuev1alpha1.WorkItemSpec, error) 
 
 // envelopeItem is a line {"reference", "priority", "payload", "deferUntil",
 // "deadline"}. Any other key is refused, so that a misspelt deadline is not
-// silently dropped.
+// silently dropped, and so is a line without a reference when one is
+// required.
 func envelopeItem(fields map[string]json.RawMessage, d Defaults) (queuev1alpha1.WorkItemSpec, error) {
 	spec := queuev1alpha1.WorkItemSpec{Queue: d.Queue, Priority: d.Priority}
 	for _, key := range slices.Sorted(maps.Keys(fields)) {
@@ -174,6 +175,9 @@ func envelopeItem(fields map[string]json.RawMessage, d Defaults) (queuev1alpha1.
 		if err != nil {
 			return queuev1alpha1.WorkItemSpec{}, err
 		}
+	}
+	if spec.Reference == "" && d.ReferenceRequired {
+		return queuev1alpha1.WorkItemSpec{}, errors.New(`no reference: a line with "payload" gives its reference as "reference"`)
 	}
 	return spec, nil
 }
@@ -258,7 +262,7 @@ type csvSource struct {
 }
 
 func newCSVSource(r io.Reader, d Defaults) (*csvSource, error) {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(skipBOM(r))
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("empty: the first line of a CSV file names the columns")
@@ -277,10 +281,20 @@ func newCSVSource(r io.Reader, d Defaults) (*csvSource, error) {
 	return &csvSource{r: cr, header: header, refCol: refCol, defaults: d}, nil
 }
 
-// cleanHeader trims the column names (and the byte-order mark spreadsheet
-// programs write) and refuses a header that cannot name a payload's fields.
+// skipBOM drops the byte-order mark spreadsheet programs write before the
+// CSV reader sees it: behind one, a quoted first column name ("cpr
+// nummer") is a bare quote in an unquoted field.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if start, err := br.Peek(len(UTF8BOM)); err == nil && bytes.Equal(start, UTF8BOM) {
+		_, _ = br.Discard(len(UTF8BOM))
+	}
+	return br
+}
+
+// cleanHeader trims the column names and refuses a header that cannot name
+// a payload's fields.
 func cleanHeader(header []string) error {
-	header[0] = strings.TrimPrefix(header[0], string(UTF8BOM))
 	seen := map[string]bool{}
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])

@@ -87,6 +87,11 @@ func TestParsesJSONLines(t *testing.T) {
 		{name: "a fractional priority", defaults: certificates, line: `{"payload":{},"priority":1.5}`, wantErr: "priority 1.5 is not a whole number"},
 		{name: "a priority past int32", defaults: certificates, line: `{"payload":{},"priority":3000000000}`, wantErr: "priority 3000000000 is not a whole number"},
 		{name: "a reference that is not a string", defaults: certificates, line: `{"payload":{},"reference":4711}`, wantErr: "reference is not a string"},
+		// FuzzJSONLines found these added without a reference.
+		{name: "an envelope without a reference when one is required", defaults: byCPR, line: `{"payload":{"cpr":"0101701234"}}`,
+			wantErr: `no reference: a line with "payload" gives its reference as "reference"`},
+		{name: "an envelope with an empty reference when one is required", defaults: byCPR, line: `{"reference":"","payload":{}}`,
+			wantErr: "no reference"},
 		{name: "the named reference field missing", defaults: byCPR, line: `{"name":"Anne"}`, wantErr: `no field "cpr" to take the reference from`},
 		{name: "the named reference field empty", defaults: byCPR, line: `{"cpr":""}`, wantErr: `field "cpr", the reference, is empty`},
 		{name: "a reference field that is an object", defaults: byCPR, line: `{"cpr":{"number":"0101701234"}}`,
@@ -201,6 +206,12 @@ func TestTakesTheReferenceFromACSVColumn(t *testing.T) {
 				{Number: 2, Item: lineItem{Queue: "certificates", Reference: "0101701234", Payload: `{"cpr":"0101701234","name":"Anne"}`}},
 				{Number: 3, Err: `column "cpr", the reference, is empty`},
 			},
+		},
+		{
+			// FuzzCSV found the quote after the mark read as a bare quote.
+			name: "a quoted column name behind a byte-order mark, as a spreadsheet saves it", defaults: Defaults{Queue: "certificates", ReferenceField: "cpr nummer", ReferenceRequired: true},
+			input: "\ufeff\"cpr nummer\",navn\r\n0101701234,\"Løgstør, Anne\"\r\n",
+			want:  []parsedLine{{Number: 2, Item: lineItem{Queue: "certificates", Reference: "0101701234", Payload: `{"cpr nummer":"0101701234","navn":"Løgstør, Anne"}`}}},
 		},
 	}
 	for _, tt := range tests {
