@@ -38,12 +38,20 @@ type WorkQueueSpec struct {
 	// as the municipality's rules allow.
 	// +optional
 	// +kubebuilder:default="720h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('87600h')",message="retention is a duration from 1m to 87600h (ten years), such as 720h for 30 days: Go durations have no d unit"
 	Retention *metav1.Duration `json:"retention,omitempty"`
 
 	// SLA is how long an item may wait, from when it was added, before it
 	// is overdue; with a calendar, only the time on its open days counts.
 	// Unset: no item is ever overdue.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('8760h')",message="sla is a duration from 1m to 8760h (a year), such as 48h for two days: Go durations have no d unit"
 	SLA *metav1.Duration `json:"sla,omitempty"`
 
 	// Calendar names a RobotCalendar in the queue's namespace: the SLA

@@ -387,6 +387,18 @@ metadata: {name: certificates}
 spec: {uniqueReferences: true}`,
 			patches: []string{`{"spec":{"uniqueReferences":false}}`},
 			says:    `spec.uniqueReferences: Invalid value: false: uniqueReferences cannot be changed; create a new queue`},
+		{kind: "WorkQueue", name: "a retention in days", refusal: 422, manifest: `
+apiVersion: rpa.dev/v1alpha1
+kind: WorkQueue
+metadata: {name: days}
+spec: {retention: 30d}`,
+			says: `spec.retention: Invalid value: "30d": spec.retention in body should match '^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$'`},
+		{kind: "WorkQueue", name: "an SLA under a minute", refusal: 422, manifest: `
+apiVersion: rpa.dev/v1alpha1
+kind: WorkQueue
+metadata: {name: hasty}
+spec: {sla: 30s}`,
+			says: `sla is a duration from 1m to 8760h (a year), such as 48h for two days: Go durations have no d unit`},
 		{kind: "WorkQueue", name: "a name over 63 characters", refusal: 422, manifest: `
 apiVersion: rpa.dev/v1alpha1
 kind: WorkQueue
