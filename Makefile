@@ -87,6 +87,29 @@ verify: generate manifests ## Fail if generated files or go.mod are stale, a fil
 test: manifests generate envtest ## Run unit tests and the envtest suite against a real kube-apiserver and etcd, and the console's browser tests in headless Chromium.
 	KUBEBUILDER_ASSETS="$$(hack/k8s-binaries.sh etcd kube-apiserver)" RPA_CHROMIUM="$$(hack/chromium.sh path)" \
 	  go test $(GOTESTFLAGS) ./... -coverprofile cover.out
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+# The fuzz targets, each with its committed seed corpus (testdata/fuzz):
+# package and target. make test runs each for 5 s; longer with FUZZTIME.
+FUZZ_TARGETS = \
+	./controllers/schedule:FuzzScheduleTimes \
+	./controllers/jobs:FuzzResolveArguments \
+	./controllers/runstatus:FuzzTerminationMessage \
+	./controllers/runstatus:FuzzSDKResultRoundTrip \
+	./robots/sdk:FuzzArguments \
+	./robots/sdk:FuzzResultEncode \
+	./internal/workqueue:FuzzItem \
+	./internal/workqueue/itemfile:FuzzCSV \
+	./internal/workqueue/itemfile:FuzzJSONLines
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target (cron and time zones, run arguments, termination messages and results, work items, CSV and JSON-lines import) for FUZZTIME.
+	@set -e; for target in $(FUZZ_TARGETS); do \
+		pkg=$${target%%:*}; name=$${target##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		go test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1; \
+	done
 
 .PHONY: console-screenshots
 console-screenshots: manifests envtest ## The console's screenshots for docs/console.md (docs/images), taken by its browser tests.
@@ -192,6 +215,14 @@ print-img:
 .PHONY: e2e
 e2e: manifests kustomize ## Run the end-to-end tests against the local cluster with real containers (starts it if needed).
 	hack/e2e.sh
+
+CHAOS_DURATION ?= 30m
+CHAOS_ROBOTS ?= 200
+
+.PHONY: chaos
+chaos: manifests kustomize ## Faults on timers for CHAOS_DURATION under a workload of CHAOS_ROBOTS robots, a queue fleet and manual runs on the local cluster; the checker's table goes into docs/reliability.md. Not part of CI.
+	E2E_TAGS="e2e chaos" E2E_RUN='^TestChaos$$' E2E_LOG=$(LOCALBIN)/chaos.log E2E_TIMEOUT=3h \
+		CHAOS_DURATION=$(CHAOS_DURATION) CHAOS_ROBOTS=$(CHAOS_ROBOTS) CHAOS_REPORT=$(CURDIR)/docs/reliability.md hack/e2e.sh
 
 ##@ Benchmarks
 

@@ -4,7 +4,7 @@
 # (Debian's) with runc, kubelet, kube-proxy and CoreDNS, on the loopback
 # address and the cni0 bridge only. See docs/local-cluster.md.
 #
-# Usage: hack/local-cluster.sh up|down|status|kubeconfig|containerd-address|database-stop|database-start
+# Usage: hack/local-cluster.sh up|down|status|kubeconfig|containerd-address|database-stop|database-start|restart NAME
 #
 # Everything lives under bin/local-cluster/ (git-ignored): PKI, data, logs,
 # and one .pid file per process started, so that `down` stops exactly what
@@ -215,7 +215,9 @@ make_bridge() {
 	if ! ip link show "$bridge" >/dev/null 2>&1; then
 		ip link add "$bridge" type bridge
 	fi
-	ip addr show dev "$bridge" | grep -q "inet $node_ip/" || ip addr add "$node_ip/24" dev "$bridge"
+	# grep without -q reads all of ip's output: with -q it may exit first,
+	# and under pipefail ip's SIGPIPE would fail the test.
+	ip addr show dev "$bridge" | grep "inet $node_ip/" >/dev/null || ip addr add "$node_ip/24" dev "$bridge"
 	ip link set "$bridge" up
 	sysctl -qw net.ipv4.ip_forward=1 2>/dev/null || log "could not enable IP forwarding (pods still reach the node)"
 	mkdir -p "$state/cni/net.d"
@@ -477,7 +479,7 @@ up() {
 # import_images builds (once) and imports the pause image, which containerd
 # cannot pull here. Other images are imported by `make images-import`.
 import_images() {
-	if ! ctr --address "$containerd_sock" -n k8s.io images ls -q | grep -qx "$pause_image"; then
+	if ! ctr --address "$containerd_sock" -n k8s.io images ls -q | grep -x "$pause_image" >/dev/null; then
 		(cd "$root" && go run ./hack/build-images --pause-image "$pause_image" --import --containerd-address "$containerd_sock" pause) >&2
 	fi
 }
@@ -532,7 +534,7 @@ cleanup_host() {
 	# left: every KUBE- chain and every rule that jumps to one, nothing else.
 	local save
 	for save in iptables ip6tables; do
-		if "$save-save" 2>/dev/null | grep -q KUBE-; then
+		if "$save-save" 2>/dev/null | grep KUBE- >/dev/null; then
 			"$save-save" | grep -v -- 'KUBE-' | "$save-restore" || log "could not remove the KUBE- $save rules"
 		fi
 	done
@@ -556,6 +558,23 @@ status() {
 	return $ok
 }
 
+# restart NAME stops one process of the cluster by its recorded pid and
+# starts it again, as make chaos does to etcd, kube-apiserver, containerd
+# and PostgreSQL. It builds nothing: the binaries are the cached ones.
+restart() {
+	bin=$(dirname "$(ls "$root"/bin/k8s/*/kube-apiserver 2>/dev/null | tail -n 1)")
+	case "$1" in
+	etcd) stop etcd && start_etcd ;;
+	kube-apiserver) stop kube-apiserver && start_apiserver ;;
+	containerd) stop containerd && start_containerd ;;
+	postgres) "$root/hack/postgres.sh" stop "$state/postgres" && start_postgres ;;
+	*)
+		echo "usage: $0 restart etcd|kube-apiserver|containerd|postgres" >&2
+		exit 2
+		;;
+	esac
+}
+
 case "${1:-}" in
 up) up ;;
 down)
@@ -570,8 +589,9 @@ containerd-address) echo "$containerd_sock" ;;
 # records' outage does), by the pid it recorded.
 database-stop) "$root/hack/postgres.sh" stop "$state/postgres" ;;
 database-start) start_postgres ;;
+restart) restart "${2:-}" ;;
 *)
-	echo "usage: $0 up|down|status|kubeconfig|containerd-address|database-stop|database-start" >&2
+	echo "usage: $0 up|down|status|kubeconfig|containerd-address|database-stop|database-start|restart NAME" >&2
 	exit 2
 	;;
 esac
