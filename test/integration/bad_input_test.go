@@ -872,6 +872,10 @@ func TestBadInputRefusedByTheWorkItemAPI(t *testing.T) {
 			400, `WorkItem in version "v1alpha1" cannot be handled as a WorkItem: json: cannot unmarshal string into Go struct field WorkItemSpec.spec.priority of type int32`},
 		{"add: a deadline that is not a time", add(item(`{"queue":"mail","deadline":"tomorrow","payload":{}}`)),
 			400, `WorkItem in version "v1alpha1" cannot be handled as a WorkItem: parsing time "tomorrow" as "2006-01-02T15:04:05Z07:00": cannot parse "tomorrow" as "2006"`},
+		{"add: no queue", add(item(`{"payload":{}}`)),
+			400, `spec.queue is required: the name of the WorkQueue the item goes to`},
+		{"add: no payload", add(item(`{"queue":"mail"}`)),
+			400, `spec.payload is required: a JSON object, {} at least`},
 		{"add: a queue that does not exist", add(item(`{"queue":"mails","payload":{}}`)),
 			404, `workqueues.rpa.dev "mails" not found`},
 		{"add: a misspelt field (refrence)", add(item(`{"queue":"mail","refrence":"2026-4711","payload":{}}`)).Param("fieldValidation", "Strict"), //nolint:misspell // the misspelling is the bad input

@@ -157,6 +157,12 @@ func (s *ItemStorage) Create(ctx context.Context, obj runtime.Object, validate r
 			return nil, err
 		}
 	}
+	if wi.Spec.Queue == "" {
+		return nil, apierrors.NewBadRequest("spec.queue is required: the name of the WorkQueue the item goes to")
+	}
+	if len(wi.Spec.Payload.Raw) == 0 || string(wi.Spec.Payload.Raw) == "null" {
+		return nil, apierrors.NewBadRequest(`spec.payload is required: a JSON object, {} at least`)
+	}
 	namespace, _ := request.NamespaceFrom(ctx)
 	who, err := callerOf(ctx, s.Cluster)
 	if err != nil {
