@@ -38,6 +38,9 @@ const (
 	Handled State = "Handled"
 )
 
+// States are every state, in the order of an item's life.
+var States = []State{New, InProgress, Done, BusinessException, Failed, Handled}
+
 // Finished reports whether no robot will take the item again unless a
 // person retries it. Retention deletes finished items.
 func (s State) Finished() bool {

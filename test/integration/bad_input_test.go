@@ -918,6 +918,8 @@ func TestBadInputRefusedByTheWorkItemAPI(t *testing.T) {
 			400, `field label "status.attempts" is not supported for work items: use spec.queue, status.state, spec.reference or run`},
 		{"list: a selector other than =", person.Get().Namespace(ns).Resource("workitems").Param("fieldSelector", "status.state!=Done"),
 			400, `field selector status.state: only = is supported`},
+		{"list: a state that does not exist", person.Get().Namespace(ns).Resource("workitems").Param("fieldSelector", "status.state=Waiting"),
+			400, `field selector status.state=Waiting: the states are New, InProgress, Done, BusinessException, Failed, Handled`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

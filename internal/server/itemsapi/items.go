@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -112,6 +114,15 @@ func (s *ItemStorage) List(ctx context.Context, options *metainternalversion.Lis
 	return list, nil
 }
 
+// statesList is the states, for an error message.
+func statesList() string {
+	names := make([]string, len(workqueue.States))
+	for i, s := range workqueue.States {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
 // selectItems turns the list options into the store's.
 func selectItems(options *metainternalversion.ListOptions, opts *store.ListOptions) error {
 	var err error
@@ -129,6 +140,10 @@ func selectItems(options *metainternalversion.ListOptions, opts *store.ListOptio
 		case FieldQueue:
 			opts.Queue = req.Value
 		case FieldState:
+			// An unknown state would list nothing, which reads as "none".
+			if !slices.Contains(workqueue.States, workqueue.State(req.Value)) {
+				return apierrors.NewBadRequest(fmt.Sprintf("field selector %s=%s: the states are %s", FieldState, req.Value, statesList()))
+			}
 			opts.States = append(opts.States, workqueue.State(req.Value))
 		case FieldReference:
 			opts.Reference = req.Value
