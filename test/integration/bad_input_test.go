@@ -462,6 +462,24 @@ kind: TargetSystem
 metadata: {name: <namespace>-no-share}
 spec: {maxConcurrentRuns: 4, maxConcurrentRunsPerNamespace: 0}`,
 			says: `spec.maxConcurrentRunsPerNamespace: Invalid value: 0: spec.maxConcurrentRunsPerNamespace in body should be greater than or equal to 1`},
+		{kind: "TargetSystem", name: "a namespaceSelector operator that does not exist", refusal: 422, manifest: `
+apiVersion: rpa.dev/v1alpha1
+kind: TargetSystem
+metadata: {name: <namespace>-among}
+spec:
+  maxConcurrentRuns: 4
+  namespaceSelector:
+    matchExpressions: [{key: department, operator: Among, values: [hr]}]`,
+			says: `namespaceSelector: an expression's operator is In, NotIn, Exists or DoesNotExist`},
+		{kind: "TargetSystem", name: "a namespaceSelector In without values", refusal: 422, manifest: `
+apiVersion: rpa.dev/v1alpha1
+kind: TargetSystem
+metadata: {name: <namespace>-in-nothing}
+spec:
+  maxConcurrentRuns: 4
+  namespaceSelector:
+    matchExpressions: [{key: department, operator: In}]`,
+			says: `namespaceSelector: In and NotIn need values; Exists and DoesNotExist take none`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.kind+"/"+tc.name, func(t *testing.T) {
