@@ -13,9 +13,12 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	queuev1alpha1 "github.com/rpa-operator/rpa-operator/api/queue/v1alpha1"
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
@@ -217,4 +220,26 @@ func TestAQueueOf200CertificatesIsJournaledOnceThroughAKill(t *testing.T) {
 	g.Expect(handled.Status.Reason).To(Equal("HR called the applicant"))
 	t.Logf("journaled %d, business exceptions %d, taken twice %d, ESDH refusals (429) %d, runs %d",
 		st.Journaled, exceptions, len(interrupted), st.Rejected429, len(runsIn(g, ns)))
+}
+
+// TestANamespaceWithWorkItemsIsDeleted: deleting a department's namespace
+// deletes its work items too and the namespace goes. kube-controller-
+// manager's namespace controller asks rpa-server for protobuf first;
+// rpa-server answers JSON, which it falls back to.
+func TestANamespaceWithWorkItemsIsDeleted(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-deleted-"}}
+	g.Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+	wq := &rpav1alpha1.WorkQueue{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "letters"}}
+	g.Expect(k8sClient.Create(ctx, wq)).To(Succeed())
+	c := workItems(t)
+	body := []byte(`{"apiVersion":"queue.rpa.dev/v1alpha1","kind":"WorkItem","spec":{"queue":"letters","reference":"2026-1","payload":{}}}`)
+	g.Eventually(func() error {
+		return c.Post().Namespace(ns.Name).Resource("workitems").Body(body).Do(ctx).Error()
+	}, time.Minute, poll).Should(Succeed())
+	g.Expect(k8sClient.Delete(ctx, ns)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ns), &corev1.Namespace{}))
+	}, 2*time.Minute, time.Second).Should(BeTrue(), "namespace %s is gone", ns.Name)
 }

@@ -183,6 +183,25 @@ func TestARobotPodTakesAndCompletesAnItemThroughTheAPIServer(t *testing.T) {
 	list := &queuev1alpha1.WorkItemList{}
 	g.Expect(admin.Get().Namespace(ns).Resource("workitems").Param("fieldSelector", "status.state=Done").Do(ctx).Into(list)).To(Succeed())
 	g.Expect(list.Items).To(HaveLen(1), fmt.Sprintf("%+v", list.Items))
+
+	// kube-controller-manager's namespace controller and garbage collector
+	// ask for protobuf first, with JSON as their fallback: they get JSON,
+	// not an encoding error (which kept namespaces with items Terminating);
+	// their metadata-only lists are meta.k8s.io's, which protobuf encodes.
+	for accept, json := range map[string]bool{
+		"application/vnd.kubernetes.protobuf, application/json": true,
+		"application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json": false,
+	} {
+		res := admin.Get().Namespace(ns).Resource("workitems").SetHeader("Accept", accept).Do(ctx)
+		var status int
+		res.StatusCode(&status)
+		body, err := res.Raw()
+		g.Expect(err).NotTo(HaveOccurred(), "Accept: %s", accept)
+		g.Expect(status).To(Equal(http.StatusOK), "Accept: %s", accept)
+		if json {
+			g.Expect(string(body)).To(HavePrefix("{"), "Accept: %s answers JSON", accept)
+		}
+	}
 }
 
 // TestTheSDKWorksThroughAQueue: the robot SDK, with a pod's bound token,

@@ -64,11 +64,13 @@ func New(o *genericoptions.RecommendedOptions, items ItemStore, records RecordSt
 		return nil, fmt.Errorf("build the API server: %w", err)
 	}
 	group := genericapiserver.NewDefaultAPIGroupInfo(queuev1alpha1.GroupName, itemsapi.Scheme, itemsapi.ParameterCodec, itemsapi.Codecs)
+	group.NegotiatedSerializer = withoutProtobuf{itemsapi.Codecs}
 	group.VersionedResourcesStorageMap[queuev1alpha1.SchemeGroupVersion.Version] = storages(items, cluster)
 	if err := server.InstallAPIGroup(&group); err != nil {
 		return nil, fmt.Errorf("install %s: %w", queuev1alpha1.GroupName, err)
 	}
 	recordsGroup := genericapiserver.NewDefaultAPIGroupInfo(recordsv1alpha1.GroupName, recordsapi.Scheme, recordsapi.ParameterCodec, recordsapi.Codecs)
+	recordsGroup.NegotiatedSerializer = withoutProtobuf{recordsapi.Codecs}
 	recordsGroup.VersionedResourcesStorageMap[recordsv1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
 		"runrecords":     &recordsapi.RecordStorage{Records: records},
 		"runrecords/log": &recordsapi.LogStorage{Records: records},
@@ -122,4 +124,21 @@ func externalScheme() *runtime.Scheme {
 	s.AddKnownTypes(recordsv1alpha1.SchemeGroupVersion, recordsv1alpha1.Types()...)
 	s.AddKnownTypes(schema.GroupVersion{Version: "v1"})
 	return s
+}
+
+// withoutProtobuf offers the groups' types as JSON and YAML only: they
+// have no protobuf encoding, and a client that asks for protobuf first
+// (kube-controller-manager's namespace controller and garbage collector
+// do) got an encoding error instead of its JSON fallback, so deleting a
+// namespace that holds work items never finished.
+type withoutProtobuf struct{ runtime.NegotiatedSerializer }
+
+func (s withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
+	var out []runtime.SerializerInfo
+	for _, info := range s.NegotiatedSerializer.SupportedMediaTypes() {
+		if info.MediaType != runtime.ContentTypeProtobuf {
+			out = append(out, info)
+		}
+	}
+	return out
 }
