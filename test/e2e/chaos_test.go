@@ -89,7 +89,7 @@ func TestChaos(t *testing.T) {
 		go func() { defer wg.Done(); f() }()
 	}
 	run(func() { produced.fill(t, stop, cfg.itemEvery, items-10) })
-	run(func() { manualRuns(t, ns, robots, stop) })
+	run(func() { manualRuns(ns, robots, stop) })
 	for _, f := range faultsFor(cfg.duration) {
 		run(func() { f.strike(t, ns, j, stop) })
 	}
@@ -255,7 +255,7 @@ func (p *producer) count() int {
 
 // manualRuns starts a run of a random robot every 10 to 30 s, as people
 // do, retrying through faults.
-func manualRuns(t *testing.T, ns string, robots []string, stop <-chan struct{}) {
+func manualRuns(ns string, robots []string, stop <-chan struct{}) {
 	for n := 1; ; n++ {
 		select {
 		case <-stop:
@@ -463,7 +463,7 @@ func restartOf(name string) func(*testing.T, string) error {
 	return func(*testing.T, string) error {
 		out, err := exec.Command(filepath.Join(repoRoot, "hack", "local-cluster.sh"), "restart", name).CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("restart %s: %v: %s", name, err, out)
+			return fmt.Errorf("restart %s: %w: %s", name, err, out)
 		}
 		return nil
 	}
@@ -496,7 +496,7 @@ func killPodContainer(ns, pod, signal string) error {
 	id := strings.TrimPrefix(p.Status.ContainerStatuses[0].ContainerID, "containerd://")
 	out, err := exec.Command("ctr", "--address", os.Getenv("E2E_CONTAINERD_ADDRESS"), "-n", "k8s.io", "tasks", "kill", "-s", signal, id).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("ctr tasks kill %s: %v: %s", pod, err, out)
+		return fmt.Errorf("ctr tasks kill %s: %w: %s", pod, err, out)
 	}
 	return nil
 }

@@ -189,7 +189,7 @@ func TestARobotPodTakesAndCompletesAnItemThroughTheAPIServer(t *testing.T) {
 	// not an encoding error (which kept namespaces with items Terminating);
 	// their metadata-only lists are meta.k8s.io's, which protobuf encodes.
 	for accept, json := range map[string]bool{
-		"application/vnd.kubernetes.protobuf, application/json": true,
+		"application/vnd.kubernetes.protobuf, application/json":                                                true,
 		"application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json": false,
 	} {
 		res := admin.Get().Namespace(ns).Resource("workitems").SetHeader("Accept", accept).Do(ctx)
