@@ -73,8 +73,10 @@ func TestChaos(t *testing.T) {
 	items := int(cfg.duration/cfg.itemEvery) + 10
 	sb := deploySandbox(t, ns, map[string]string{
 		"SANDBOX_CERTIFICATES":  strconv.Itoa(items),
-		"SANDBOX_JOURNAL_RATE":  "50",
-		"SANDBOX_JOURNAL_BURST": "10",
+		// Five entries a second: a robot holds each item a moment, so a
+		// kill can land while it does.
+		"SANDBOX_JOURNAL_RATE":  "5",
+		"SANDBOX_JOURNAL_BURST": "1",
 	})
 	robots := chaosWorkload(t, ns, sb, cfg)
 	start := time.Now()
@@ -112,6 +114,11 @@ func TestChaos(t *testing.T) {
 	suspendAll(t, ns, robots)
 	g.Eventually(func(g Gomega) {
 		for _, r := range runsIn(g, ns) {
+			// A manual run that came just before the suspend waits for the
+			// resume, as it should.
+			if reason(&r) == rpav1alpha1.ReasonRobotSuspended {
+				continue
+			}
 			g.Expect(r.Status.Phase.Finished()).To(BeTrue(), "run %s is %s", r.Name, r.Status.Phase)
 		}
 	}, 5*time.Minute, 2*time.Second).Should(Succeed(), "every run ends once the faults stop")
@@ -320,9 +327,10 @@ func faultsFor(d time.Duration) []fault {
 		{"containerd restart", 160 * time.Second, 8 * time.Minute, restartOf("containerd"), containerdAnswers},
 	}
 	out := make([]fault, 0, len(kinds))
-	for _, k := range kinds {
+	for i, k := range kinds {
 		every := min(k.every, d/2)
-		first := min(k.first, every/2)
+		// Shortened, the first strikes keep apart: one fault at a time.
+		first := min(k.first, every*time.Duration(i+1)/time.Duration(len(kinds)+1))
 		out = append(out, fault{kind: k.kind, first: first, every: every, strike: func(t *testing.T, ns string, j *journalOfFaults, stop <-chan struct{}) {
 			wait := first
 			for {
@@ -442,19 +450,22 @@ func serverReady(*testing.T, string) bool {
 }
 
 // killItemHolder SIGKILLs the robot pod holding a work item of the
-// fleet, if one holds one now.
+// fleet, waiting up to 15 s for one to hold one.
 func killItemHolder(t *testing.T, ns string) error {
-	list := &queuev1alpha1.WorkItemList{}
-	if err := workItems(t).Get().Namespace(ns).Resource("workitems").Param("fieldSelector", "status.state=InProgress").
-		Do(context.Background()).Into(list); err != nil {
-		return err
-	}
-	for _, it := range list.Items {
-		if it.Status.HeldBy != nil {
-			return killPodContainer(ns, it.Status.HeldBy.Pod, "SIGKILL")
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		list := &queuev1alpha1.WorkItemList{}
+		if err := workItems(t).Get().Namespace(ns).Resource("workitems").Param("fieldSelector", "status.state=InProgress").
+			Do(context.Background()).Into(list); err == nil {
+			for _, it := range list.Items {
+				if it.Status.HeldBy != nil {
+					return killPodContainer(ns, it.Status.HeldBy.Pod, "SIGKILL")
+				}
+			}
 		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("no item held at the moment")
+	return fmt.Errorf("no item held within 15 s")
 }
 
 // restartOf restarts a process of the local cluster (hack/local-cluster.sh
