@@ -145,7 +145,7 @@ func faultTable(j *journalOfFaults) string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	by := map[string][]time.Duration{}
-	failed, stuck := map[string]int{}, map[string]int{}
+	failed, stuck, struck := map[string]int{}, map[string]int{}, map[string]int{}
 	var kinds []string
 	for _, e := range j.entries {
 		if _, ok := by[e.kind]; !ok {
@@ -159,6 +159,9 @@ func faultTable(j *journalOfFaults) string {
 		case notRecovered:
 			stuck[e.kind]++
 			continue
+		case noRecovery:
+			struck[e.kind]++
+			continue
 		}
 		by[e.kind] = append(by[e.kind], e.recovered)
 	}
@@ -171,7 +174,7 @@ func faultTable(j *journalOfFaults) string {
 		if len(ds) > 0 {
 			p50, most = ds[len(ds)/2].Round(100*time.Millisecond).String(), ds[len(ds)-1].Round(100*time.Millisecond).String()
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %s |\n", k, len(ds)+stuck[k], failed[k], stuck[k], p50, most)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %s |\n", k, len(ds)+stuck[k]+struck[k], failed[k], stuck[k], p50, most)
 	}
 	return b.String()
 }

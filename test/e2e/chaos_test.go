@@ -72,7 +72,7 @@ func TestChaos(t *testing.T) {
 
 	items := int(cfg.duration/cfg.itemEvery) + 10
 	sb := deploySandbox(t, ns, map[string]string{
-		"SANDBOX_CERTIFICATES":  strconv.Itoa(items),
+		"SANDBOX_CERTIFICATES": strconv.Itoa(items),
 		// Five entries a second: a robot holds each item a moment, so a
 		// kill can land while it does.
 		"SANDBOX_JOURNAL_RATE":  "5",
@@ -320,7 +320,7 @@ func faultsFor(d time.Duration) []fault {
 	}{
 		{"leader manager SIGKILL", 15 * time.Second, 20 * time.Second, killLeader, newLeader},
 		{"rpa-server pod SIGKILL", 40 * time.Second, 90 * time.Second, killServerPod, serverReady},
-		{"robot pod SIGKILL holding an item", 25 * time.Second, 45 * time.Second, killItemHolder, func(*testing.T, string) bool { return true }},
+		{"robot pod SIGKILL holding an item", 25 * time.Second, 45 * time.Second, killItemHolder, nil},
 		{"PostgreSQL restart", 70 * time.Second, 5 * time.Minute, restartOf("postgres"), itemsAPIAnswers},
 		{"kube-apiserver restart", 100 * time.Second, 6 * time.Minute, restartOf("kube-apiserver"), apiserverReady},
 		{"etcd restart", 130 * time.Second, 7 * time.Minute, restartOf("etcd"), apiserverReady},
@@ -346,6 +346,11 @@ func faultsFor(d time.Duration) []fault {
 					continue
 				}
 				t.Logf("chaos: %s at %s", k.kind, at.Format("15:04:05"))
+				if k.recovered == nil {
+					// Nothing to wait for: the item goes back to the queue.
+					j.record(k.kind, at, noRecovery, nil)
+					continue
+				}
 				j.record(k.kind, at, recoveryOf(t, ns, k.recovered, at), nil)
 			}
 		}})
@@ -357,6 +362,7 @@ func faultsFor(d time.Duration) []fault {
 const (
 	notApplied   = -1 // nothing to hit (no item held at the moment)
 	notRecovered = -2 // not within maxRecovery
+	noRecovery   = -3 // nothing to recover: a robot pod's item returns to the queue
 )
 
 // maxRecovery bounds the wait for a recovery: a cluster that does not
@@ -431,6 +437,13 @@ func newLeader(*testing.T, string) bool {
 	return ptr.Deref(lease.Spec.HolderIdentity, "") != lastLeader.name && time.Since(lease.Spec.RenewTime.Time) < 5*time.Second
 }
 
+// killedServer is the rpa-server pod last killed and its restarts then.
+var killedServer struct {
+	mu       sync.Mutex
+	pod      string
+	restarts int32
+}
+
 // killServerPod SIGKILLs one rpa-server pod's container.
 func killServerPod(_ *testing.T, _ string) error {
 	pods, err := clientset.CoreV1().Pods(operatorNamespace).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=rpa-server"})
@@ -440,13 +453,28 @@ func killServerPod(_ *testing.T, _ string) error {
 	if len(pods.Items) == 0 {
 		return fmt.Errorf("no rpa-server pod")
 	}
-	return killPodContainer(operatorNamespace, pods.Items[rand.IntN(len(pods.Items))].Name, "SIGKILL")
+	pod := pods.Items[rand.IntN(len(pods.Items))]
+	if len(pod.Status.ContainerStatuses) == 0 {
+		return fmt.Errorf("pod %s has no container status", pod.Name)
+	}
+	killedServer.mu.Lock()
+	killedServer.pod, killedServer.restarts = pod.Name, pod.Status.ContainerStatuses[0].RestartCount
+	killedServer.mu.Unlock()
+	return killPodContainer(operatorNamespace, pod.Name, "SIGKILL")
 }
 
-// serverReady: both rpa-server replicas are ready again.
+// serverReady: the killed rpa-server container has restarted and its pod
+// is ready again.
 func serverReady(*testing.T, string) bool {
-	d, err := clientset.AppsV1().Deployments(operatorNamespace).Get(context.Background(), "rpa-server", metav1.GetOptions{})
-	return err == nil && d.Status.ReadyReplicas == ptr.Deref(d.Spec.Replicas, 1)
+	killedServer.mu.Lock()
+	name, restarts := killedServer.pod, killedServer.restarts
+	killedServer.mu.Unlock()
+	pod, err := clientset.CoreV1().Pods(operatorNamespace).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil || len(pod.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	c := pod.Status.ContainerStatuses[0]
+	return c.RestartCount > restarts && c.Ready
 }
 
 // killItemHolder SIGKILLs the robot pod holding a work item of the
