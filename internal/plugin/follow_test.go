@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -119,4 +120,54 @@ func TestLogsPrintsEveryAttemptOfAFinishedRun(t *testing.T) {
 	g.Expect(res.out).To(Equal("log of orphan-2-a1\nlog of orphan-2-a2\n"))
 	g.Expect(res.errOut).To(Equal("==> attempt 1: pod orphan-2-a1 <==\n==> attempt 2: pod orphan-2-a2 <==\n"))
 	g.Expect(logs.Requests()).To(Equal([]string{"orphan-2-a1 all", "orphan-2-a2 all"}), "a finished run's logs are not followed")
+}
+
+// startingLogs is a kubelet that still says the container is starting
+// when asked to follow it, though it has run: a quick attempt on a busy
+// node. Without follow it serves the log.
+type startingLogs struct{ recordedLogs }
+
+func (s *startingLogs) Open(ctx context.Context, ns, pod string, follow bool) (io.ReadCloser, error) {
+	if follow {
+		s.mu.Lock()
+		s.requests = append(s.requests, pod+" follow")
+		s.mu.Unlock()
+		return nil, apierrors.NewBadRequest(`container "robot" in pod "` + pod + `" is waiting to start: ContainerCreating`)
+	}
+	return s.recordedLogs.Open(ctx, ns, pod, false)
+}
+
+// TestRunFollowShowsAnAttemptTheKubeletSawLate: the attempt ended while
+// the kubelet still answered "waiting to start"; its whole log is shown
+// once the run has finished, not skipped.
+func TestRunFollowShowsAnAttemptTheKubeletSawLate(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	createRobot(t, ns, "certificate-journal", nil)
+	logs := &startingLogs{}
+
+	done := make(chan result, 1)
+	go func() { done <- kubectlRobotWithLogs(t, ns, logs, "run", "certificate-journal", "--follow") }()
+
+	var runs []rpav1alpha1.RobotRun
+	g.Eventually(func() []rpav1alpha1.RobotRun { runs = runsOf(g, ns); return runs }, timeout, interval).Should(HaveLen(1))
+	job := waitForJob(g, &runs[0])
+	updateJobStatus(g, job, func(s *batchv1.JobStatus) { s.StartTime, s.Active = ptr.To(metav1.Now()), 1 })
+	pod := createPod(g, job, "a1")
+	g.Eventually(logs.Requests, timeout, interval).Should(ContainElement(pod.Name + " follow"))
+	endAttempt(g, pod, 0)
+	now := metav1.Now()
+	updateJobStatus(g, job, func(s *batchv1.JobStatus) {
+		s.Active, s.Succeeded, s.Ready = 0, 1, ptr.To[int32](0)
+		s.Conditions = append(s.Conditions,
+			batchv1.JobCondition{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now, LastProbeTime: now},
+			batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now, LastProbeTime: now})
+		s.CompletionTime = &now
+	})
+
+	var res result
+	g.Eventually(done, timeout).Should(Receive(&res))
+	g.Expect(res.err).NotTo(HaveOccurred())
+	g.Expect(res.out).To(ContainSubstring("log of " + pod.Name + "\n"))
+	g.Expect(logs.Requests()).To(ContainElement(pod.Name+" all"), "the ended attempt's log is read whole")
 }
