@@ -6,6 +6,8 @@
 FROM golang:1.26.8-bookworm AS builder
 ARG TARGETOS
 ARG TARGETARCH
+# VERSION is linked into the binaries, which log it when they start.
+ARG VERSION=dev
 WORKDIR /workspace
 # Modules first, so that a source change does not re-download them.
 COPY go.mod go.sum ./
@@ -15,11 +17,11 @@ COPY cmd/ cmd/
 COPY controllers/ controllers/
 COPY internal/ internal/
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o manager ./cmd/manager && \
+    go build -trimpath -ldflags="-s -w -X github.com/rpa-operator/rpa-operator/internal/buildinfo.Version=${VERSION}" -o manager ./cmd/manager && \
     CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o rpa-server ./cmd/rpa-server && \
+    go build -trimpath -ldflags="-s -w -X github.com/rpa-operator/rpa-operator/internal/buildinfo.Version=${VERSION}" -o rpa-server ./cmd/rpa-server && \
     CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o rpa-console ./cmd/rpa-console
+    go build -trimpath -ldflags="-s -w -X github.com/rpa-operator/rpa-operator/internal/buildinfo.Version=${VERSION}" -o rpa-console ./cmd/rpa-console
 
 FROM gcr.io/distroless/static-debian12:nonroot AS rpa-server
 WORKDIR /

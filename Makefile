@@ -143,7 +143,7 @@ run: manifests generate ## Run the manager on this machine against the cluster i
 
 .PHONY: docker-build
 docker-build: ## Build the manager image with a Docker engine ($(CONTAINER_TOOL)).
-	$(CONTAINER_TOOL) build -t $(IMG) .
+	$(CONTAINER_TOOL) build --build-arg VERSION=$(lastword $(subst :, ,$(IMG))) -t $(IMG) .
 
 .PHONY: docker-push
 docker-push: ## Push the manager image.
@@ -212,7 +212,7 @@ print-img:
 	@echo $(LOCAL_IMG)
 
 .PHONY: e2e
-e2e: manifests kustomize ## Run the end-to-end tests against the local cluster with real containers (starts it if needed).
+e2e: manifests kustomize ## Run the end-to-end tests against the local cluster with real containers (starts it if needed), then the reliability suite: an upgrade under load and 5 minutes of chaos.
 	hack/e2e.sh
 
 CHAOS_DURATION ?= 30m

@@ -1,24 +1,45 @@
 #!/usr/bin/env bash
 # make e2e: the end-to-end tests under test/e2e against the local cluster,
-# with the operator deployed in-cluster and real robot containers. The full
-# test output is kept in bin/e2e.log; a failure prints its end.
+# with the operator deployed in-cluster and real robot containers, then the
+# reliability suite (build tag chaos): an upgrade under load and a 5-minute
+# chaos run. The full test output is kept in bin/e2e.log,
+# bin/e2e-upgrade.log and bin/e2e-chaos.log; a failure prints its end.
+# With E2E_RUN (make chaos) it runs those tests alone, with E2E_TAGS.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-# make chaos runs the chaos test alone through the same path.
-log="${E2E_LOG:-$root/bin/e2e.log}"
 
 kubeconfig=$(hack/deploy-local.sh)
 status=0
-# The tests kill robot containers through the node's containerd, as the
-# OOM killer or a node problem would.
-KUBECONFIG="$kubeconfig" KUBECTL="$(hack/k8s-binaries.sh kubectl)/kubectl" \
-	E2E_CONTAINERD_ADDRESS="$(hack/local-cluster.sh containerd-address)" \
-	go test -tags "${E2E_TAGS:-e2e}" ./test/e2e/ -count=1 -v -run "${E2E_RUN:-.}" -timeout "${E2E_TIMEOUT:-40m}" >"$log" 2>&1 || status=$?
-grep -E '^(--- |PASS|FAIL|ok|panic)' "$log" || true
-if [[ $status -ne 0 ]]; then
-	echo "e2e failed; the end of $log:" >&2
-	tail -n 200 "$log" >&2
+
+# suite TAGS RUN LOG runs the tests matching RUN; it records a failure in
+# status and goes on, so that one run shows every failure.
+suite() {
+	local tags=$1 run=$2 log=$3 rc=0
+	# The tests kill robot containers through the node's containerd, as the
+	# OOM killer or a node problem would.
+	KUBECONFIG="$kubeconfig" KUBECTL="$(hack/k8s-binaries.sh kubectl)/kubectl" \
+		E2E_CONTAINERD_ADDRESS="$(hack/local-cluster.sh containerd-address)" \
+		go test -tags "$tags" ./test/e2e/ -count=1 -v -run "$run" -timeout "${E2E_TIMEOUT:-40m}" >"$log" 2>&1 || rc=$?
+	grep -E '^(--- |PASS|FAIL|ok|panic)' "$log" || true
+	if [[ $rc -ne 0 ]]; then
+		echo "e2e failed; the end of $log:" >&2
+		tail -n 200 "$log" >&2
+		status=$rc
+	fi
+}
+
+if [[ -n "${E2E_RUN:-}" ]]; then
+	suite "${E2E_TAGS:-e2e}" "$E2E_RUN" "${E2E_LOG:-$root/bin/e2e.log}"
+	exit $status
 fi
+suite e2e . "$root/bin/e2e.log"
+# Last, because it restarts etcd, kube-apiserver, PostgreSQL and the
+# node's containerd, which the other tests should not see.
+# The upgrade first: the chaos run leaves a node whose containerd has
+# restarted under the kubelet.
+suite "e2e chaos" '^TestUpgradeUnderLoad$' "$root/bin/e2e-upgrade.log"
+CHAOS_DURATION="${CHAOS_DURATION:-5m}" CHAOS_ROBOTS="${CHAOS_ROBOTS:-30}" \
+	suite "e2e chaos" '^TestChaos$' "$root/bin/e2e-chaos.log"
 exit $status

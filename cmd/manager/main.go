@@ -27,6 +27,7 @@ import (
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
 	"github.com/rpa-operator/rpa-operator/controllers"
+	"github.com/rpa-operator/rpa-operator/internal/buildinfo"
 )
 
 // leaderElectionID names the Lease that replicas of the manager compete for.
@@ -127,7 +128,7 @@ func run(cfg config) error {
 	if err := mgr.AddReadyzCheck("informers-synced", cacheSynced(mgr.GetCache())); err != nil {
 		return fmt.Errorf("add ready check: %w", err)
 	}
-	ctrl.Log.WithName("setup").Info("starting manager", "leaderElection", cfg.enableLeaderElection, "metrics", cfg.metricsAddr)
+	ctrl.Log.WithName("setup").Info("starting manager", "version", buildinfo.String(), "leaderElection", cfg.enableLeaderElection, "metrics", cfg.metricsAddr)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

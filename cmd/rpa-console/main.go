@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/buildinfo"
 	"github.com/rpa-operator/rpa-operator/internal/console"
 	"github.com/rpa-operator/rpa-operator/internal/console/kube"
 	"github.com/rpa-operator/rpa-operator/internal/console/session"
@@ -387,7 +388,7 @@ func tlsConfig(cfg config) (*tls.Config, error) {
 func serve(ctx context.Context, srv *http.Server) error {
 	errs := make(chan error, 1)
 	go func() { errs <- srv.ListenAndServeTLS("", "") }()
-	ctrl.Log.WithName("setup").Info("serving the console", "address", srv.Addr)
+	ctrl.Log.WithName("setup").Info("serving the console", "version", buildinfo.String(), "address", srv.Addr)
 	select {
 	case err := <-errs:
 		return err

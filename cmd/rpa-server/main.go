@@ -36,6 +36,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	rpav1alpha1 "github.com/rpa-operator/rpa-operator/api/v1alpha1"
+	"github.com/rpa-operator/rpa-operator/internal/buildinfo"
 	runrecords "github.com/rpa-operator/rpa-operator/internal/runrecord/store"
 	"github.com/rpa-operator/rpa-operator/internal/server/apiserver"
 	"github.com/rpa-operator/rpa-operator/internal/server/holds"
@@ -157,7 +158,7 @@ func run(cfg config) error {
 	if err := mgr.AddReadyzCheck("database", databaseAnswers(items)); err != nil {
 		return err
 	}
-	ctrl.Log.WithName("setup").Info("starting rpa-server", "countInterval", cfg.countInterval)
+	ctrl.Log.WithName("setup").Info("starting rpa-server", "version", buildinfo.String(), "countInterval", cfg.countInterval)
 	return mgr.Start(ctx)
 }
 

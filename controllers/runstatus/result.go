@@ -48,7 +48,7 @@ func ParseTerminationMessage(message string) (result *rpav1alpha1.RunResult, log
 	dec := json.NewDecoder(strings.NewReader(trimmed))
 	var fields map[string]json.RawMessage
 	if err := dec.Decode(&fields); err != nil {
-		return nil, "", fmt.Errorf("the robot's result summary is not valid JSON: %w", err)
+		return nil, "", summaryError(err)
 	}
 	if dec.More() || !hasResultKey(fields) {
 		return nil, trimmed, nil
@@ -71,9 +71,14 @@ func ParseTerminationMessage(message string) (result *rpav1alpha1.RunResult, log
 
 // summaryError says why a summary cannot be read without quoting it:
 // encoding/json's type errors quote the number the robot wrote (1.5, or
-// twenty digits), and the reason ends up in the run's message and
-// conditions, which carry no text the robot wrote.
+// twenty digits) and its syntax errors the character, and the reason ends
+// up in the run's message and conditions, which carry no text the robot
+// wrote.
 func summaryError(err error) error {
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return fmt.Errorf("the robot's result summary is not valid JSON: unexpected character at byte %d", syntaxErr.Offset)
+	}
 	var typeErr *json.UnmarshalTypeError
 	if !errors.As(err, &typeErr) {
 		return fmt.Errorf("the robot's result summary is not valid JSON: %w", err)

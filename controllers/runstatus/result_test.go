@@ -21,6 +21,9 @@ func TestParseTerminationMessage(t *testing.T) {
 		{name: "log tail from FallbackToLogsOnError", message: "connecting to SBSYS\nERROR: login refused", wantLogTail: "connecting to SBSYS\nERROR: login refused"},
 		{name: "truncated JSON", message: `{"itemsProcessed":40,"summ`, wantErr: "not valid JSON"},
 		{name: "wrong type", message: `{"itemsProcessed":"forty"}`, wantErr: "not valid JSON"},
+		// encoding/json's syntax error quotes the character the robot wrote.
+		{name: "a syntax error names the byte, not the character", message: `{"itemsProcessed":4,"summary":"CPR 010170-1234" x}`,
+			wantErr: "not valid JSON: unexpected character at byte 49"},
 		// encoding/json's own error quotes the number; the reason goes into
 		// the run's message, which carries no text the robot wrote.
 		{name: "a count past int64, not quoted", message: `{"itemsProcessed":99999999999999999999}`,

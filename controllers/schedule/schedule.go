@@ -14,9 +14,10 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// maxOverlap bounds how far a daylight-saving change moves wall-clock time
-// (one hour in Europe; no zone moves more than three).
-const maxOverlap = 3 * time.Hour
+// maxOverlap bounds how far a change of a zone's offset moves wall-clock
+// time: an hour for daylight saving in Europe, but a whole day when a zone
+// crosses the date line (Samoa skipped 30 December 2011).
+const maxOverlap = 24 * time.Hour
 
 // Schedule is a parsed cron schedule in a time zone.
 type Schedule struct {

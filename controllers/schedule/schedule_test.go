@@ -52,6 +52,11 @@ func TestNext(t *testing.T) {
 			want:  []time.Time{utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 0, 0)},
 		},
 		{
+			name: "date line: a fixed time on the day Samoa skipped runs once right after it", cron: "0 12 * * *", tz: "Pacific/Apia",
+			after: utc(2011, 12, 29, 22, 0), // 12:00 on 29 December at UTC-10; 30 December never came
+			want:  []time.Time{utc(2011, 12, 30, 10, 0), utc(2011, 12, 30, 22, 0)},
+		},
+		{
 			name: "fall back: a fixed time that occurs twice runs at the first", cron: "30 2 * * *", tz: "Europe/Copenhagen",
 			after: utc(2026, 10, 24, 12, 0),
 			want:  []time.Time{utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30)},

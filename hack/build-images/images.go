@@ -98,7 +98,7 @@ func buildAll(opts options, names []string) error {
 			if i > 0 {
 				out = img.short + "-" + filepath.Base(p.binary) + ".bin"
 			}
-			binary, err := compile(p.pkg, filepath.Join(opts.out, out))
+			binary, err := compile(p.pkg, filepath.Join(opts.out, out), opts.tag)
 			if err != nil {
 				return err
 			}
@@ -119,9 +119,12 @@ func buildAll(opts options, names []string) error {
 	return nil
 }
 
-// compile builds a static binary of pkg.
-func compile(pkg, out string) (string, error) {
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+// versionVar is the variable the build's version is linked into.
+const versionVar = "github.com/rpa-operator/rpa-operator/internal/buildinfo.Version"
+
+// compile builds a static binary of pkg, its version linked in.
+func compile(pkg, out, version string) (string, error) {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -X "+versionVar+"="+version, "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -121,11 +121,19 @@ func (a Arguments) Duration(name string) (time.Duration, error) {
 func (a Arguments) URL(name string) (*url.URL, error) {
 	return parse(a, name, func(v string) (*url.URL, error) {
 		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !readsBack(u) {
 			return nil, errors.New("not an http:// or https:// URL")
 		}
 		return u, nil
 	})
+}
+
+// readsBack reports whether u's own form parses again: net/url takes raw
+// non-ASCII bytes in an IPv6 zone ("[::%25\x8b]") but escapes them into a
+// form it then refuses, so a robot would fail later, on a request.
+func readsBack(u *url.URL) bool {
+	_, err := url.Parse(u.String())
+	return err == nil
 }
 
 // List returns the argument as a comma-separated list, each entry trimmed

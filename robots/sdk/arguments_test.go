@@ -45,7 +45,8 @@ func TestArgumentsConvertTheirValues(t *testing.T) {
 }
 
 func TestArgumentErrorsNameTheArgumentAndItsVariable(t *testing.T) {
-	args := NewArguments(map[string]string{"limit": "many", "empty": "", "sandboxURL": "sandbox:8080", "timeout": "soon"})
+	args := NewArguments(map[string]string{"limit": "many", "empty": "", "sandboxURL": "sandbox:8080", "timeout": "soon",
+		"zoneURL": "http://[fe80::1%25\x8b]:8080"})
 	tests := []struct {
 		name        string
 		get         func() error
@@ -57,6 +58,7 @@ func TestArgumentErrorsNameTheArgumentAndItsVariable(t *testing.T) {
 		{"not a number", func() error { _, err := args.Int("limit"); return err }, false, `argument limit (RPA_ARG_LIMIT) "many": not a whole number`},
 		{"not a duration", func() error { _, err := args.Duration("timeout"); return err }, false, "not a duration"},
 		{"url without scheme", func() error { _, err := args.URL("sandboxURL"); return err }, false, "not an http:// or https:// URL"},
+		{"url whose zone net/url cannot read back", func() error { _, err := args.URL("zoneURL"); return err }, false, "not an http:// or https:// URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

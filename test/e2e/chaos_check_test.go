@@ -30,7 +30,7 @@ type scheduleTally struct {
 // duplicate, a silent miss, or an item lost or journaled twice, and
 // returns the table for docs/reliability.md.
 func checkChaos(t *testing.T, ns string, sb sandboxDeployment, robots []string, p *producer, j *journalOfFaults,
-	cfg chaosConfig, start, end time.Time) string {
+	leader *leaderWatch, cfg chaosConfig, start, end time.Time) string {
 	t.Helper()
 	g := NewWithT(t)
 	s := tallySchedules(g, ns, robots)
@@ -44,6 +44,7 @@ func checkChaos(t *testing.T, ns string, sb sandboxDeployment, robots []string, 
 	b.WriteString("| items added | done | done twice (journal) | lost |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d |\n\n", added, done, twice, lost)
 	b.WriteString(faultTable(j))
+	fmt.Fprintf(&b, "\nLongest time without a leader (between two renewals of the manager's Lease): %s.\n", leader)
 
 	g.Expect(s.duplicates).To(BeZero(), "scheduled times run twice")
 	g.Expect(s.silent).To(BeZero(), "scheduled times missed without being counted")

@@ -65,7 +65,6 @@ func chaosConfigFromEnv(t *testing.T) chaosConfig {
 // sandbox's journal. docs/reliability.md has its table.
 func TestChaos(t *testing.T) {
 	cfg := chaosConfigFromEnv(t)
-	g := NewWithT(t)
 	ns := newNamespace(t)
 	scaleOperator(t, 2)
 	t.Cleanup(func() { scaleOperator(t, 1) })
@@ -85,6 +84,8 @@ func TestChaos(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	j := &journalOfFaults{}
+	leader, leaderStop := &leaderWatch{}, make(chan struct{})
+	go leader.run(leaderStop)
 	produced := &producer{queue: "chaos-certificates", ns: ns}
 	run := func(f func()) {
 		wg.Add(1)
@@ -100,7 +101,22 @@ func TestChaos(t *testing.T) {
 	wg.Wait()
 	end := time.Now()
 
-	// Quiet: every item ends, every run ends.
+	quiesce(t, ns, robots, produced)
+	close(leaderStop)
+
+	table := checkChaos(t, ns, sb, robots, produced, j, leader, cfg, start, end)
+	t.Log("\n" + table)
+	if cfg.report != "" {
+		writeReliabilityTable(t, cfg.report, table)
+	}
+}
+
+// quiesce waits until the final state holds still for the checker: every
+// item has ended, the scheduled robots are suspended and every run has
+// ended.
+func quiesce(t *testing.T, ns string, robots []string, produced *producer) {
+	t.Helper()
+	g := NewWithT(t)
 	wi := workItems(t)
 	g.Eventually(func(g Gomega) {
 		all := listItems(g, wi, ns, produced.queue)
@@ -122,12 +138,6 @@ func TestChaos(t *testing.T) {
 			g.Expect(r.Status.Phase.Finished()).To(BeTrue(), "run %s is %s", r.Name, r.Status.Phase)
 		}
 	}, 5*time.Minute, 2*time.Second).Should(Succeed(), "every run ends once the faults stop")
-
-	table := checkChaos(t, ns, sb, robots, produced, j, cfg, start, end)
-	t.Log("\n" + table)
-	if cfg.report != "" {
-		writeReliabilityTable(t, cfg.report, table)
-	}
 }
 
 // scaleOperator sets the manager's replicas and waits until they are ready.
@@ -402,6 +412,56 @@ func (j *journalOfFaults) record(kind string, at time.Time, recovered time.Durat
 // leaderLease is the manager's leader election Lease.
 func leaderLease() (*coordinationv1.Lease, error) {
 	return clientset.CoordinationV1().Leases(operatorNamespace).Get(context.Background(), "rpa-operator.rpa.dev", metav1.GetOptions{})
+}
+
+// leaderWatch finds the longest time without a leader: between two
+// renewals of the manager's Lease by a holder, as the Lease records them
+// (a released Lease has no holder and renews nothing).
+type leaderWatch struct {
+	mu      sync.Mutex
+	last    time.Time
+	longest time.Duration
+	from    time.Time
+}
+
+// run reads the Lease four times a second until stop.
+func (w *leaderWatch) run(stop <-chan struct{}) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		lease, err := leaderLease()
+		if err != nil || lease.Spec.RenewTime == nil || ptr.Deref(lease.Spec.HolderIdentity, "") == "" {
+			continue
+		}
+		w.renewed(lease.Spec.RenewTime.Time)
+	}
+}
+
+func (w *leaderWatch) renewed(at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !at.After(w.last) {
+		return
+	}
+	if !w.last.IsZero() && at.Sub(w.last) > w.longest {
+		w.longest, w.from = at.Sub(w.last), w.last
+	}
+	w.last = at
+}
+
+// String says how long the longest time without a leader was, and when.
+func (w *leaderWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.longest == 0 {
+		return "no renewal of the leader Lease was seen twice"
+	}
+	return fmt.Sprintf("%s, from %s UTC", w.longest.Round(100*time.Millisecond), w.from.UTC().Format("15:04:05"))
 }
 
 var lastLeader struct {
