@@ -212,7 +212,7 @@ print-img:
 	@echo $(LOCAL_IMG)
 
 .PHONY: e2e
-e2e: manifests kustomize ## Run the end-to-end tests against the local cluster with real containers (starts it if needed), then the reliability suite: an upgrade under load and 5 minutes of chaos.
+e2e: manifests kustomize ## Run the end-to-end tests against the local cluster with real containers (starts it if needed), then an upgrade of the operator and rpa-server under load.
 	hack/e2e.sh
 
 CHAOS_DURATION ?= 30m

@@ -23,6 +23,11 @@ import (
 type scheduleTally struct {
 	due, runs, duplicates, skipped, missed, silent int
 	jobsTwice                                      int
+	// unrun says, per robot with a silent miss, the times due that have
+	// no run, for the failure's message.
+	unrun []string
+	// silentRobots are those robots' names.
+	silentRobots []string
 }
 
 // checkChaos reads the final state only: the robots' status and runs, the
@@ -46,8 +51,11 @@ func checkChaos(t *testing.T, ns string, sb sandboxDeployment, robots []string, 
 	b.WriteString(faultTable(j))
 	fmt.Fprintf(&b, "\nLongest time without a leader (between two renewals of the manager's Lease): %s.\n", leader)
 
+	// The table first: a failed check below still shows it.
+	t.Log("\n" + b.String())
+	explainSilentMisses(t, ns, s)
 	g.Expect(s.duplicates).To(BeZero(), "scheduled times run twice")
-	g.Expect(s.silent).To(BeZero(), "scheduled times missed without being counted")
+	g.Expect(s.silent).To(BeZero(), "scheduled times missed without being counted:\n%s", strings.Join(s.unrun, "\n"))
 	g.Expect(s.jobsTwice).To(BeZero(), "runs with two Jobs")
 	g.Expect(lost).To(BeZero(), "items lost")
 	g.Expect(twice).To(BeZero(), "certificates journaled twice")
@@ -101,9 +109,36 @@ func tallySchedules(g Gomega, ns string, robots []string) scheduleTally {
 		s.runs += created
 		s.skipped += int(r.Status.SkippedRuns)
 		s.missed += int(r.Status.MissedRuns)
-		s.silent += max(0, due-len(seen)-int(r.Status.SkippedRuns)-int(r.Status.MissedRuns))
+		if silent := due - len(seen) - int(r.Status.SkippedRuns) - int(r.Status.MissedRuns); silent > 0 {
+			s.silent += silent
+			s.silentRobots = append(s.silentRobots, name)
+			s.unrun = append(s.unrun, fmt.Sprintf("%s (created %s, handled until %s, %d skipped, %d missed): no run for %s",
+				name, r.CreationTimestamp.UTC().Format(time.TimeOnly), handled.UTC().Format(time.TimeOnly),
+				r.Status.SkippedRuns, r.Status.MissedRuns, strings.Join(unrunTimes(r.CreationTimestamp.Time, handled.Time, seen), ", ")))
+		}
 	}
 	return s
+}
+
+// explainSilentMisses logs, for each robot with a silent miss, its
+// status and Events, before the namespace goes.
+func explainSilentMisses(t *testing.T, ns string, s scheduleTally) {
+	t.Helper()
+	for _, name := range s.silentRobots {
+		t.Logf("robot %s:\n%s\nits Events:\n%s", name, kubectl(t, "-n", ns, "get", "robot", name, "-o", "yaml"),
+			kubectl(t, "-n", ns, "get", "events", "--field-selector", "involvedObject.name="+name))
+	}
+}
+
+// unrunTimes lists the minutes m with from < m <= to that have no run.
+func unrunTimes(from, to time.Time, seen map[time.Time]int) []string {
+	var out []string
+	for m := from.Truncate(time.Minute).Add(time.Minute); !m.After(to); m = m.Add(time.Minute) {
+		if seen[m] == 0 {
+			out = append(out, m.UTC().Format(time.TimeOnly))
+		}
+	}
+	return out
 }
 
 // minutesBetween counts the whole minutes m with from < m <= to.

@@ -105,7 +105,6 @@ func TestChaos(t *testing.T) {
 	close(leaderStop)
 
 	table := checkChaos(t, ns, sb, robots, produced, j, leader, cfg, start, end)
-	t.Log("\n" + table)
 	if cfg.report != "" {
 		writeReliabilityTable(t, cfg.report, table)
 	}

@@ -19,7 +19,7 @@ import (
 )
 
 // upgradeTag is the tag of the new build the upgrade rolls to; its
-// binaries say so in their first log line (internal/buildinfo).
+// binaries say so when they start (internal/buildinfo).
 const upgradeTag = "upgrade"
 
 // The Deployments an upgrade rolls, with their container and image.
@@ -82,8 +82,9 @@ func TestUpgradeUnderLoad(t *testing.T) {
 		"%d items added, %d done, %d journaled twice, %d lost; longest time without a leader: %s",
 		start.UTC().Format("15:04:05"), s.due, s.runs, s.duplicates, s.skipped, s.missed, s.silent, s.jobsTwice, added, done, twice, lost, leader)
 	g.Expect(s.due).To(BeNumerically(">", 0), "scheduled times came due during the upgrade")
+	explainSilentMisses(t, ns, s)
 	g.Expect(s.duplicates).To(BeZero(), "scheduled times run twice")
-	g.Expect(s.silent).To(BeZero(), "scheduled times missed without being counted")
+	g.Expect(s.silent).To(BeZero(), "scheduled times missed without being counted:\n%s", strings.Join(s.unrun, "\n"))
 	g.Expect(s.jobsTwice).To(BeZero(), "runs with two Jobs")
 	g.Expect(added).To(BeNumerically(">", 0), "items were added during the upgrade")
 	g.Expect(lost).To(BeZero(), "items lost")

@@ -65,6 +65,9 @@ func TestAQueuesSLACountsOnlyItsCalendarsOpenDays(t *testing.T) {
 	advanceClock(t, 2*time.Hour)
 	g.Eventually(func(g Gomega) {
 		g.Expect(getWorkQueue(g, plain).Status.Overdue).To(BeEquivalentTo(3), "wall-clock time: two hours past a one-hour SLA")
+		// Each queue is counted on its own: the calendar queue's counts
+		// must be in too before its overdue count means anything.
+		g.Expect(getWorkQueue(g, wq).Status.Items.New).To(BeEquivalentTo(3))
 	}, timeout, interval).Should(Succeed())
 	g.Consistently(func(g Gomega) {
 		st := getWorkQueue(g, wq).Status
