@@ -16,12 +16,10 @@ COPY api/ api/
 COPY cmd/ cmd/
 COPY controllers/ controllers/
 COPY internal/ internal/
+# One build writes the three binaries into the working directory.
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w -X github.com/rpa-operator/rpa-operator/internal/buildinfo.Version=${VERSION}" -o manager ./cmd/manager && \
-    CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w -X github.com/rpa-operator/rpa-operator/internal/buildinfo.Version=${VERSION}" -o rpa-server ./cmd/rpa-server && \
-    CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w -X github.com/rpa-operator/rpa-operator/internal/buildinfo.Version=${VERSION}" -o rpa-console ./cmd/rpa-console
+    go build -trimpath -ldflags="-s -w -X github.com/rpa-operator/rpa-operator/internal/buildinfo.Version=${VERSION}" \
+    -o ./ ./cmd/manager ./cmd/rpa-server ./cmd/rpa-console
 
 FROM gcr.io/distroless/static-debian12:nonroot AS rpa-server
 WORKDIR /

@@ -51,9 +51,16 @@ func succeedJob(g Gomega, job *batchv1.Job) {
 			}},
 		}}
 	})
+	completeJob(g, job, 0)
+}
+
+// completeJob records a successful Job, after failedAttempts failed pods,
+// the way the Job controller does: SuccessCriteriaMet first, then Complete
+// with a completion time.
+func completeJob(g Gomega, job *batchv1.Job, failedAttempts int32) {
 	now := metav1.Now()
 	updateJobStatus(g, job, func(s *batchv1.JobStatus) {
-		s.Active, s.Succeeded, s.Ready = 0, 1, ptr.To[int32](0)
+		s.Active, s.Succeeded, s.Failed, s.Ready = 0, 1, failedAttempts, ptr.To[int32](0)
 		s.Conditions = append(s.Conditions,
 			batchv1.JobCondition{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now, LastProbeTime: now},
 			batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now, LastProbeTime: now})

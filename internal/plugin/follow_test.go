@@ -58,19 +58,26 @@ func endAttempt(g Gomega, pod *corev1.Pod, code int32) {
 	})
 }
 
+// followNewRun starts `kubectl robot run ROBOT --follow` with logs as the
+// kubelet, waits for its run's Job and marks it started; the command's
+// result arrives on done.
+func followNewRun(t *testing.T, g Gomega, ns, robot string, logs LogSource) (job *batchv1.Job, done <-chan result) {
+	t.Helper()
+	results := make(chan result, 1)
+	go func() { results <- kubectlRobotWithLogs(t, ns, logs, "run", robot, "--follow") }()
+	var runs []rpav1alpha1.RobotRun
+	g.Eventually(func() []rpav1alpha1.RobotRun { runs = runsOf(g, ns); return runs }, timeout, interval).Should(HaveLen(1))
+	job = waitForJob(g, &runs[0])
+	updateJobStatus(g, job, func(s *batchv1.JobStatus) { s.StartTime, s.Active = ptr.To(metav1.Now()), 1 })
+	return job, results
+}
+
 func TestRunFollowFollowsEachAttemptsPod(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	createRobot(t, ns, "certificate-journal", func(r *rpav1alpha1.Robot) { r.Spec.Retries.Limit = 1 })
 	logs := &recordedLogs{}
-
-	done := make(chan result, 1)
-	go func() { done <- kubectlRobotWithLogs(t, ns, logs, "run", "certificate-journal", "--follow") }()
-
-	var runs []rpav1alpha1.RobotRun
-	g.Eventually(func() []rpav1alpha1.RobotRun { runs = runsOf(g, ns); return runs }, timeout, interval).Should(HaveLen(1))
-	job := waitForJob(g, &runs[0])
-	updateJobStatus(g, job, func(s *batchv1.JobStatus) { s.StartTime, s.Active = ptr.To(metav1.Now()), 1 })
+	job, done := followNewRun(t, g, ns, "certificate-journal", logs)
 
 	// Attempt 1 fails with a system exception; the plugin must have
 	// followed its pod before the retry's pod appears.
@@ -81,14 +88,7 @@ func TestRunFollowFollowsEachAttemptsPod(t *testing.T) {
 	second := createPod(g, job, "a2")
 	g.Eventually(logs.Requests, timeout, interval).Should(Equal([]string{first.Name + " follow", second.Name + " follow"}))
 	endAttempt(g, second, 0)
-	now := metav1.Now()
-	updateJobStatus(g, job, func(s *batchv1.JobStatus) {
-		s.Active, s.Succeeded, s.Failed, s.Ready = 0, 1, 1, ptr.To[int32](0)
-		s.Conditions = append(s.Conditions,
-			batchv1.JobCondition{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now, LastProbeTime: now},
-			batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now, LastProbeTime: now})
-		s.CompletionTime = &now
-	})
+	completeJob(g, job, 1)
 
 	var res result
 	g.Eventually(done, timeout).Should(Receive(&res))
@@ -145,25 +145,11 @@ func TestRunFollowShowsAnAttemptTheKubeletSawLate(t *testing.T) {
 	ns := newNamespace(t)
 	createRobot(t, ns, "certificate-journal", nil)
 	logs := &startingLogs{}
-
-	done := make(chan result, 1)
-	go func() { done <- kubectlRobotWithLogs(t, ns, logs, "run", "certificate-journal", "--follow") }()
-
-	var runs []rpav1alpha1.RobotRun
-	g.Eventually(func() []rpav1alpha1.RobotRun { runs = runsOf(g, ns); return runs }, timeout, interval).Should(HaveLen(1))
-	job := waitForJob(g, &runs[0])
-	updateJobStatus(g, job, func(s *batchv1.JobStatus) { s.StartTime, s.Active = ptr.To(metav1.Now()), 1 })
+	job, done := followNewRun(t, g, ns, "certificate-journal", logs)
 	pod := createPod(g, job, "a1")
 	g.Eventually(logs.Requests, timeout, interval).Should(ContainElement(pod.Name + " follow"))
 	endAttempt(g, pod, 0)
-	now := metav1.Now()
-	updateJobStatus(g, job, func(s *batchv1.JobStatus) {
-		s.Active, s.Succeeded, s.Ready = 0, 1, ptr.To[int32](0)
-		s.Conditions = append(s.Conditions,
-			batchv1.JobCondition{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now, LastProbeTime: now},
-			batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now, LastProbeTime: now})
-		s.CompletionTime = &now
-	})
+	completeJob(g, job, 0)
 
 	var res result
 	g.Eventually(done, timeout).Should(Receive(&res))

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -22,11 +23,12 @@ import (
 // binaries say so when they start (internal/buildinfo).
 const upgradeTag = "upgrade"
 
-// The Deployments an upgrade rolls, with their container and image.
-var upgradedDeployments = []struct{ name, container, image string }{
-	{"rpa-operator-controller-manager", "manager", "rpa-operator"},
-	{"rpa-server", "server", "rpa-server"},
-	{"rpa-console", "console", "rpa-server"},
+// The Deployments an upgrade rolls, with their container, image and the
+// app.kubernetes.io/name of their pods.
+var upgradedDeployments = []struct{ name, container, image, app string }{
+	{"rpa-operator-controller-manager", "manager", "rpa-operator", "rpa-operator"},
+	{"rpa-server", "server", "rpa-server", "rpa-server"},
+	{"rpa-console", "console", "rpa-server", "rpa-console"},
 }
 
 // TestUpgradeUnderLoad rolls the manager (2 replicas, leader election),
@@ -123,11 +125,11 @@ func expectNewBuildRuns(t *testing.T, tag string) {
 	g := NewWithT(t)
 	for _, d := range upgradedDeployments {
 		pods, err := clientset.CoreV1().Pods(operatorNamespace).List(context.Background(), metav1.ListOptions{
-			LabelSelector: "app.kubernetes.io/name=" + appName(d.name)})
+			LabelSelector: "app.kubernetes.io/name=" + d.app})
 		g.Expect(err).NotTo(HaveOccurred())
 		running := 0
 		for _, pod := range pods.Items {
-			if pod.DeletionTimestamp != nil || pod.Status.Phase != "Running" {
+			if pod.DeletionTimestamp != nil || pod.Status.Phase != corev1.PodRunning {
 				continue
 			}
 			running++
@@ -137,9 +139,4 @@ func expectNewBuildRuns(t *testing.T, tag string) {
 		}
 		g.Expect(running).To(BeNumerically(">", 0), "%s has running pods", d.name)
 	}
-}
-
-// appName is the app.kubernetes.io/name label of a Deployment's pods.
-func appName(deployment string) string {
-	return strings.TrimSuffix(deployment, "-controller-manager")
 }
